@@ -1,0 +1,108 @@
+"""Open and check a committed .iar before it is trusted: a readable zip rooted at icspackage/,
+no entry escaping that root, a bounded total size, and intact data (CRC)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from .errors import SourceError
+from .metadata import MAX_XML_BYTES, ROOT, IntegrationMeta, read_metadata
+
+MAX_TOTAL_BYTES = 1024 * 1024 * 1024  # uncompressed; real integrations are a few MB
+MAX_ENTRIES = 100_000
+LFS_MAGIC = b"version https://git-lfs"
+
+
+def check_entry_name(name: str, where: Path) -> None:
+    """Refuse names that would land outside the extraction folder on any OS."""
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        raise SourceError(f"{where}: entry {name!r} has an absolute path", file=where)
+    if "\\" in name or ".." in PurePosixPath(name).parts or "\x00" in name:
+        raise SourceError(f"{where}: entry {name!r} escapes the archive root", file=where)
+
+
+class IarFile:
+    """A validated .iar; reading metadata touches only the entries it needs."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with path.open("rb") as fh:
+            head = fh.read(len(LFS_MAGIC))
+        if head == LFS_MAGIC:
+            raise SourceError(
+                f"{path}: is a Git LFS pointer, not the archive; check out with LFS enabled",
+                file=path,
+            )
+        try:
+            self._zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise SourceError(f"{path}: not a readable zip archive ({exc})", file=path) from None
+        try:
+            self._check_entries()
+        except BaseException:
+            self._zip.close()
+            raise
+
+    def _check_entries(self) -> None:
+        infos = self._zip.infolist()
+        if len(infos) > MAX_ENTRIES:
+            raise SourceError(
+                f"{self.path}: {len(infos)} entries, more than {MAX_ENTRIES}", file=self.path
+            )
+        total = 0
+        for info in infos:
+            check_entry_name(info.filename, self.path)
+            total += info.file_size
+        if total > MAX_TOTAL_BYTES:
+            raise SourceError(
+                f"{self.path}: entries expand to {total} bytes, over the {MAX_TOTAL_BYTES} limit "
+                "(zip bomb?)",
+                file=self.path,
+            )
+        if not any(i.filename.startswith(ROOT + "/") for i in infos):
+            raise SourceError(
+                f"{self.path}: no entry under {ROOT}/; not an OIC integration archive",
+                file=self.path,
+            )
+
+    def __enter__(self) -> IarFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._zip.close()
+
+    @property
+    def entry_names(self) -> list[str]:
+        return [i.filename for i in self._zip.infolist() if not i.is_dir()]
+
+    def read(self, name: str) -> bytes:
+        info = self._zip.getinfo(name)
+        if info.file_size > MAX_XML_BYTES:
+            raise SourceError(
+                f"{self.path}: entry {name} is {info.file_size} bytes, too large to be metadata",
+                file=self.path,
+            )
+        try:
+            return self._zip.read(info)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise SourceError(
+                f"{self.path}: entry {name} is corrupt ({exc})", file=self.path
+            ) from None
+
+    def metadata(self) -> IntegrationMeta:
+        return read_metadata(self.entry_names, self.read, str(self.path))
+
+    def verify(self) -> None:
+        """Decompress every entry once, streaming, to catch corruption before a deploy does."""
+        try:
+            bad = self._zip.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+            raise SourceError(
+                f"{self.path}: archive data is corrupt ({exc})", file=self.path
+            ) from None
+        if bad is not None:
+            raise SourceError(f"{self.path}: entry {bad} fails its CRC check", file=self.path)

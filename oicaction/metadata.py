@@ -1,0 +1,158 @@
+"""Read an integration's identity and dependencies from its icspackage entries, zip or folder.
+
+Only project.xml and the small connection files are parsed (never the whole archive), every XML
+through defusedxml, and only what is really required (project.xml, code, version) can fail.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from xml.etree.ElementTree import Element
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from .errors import SourceError
+
+ROOT = "icspackage"
+PROJECT_XML_GLOB = f"{ROOT}/project/<CODE>_<VERSION>/PROJECT-INF/project.xml"
+VERSION_RE = re.compile(r"^\d{2}\.\d{2}\.\d{4}$")
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
+MAX_XML_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A connection the integration uses, as its archive names it."""
+
+    code: str
+    adapter: str | None
+
+
+@dataclass(frozen=True)
+class IntegrationMeta:
+    """What the source says about the integration; the rest of the build keys on this."""
+
+    code: str
+    version: str
+    name: str | None
+    connections: tuple[Connection, ...] = ()
+    lookups: tuple[str, ...] = ()
+    libraries: tuple[str, ...] = ()
+    has_schedule: bool = False
+    extra_roots: tuple[str, ...] = field(default=())
+
+    @property
+    def id(self) -> str:
+        return f"{self.code}|{self.version}"
+
+    @property
+    def slug(self) -> str:
+        """`CODE_VERSION`, the name OIC itself gives the archive and project folder."""
+        return f"{self.code}_{self.version}"
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child_text(root: Element, name: str) -> str | None:
+    for child in root:
+        if _local(child.tag) == name:
+            return (child.text or "").strip() or None
+    return None
+
+
+def parse_xml(data: bytes, where: str) -> Element:
+    """Parse untrusted XML: no DTDs, entities or external references (XXE, billion laughs)."""
+    try:
+        return SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise SourceError(
+            f"{where}: refused unsafe XML ({type(exc).__name__}; DTDs and entities are "
+            "not allowed)",
+            file=where,
+        ) from None
+    except SafeET.ParseError as exc:
+        raise SourceError(f"{where}: not well-formed XML ({exc})", file=where) from None
+
+
+def read_metadata(
+    names: Iterable[str], read: Callable[[str], bytes], origin: str
+) -> IntegrationMeta:
+    """Read code, version, name, connections, lookups, libraries and schedule from entries.
+
+    `names` are archive-style paths (`icspackage/...`); `read` returns one entry's bytes;
+    `origin` is the .iar file or source folder, used to name the file at fault.
+    """
+    names = sorted(names)
+    projects = [
+        n
+        for n in names
+        if (p := PurePosixPath(n).parts)[:2] == (ROOT, "project")
+        and len(p) == 5
+        and p[3:] == ("PROJECT-INF", "project.xml")
+    ]
+    if not projects:
+        raise SourceError(f"{origin}: no {PROJECT_XML_GLOB} found", file=origin)
+    if len(projects) > 1:
+        raise SourceError(
+            f"{origin}: several project.xml files, expected one: {', '.join(projects)}", file=origin
+        )
+    project_xml = projects[0]
+    where = f"{origin}/{project_xml}" if not origin.endswith(project_xml) else origin
+    root = parse_xml(read(project_xml), where)
+    code = _child_text(root, "projectCode")
+    version = _child_text(root, "projectVersion")
+    if not code:
+        raise SourceError(f"{where}: no <projectCode>", file=where)
+    if not version:
+        raise SourceError(f"{where}: no <projectVersion>", file=where)
+    if not CODE_RE.fullmatch(code):
+        raise SourceError(
+            f"{where}: integration code {code!r} has characters OIC does not allow", file=where
+        )
+    if not VERSION_RE.fullmatch(version):
+        raise SourceError(
+            f"{where}: version {version!r} is not of the form NN.NN.NNNN (e.g. 01.00.0000)",
+            file=where,
+        )
+    folder = PurePosixPath(project_xml).parts[2]
+    if folder != f"{code}_{version}":
+        raise SourceError(
+            f"{where}: folder {folder!r} does not match code/version in the XML ({code}_{version})",
+            file=where,
+        )
+
+    connections = []
+    lookups, libraries, extra = set(), set(), set()
+    has_schedule = False
+    for name in names:
+        parts = PurePosixPath(name).parts
+        if not parts or parts[0] != ROOT:
+            extra.add(parts[0] if parts else name)
+            continue
+        if len(parts) == 3 and parts[1] == "appinstances" and parts[2].endswith(".xml"):
+            conn_where = f"{origin}/{name}"
+            conn = parse_xml(read(name), conn_where)
+            code_ = _child_text(conn, "instanceCode") or PurePosixPath(name).stem
+            connections.append(Connection(code_, _child_text(conn, "applicationTypeRef")))
+        elif len(parts) >= 3 and parts[1] == "dvms":
+            lookups.add(PurePosixPath(parts[2]).stem)
+        elif len(parts) >= 3 and parts[1] == "apilibrary":
+            libraries.add(parts[2])
+        elif len(parts) >= 3 and parts[1] == "schedule":
+            has_schedule = True
+    return IntegrationMeta(
+        code=code,
+        version=version,
+        name=_child_text(root, "projectName"),
+        connections=tuple(sorted(set(connections), key=lambda c: c.code)),
+        lookups=tuple(sorted(lookups)),
+        libraries=tuple(sorted(libraries)),
+        has_schedule=has_schedule,
+        extra_roots=tuple(sorted(extra)),
+    )

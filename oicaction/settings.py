@@ -1,0 +1,173 @@
+"""One settings model fed, in order of precedence, by CLI flags, GitHub inputs, OIC_* variables,
+a .env file and defaults, so the same build runs alike as an action, in `docker run` and locally."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from .errors import SettingsError
+
+ENV_PREFIX = "OIC_"
+INPUT_PREFIX = "INPUT_"
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+
+
+def _parse_bool(value: object) -> object:
+    """Accept only true/false/yes/no/1/0 (any case): a typo must not silently mean False."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{value!r} is not a boolean; use true/false/yes/no/1/0")
+
+
+Flag = Annotated[bool, BeforeValidator(_parse_bool)]
+
+
+def input_name(field: str) -> str:
+    """The action input / CLI flag name of a field: `integration_path` -> `integration-path`."""
+    return field.replace("_", "-")
+
+
+class GithubInputsSource(PydanticBaseSettingsSource):
+    """Reads `INPUT_<NAME>` as the runner passes them to container actions (hyphens kept).
+
+    The runner sets every declared input, empty when the workflow gave none, so an empty value
+    means "not given" and lets OIC_* variables and the .env file through.
+    """
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        key = INPUT_PREFIX + input_name(field_name).upper()
+        value = os.environ.get(key, "")
+        return (value if value.strip() else None), key, False
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, _, _ = self.get_field_value(field, name)
+            if value is not None:
+                found[name] = value.strip()
+        return found
+
+
+class Settings(BaseSettings):
+    """Everything a build needs; field names map to inputs, flags and OIC_* variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    integration_path: str = Field(".", description="Folder holding the .iar or icspackage/.")
+    artifact_dir: Path = Field(Path("oic-artifacts"), description="Where artifacts are written.")
+    manage_connections: Flag = Field(True, description="Export connections from OIC.")
+    manage_lookups: Flag = Field(True, description="Export lookups from OIC.")
+    connection_plan: Path | None = Field(None, description="Connection plan file to ship.")
+    oic_url: str | None = Field(None, description="OIC instance URL.")
+    oic_instance: str | None = Field(None, description="Gen3 integration instance name.")
+    username: str | None = Field(None, description="Basic auth user (OIC Gen2).")
+    password: SecretStr | None = Field(None, description="Basic auth password (OIC Gen2).")
+    client_id: str | None = Field(None, description="OAuth2 client id (OIC Gen3).")
+    client_secret: SecretStr | None = Field(None, description="OAuth2 client secret (OIC Gen3).")
+    token_url: str | None = Field(None, description="OAuth2 token endpoint.")
+    scope: str | None = Field(None, description="OAuth2 scope.")
+    max_workers: int = Field(4, ge=1, le=64, description="Concurrent requests to OIC.")
+    missing_connections: Literal["error", "warn"] = Field(
+        "error", description="What a connection missing on the server does."
+    )
+
+    @field_validator("missing_connections", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, GithubInputsSource(settings_cls), env_settings, dotenv_settings)
+
+    def secret_values(self) -> list[str]:
+        """Values that must never be printed: masked in GitHub logs and redacted everywhere."""
+        return [s.get_secret_value() for s in (self.password, self.client_secret) if s]
+
+    def needs_server(self) -> bool:
+        return self.manage_connections or self.manage_lookups
+
+    def missing_server_settings(self) -> list[str]:
+        """Input names a server export still lacks: the URL and one complete way to log in."""
+        missing = [] if self.oic_url else ["oic-url"]
+        oauth = [n for n in ("client_id", "client_secret", "token_url") if getattr(self, n)]
+        basic = [n for n in ("username", "password") if getattr(self, n)]
+        if oauth and not basic:
+            missing += [
+                input_name(n)
+                for n in ("client_id", "client_secret", "token_url")
+                if not getattr(self, n)
+            ]
+        elif basic and not oauth:
+            missing += [input_name(n) for n in ("username", "password") if not getattr(self, n)]
+        elif not basic and not oauth:
+            missing.append("username+password or client-id+client-secret+token-url")
+        return missing
+
+
+FIELDS: tuple[str, ...] = tuple(Settings.model_fields)
+
+
+def _describe_origin(field: str, flags: dict[str, Any], env_file: Path | None) -> str:
+    """Say where a value came from, so the error points at the flag, input, variable or file."""
+    if field in flags:
+        return f"flag --{input_name(field)}"
+    key = INPUT_PREFIX + input_name(field).upper()
+    if os.environ.get(key, "").strip():
+        return f"input '{input_name(field)}' ({key})"
+    env = ENV_PREFIX + field.upper()
+    if os.environ.get(env, ""):
+        return f"variable {env}"
+    if env_file is not None and env_file.is_file():
+        return f"setting {env} in {env_file}"
+    return f"setting '{input_name(field)}'"
+
+
+def load_settings(flags: dict[str, Any] | None = None, env_file: Path | None = None) -> Settings:
+    """Build Settings from all sources; a bad value becomes one SettingsError naming its origin."""
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    env_file = env_file if env_file is not None else Path(os.environ.get("OIC_ENV_FILE") or ".env")
+    if env_file.exists() and not env_file.is_file():
+        raise SettingsError(f"env file {env_file} is not a file", file=env_file)
+    try:
+        return Settings(_env_file=env_file, **flags)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            origin = _describe_origin(field, flags, env_file)
+            reason = err["msg"].removeprefix("Value error, ")
+            value = "***" if field in ("password", "client_secret") else err.get("input")
+            shown = "" if value is None or repr(value) in reason else f" (got {value!r})"
+            problems.append(f"{origin}: {reason}{shown}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None

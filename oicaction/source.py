@@ -1,0 +1,75 @@
+"""Find an integration's source in a folder: a committed .iar (wins) or an icspackage/ tree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from .errors import SettingsError, SourceError
+
+ICSPACKAGE = "icspackage"
+# Names a connection plan / replacement properties file is kept under beside the source.
+CONNECTION_PLAN_NAMES = (
+    "connectionplan.properties",
+    "connection-plan.properties",
+    "connection_plan.properties",
+    "replacement.properties",
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the build reads from: an .iar file, or an icspackage/ folder to pack."""
+
+    kind: Literal["iar", "icspackage"]
+    path: Path
+    folder: Path
+    note: str | None = None
+
+
+def find_source(path: Path) -> Source:
+    """Apply the discovery rules: one .iar -> use it; icspackage/ -> pack it; both -> .iar."""
+    if not path.exists():
+        raise SettingsError(f"integration-path {path} does not exist")
+    if path.is_file():
+        if path.suffix.lower() != ".iar":
+            raise SettingsError(f"integration-path {path} is a file but not an .iar")
+        return Source("iar", path, path.parent)
+    if path.name == ICSPACKAGE:
+        return Source(ICSPACKAGE, path, path.parent)
+    iars = sorted(p for p in path.iterdir() if p.suffix.lower() == ".iar" and p.is_file())
+    package = path / ICSPACKAGE
+    has_package = package.is_dir()
+    if len(iars) > 1:
+        names = ", ".join(p.name for p in iars)
+        raise SourceError(f"{path}: several .iar files, expected one: {names}", file=path)
+    if iars:
+        note = (
+            f"both {iars[0].name} and {ICSPACKAGE}/ found in {path}; the .iar wins"
+            if has_package
+            else None
+        )
+        return Source("iar", iars[0], path, note)
+    if has_package:
+        return Source(ICSPACKAGE, package, path)
+    raise SourceError(
+        f"{path}: no integration source: looked for a *.iar file and an {ICSPACKAGE}/ folder "
+        f"containing project/<CODE>_<VERSION>/PROJECT-INF/project.xml",
+        file=path,
+    )
+
+
+def find_connection_plan(folder: Path, explicit: Path | None) -> Path | None:
+    """The plan named by `connection-plan`, else one kept beside the source under a known name."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise SettingsError(f"connection-plan {explicit} is not a file")
+        return explicit
+    found = sorted(
+        p for p in folder.iterdir() if p.is_file() and p.name.lower() in CONNECTION_PLAN_NAMES
+    )
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise SourceError(f"{folder}: several connection plans, expected one: {names}", file=folder)
+    return found[0] if found else None

@@ -1,0 +1,95 @@
+"""List an unzipped icspackage/ folder as archive entries, without following links out of it."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import SourceError
+from .metadata import MAX_XML_BYTES, ROOT, IntegrationMeta, read_metadata
+
+# Desktop and VCS litter that is never part of an export.
+IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".gitkeep", ".gitignore"})
+IGNORED_DIRS = frozenset({"__MACOSX", ".git"})
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file to archive: its name inside the zip and where its bytes are."""
+
+    name: str
+    path: Path
+    size: int
+
+
+class SourceTree:
+    """An icspackage/ folder on disk, seen as the sorted entries of the .iar it packs to."""
+
+    def __init__(self, icspackage: Path) -> None:
+        self.root = icspackage
+        self.real_root = icspackage.resolve()
+        self.entries = self._walk()
+        self._by_name = {e.name: e for e in self.entries}
+
+    def _inside(self, real: Path) -> bool:
+        return real == self.real_root or self.real_root in real.parents
+
+    def _walk(self) -> list[Entry]:
+        entries: list[Entry] = []
+        seen_dirs: set[Path] = set()
+
+        def walk(folder: Path, prefix: str) -> None:
+            real = folder.resolve()
+            if real in seen_dirs:
+                raise SourceError(f"{folder}: symlink loop", file=folder)
+            seen_dirs.add(real)
+            try:
+                children = sorted(os.scandir(folder), key=lambda d: d.name)
+            except OSError as exc:
+                raise SourceError(
+                    f"{folder}: cannot list folder ({exc.strerror})", file=folder
+                ) from None
+            for child in children:
+                path = Path(child.path)
+                name = f"{prefix}/{child.name}"
+                if child.is_symlink():
+                    target = path.resolve()
+                    if not self._inside(target):
+                        raise SourceError(
+                            f"{path}: symlink points outside {self.root} (to {target}); refused",
+                            file=path,
+                        )
+                if child.is_dir():
+                    if child.name not in IGNORED_DIRS:
+                        walk(path, name)
+                    continue
+                if child.name in IGNORED_NAMES:
+                    continue
+                try:
+                    st = path.stat()
+                except OSError as exc:
+                    raise SourceError(f"{path}: unreadable ({exc.strerror})", file=path) from None
+                if not stat.S_ISREG(st.st_mode):
+                    raise SourceError(f"{path}: not a regular file", file=path)
+                entries.append(Entry(name, path, st.st_size))
+
+        walk(self.root, ROOT)
+        entries.sort(key=lambda e: e.name)
+        return entries
+
+    @property
+    def entry_names(self) -> list[str]:
+        return [e.name for e in self.entries]
+
+    def read(self, name: str) -> bytes:
+        entry = self._by_name[name]
+        if entry.size > MAX_XML_BYTES:
+            raise SourceError(
+                f"{entry.path}: {entry.size} bytes, too large to be metadata", file=entry.path
+            )
+        return entry.path.read_bytes()
+
+    def metadata(self) -> IntegrationMeta:
+        return read_metadata(self.entry_names, self.read, str(self.root.parent))
