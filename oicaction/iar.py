@@ -4,6 +4,7 @@ no entry escaping that root, a bounded total size, and intact data (CRC)."""
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from .errors import SourceError
@@ -88,7 +89,7 @@ class IarFile:
             )
         try:
             return self._zip.read(info)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
             raise SourceError(
                 f"{self.path}: entry {name} is corrupt ({exc})", file=self.path
             ) from None
@@ -100,7 +101,14 @@ class IarFile:
         """Decompress every entry once, streaming, to catch corruption before a deploy does."""
         try:
             bad = self._zip.testzip()
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            EOFError,
+            ValueError,
+            NotImplementedError,
+            zlib.error,
+        ) as exc:
             raise SourceError(
                 f"{self.path}: archive data is corrupt ({exc})", file=self.path
             ) from None

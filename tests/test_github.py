@@ -1,0 +1,190 @@
+"""Running as a container action: inputs from INPUT_*, outputs to $GITHUB_OUTPUT, masks first,
+annotations with workspace-relative paths, and an entry point that ignores the host's PATH."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLE, REPO, run_cli
+
+
+def parse_github_output(text: str) -> dict[str, str]:
+    """Read the NAME<<DELIM blocks the way the runner does."""
+    found: dict[str, str] = {}
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        m = re.fullmatch(r"([A-Za-z0-9_-]+)<<(\S+)", lines[i])
+        if m:
+            name, delim = m.groups()
+            j = lines.index(delim, i + 1)
+            found[name] = "\n".join(lines[i + 1 : j])
+            i = j + 1
+        else:
+            assert lines[i] == "", f"unexpected line {lines[i]!r}"
+            i += 1
+    return found
+
+
+@pytest.fixture
+def github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    workspace = Path.cwd()
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(workspace))
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "output"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary"))
+    monkeypatch.setenv("GITHUB_SHA", "feedface")
+    monkeypatch.setenv("GITHUB_REF", "refs/heads/main")
+    monkeypatch.setenv("GITHUB_RUN_ID", "4242")
+    return workspace
+
+
+def test_action_run(
+    github: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    shutil.copytree(EXAMPLE, github / "src")
+    monkeypatch.setenv("INPUT_INTEGRATION-PATH", "src")
+    monkeypatch.setenv("INPUT_ARTIFACT-DIR", "out")
+    monkeypatch.setenv("INPUT_MANAGE-CONNECTIONS", "false")
+    monkeypatch.setenv("INPUT_CONNECTION-PLAN", "")
+    assert run_cli() == 0
+    outputs = parse_github_output((tmp_path / "output").read_text())
+    assert outputs["integration-id"] == "HELLO_WORLD|01.00.0000"
+    assert outputs["iar-path"] == "out/HELLO_WORLD_01.00.0000/HELLO_WORLD_01.00.0000.iar"
+    assert outputs["artifact-dir"] == "out/HELLO_WORLD_01.00.0000"
+    assert json.loads(outputs["connections"]) == ["HELLO_REST_TRIGGER"]
+    assert json.loads(outputs["lookups"]) == []
+    assert set(outputs) >= {
+        "integration-code",
+        "integration-version",
+        "source-kind",
+        "sha256",
+        "connections-file",
+        "integration-name",
+    }
+    summary = (tmp_path / "summary").read_text()
+    assert "| Integration | `HELLO_WORLD\\|01.00.0000` Hello World |" in summary
+    info = json.loads((github / outputs["artifact-dir"] / "build-info.json").read_text())
+    assert info["git"] == {
+        "commit": "feedface",
+        "ref": "refs/heads/main",
+        "run_id": "4242",
+        "repository": None,
+    }
+    assert capsys.readouterr().err == ""  # in GitHub everything goes to the log (stdout)
+
+
+def test_masks_come_first_and_secrets_never_print(
+    github: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("INPUT_PASSWORD", "s3cr3t-Pa55")
+    monkeypatch.setenv("INPUT_CLIENT-SECRET", "cl13nt-s3cr3t")
+    monkeypatch.setenv("INPUT_INTEGRATION-PATH", "s3cr3t-Pa55")  # a secret echoed by an error
+    assert run_cli() == 2
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("::add-mask::") and out[1].startswith("::add-mask::")
+    assert {out[0], out[1]} == {"::add-mask::s3cr3t-Pa55", "::add-mask::cl13nt-s3cr3t"}
+    rest = "\n".join(out[2:])
+    assert "s3cr3t-Pa55" not in rest and "cl13nt-s3cr3t" not in rest
+    assert "::error::integration-path *** does not exist" in rest
+
+
+def test_error_annotation_names_file_relative_to_workspace(
+    github: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = shutil.copytree(EXAMPLE, github / "repo" / "int")
+    xml = src / "icspackage/project/HELLO_WORLD_01.00.0000/PROJECT-INF/project.xml"
+    xml.write_text(xml.read_text().replace("01.00.0000</projectVersion>", "1.0</projectVersion>"))
+    monkeypatch.setenv("INPUT_INTEGRATION-PATH", "repo/int")
+    monkeypatch.setenv("INPUT_MANAGE-CONNECTIONS", "false")
+    assert run_cli() == 1
+    out = capsys.readouterr().out
+    assert (
+        "::error file=repo/int/icspackage/project/HELLO_WORLD_01.00.0000/PROJECT-INF/project.xml::"
+    ) in out
+    assert not (tmp := Path("oic-artifacts")).exists(), tmp
+
+
+def test_multiline_values_cannot_forge_outputs(tmp_path: Path) -> None:
+    from oicaction.outputs import write_github_outputs
+
+    path = tmp_path / "out"
+    evil = "x\nghadelimiter_0\nsha256<<EOF\nforged\nEOF"
+    write_github_outputs({"integration-name": evil, "sha256": "real"}, path)
+    assert parse_github_output(path.read_text()) == {"integration-name": evil, "sha256": "real"}
+
+
+def test_entrypoint_ignores_host_path_and_home(tmp_path: Path) -> None:
+    """The runner passes the host's PATH/HOME into the container; the entry point must not care."""
+    env = {
+        "PATH": "/nonexistent/bin",
+        "HOME": "/nonexistent/home",
+        "LD_LIBRARY_PATH": "/nope",
+        "OIC_MANAGE_CONNECTIONS": "no",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "entrypoint.py"),
+            "--integration-path",
+            str(EXAMPLE),
+            "--artifact-dir",
+            str(tmp_path / "art"),
+            "--json",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["integration-id"] == "HELLO_WORLD|01.00.0000"
+
+
+def test_help_lists_every_setting(capsys: pytest.CaptureFixture[str]) -> None:
+    from oicaction.settings import Settings, input_name
+
+    with pytest.raises(SystemExit) as exc:
+        run_cli("--help")
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    for name in Settings.model_fields:
+        assert f"--{input_name(name)}" in text
+
+
+def test_action_yml_declares_every_setting_and_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """action.yml, the CLI and the settings model must not drift apart."""
+    from oicaction.settings import Settings, input_name
+
+    text = (REPO / "action.yml").read_text()
+    inputs_part, outputs_part = text.split("\noutputs:\n")
+    declared_inputs = set(re.findall(r"^  ([a-z0-9-]+):$", inputs_part, re.M))
+    declared_outputs = set(re.findall(r"^  ([a-z0-9-]+):$", outputs_part.split("\nruns:")[0], re.M))
+    assert declared_inputs == {input_name(n) for n in Settings.model_fields}
+    assert (
+        run_cli(
+            "--integration-path",
+            str(EXAMPLE),
+            "--artifact-dir",
+            str(tmp_path / "a"),
+            "--manage-connections",
+            "false",
+            "--json",
+        )
+        == 0
+    )
+    assert declared_outputs == set(json.loads(capsys.readouterr().out))
+    assert "using: docker" in text and "image: Dockerfile" in text

@@ -1,0 +1,120 @@
+"""Settings precedence and validation: flags > INPUT_* > OIC_* > .env > defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from oicaction.errors import SettingsError
+from oicaction.settings import load_settings
+
+
+def test_defaults(tmp_path: Path) -> None:
+    s = load_settings({}, tmp_path / "absent.env")
+    assert s.integration_path == "."
+    assert s.artifact_dir == Path("oic-artifacts")
+    assert s.manage_connections is True
+    assert s.manage_lookups is True
+    assert s.max_workers == 4
+    assert s.missing_connections == "error"
+
+
+def test_precedence_each_layer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env_file = tmp_path / "x.env"
+    env_file.write_text(
+        "OIC_INTEGRATION_PATH=from-dotenv\nOIC_ARTIFACT_DIR=dotenv-art\n"
+        "OIC_OIC_URL=https://dotenv.example\nOIC_SCOPE=dotenv-scope\n"
+    )
+    monkeypatch.setenv("OIC_INTEGRATION_PATH", "from-oic-env")
+    monkeypatch.setenv("OIC_ARTIFACT_DIR", "oic-env-art")
+    monkeypatch.setenv("OIC_OIC_URL", "https://oicenv.example")
+    monkeypatch.setenv("INPUT_INTEGRATION-PATH", "from-input")
+    monkeypatch.setenv("INPUT_ARTIFACT-DIR", "input-art")
+    s = load_settings({"integration_path": "from-flag"}, env_file)
+    assert s.integration_path == "from-flag"  # flag beats input
+    assert s.artifact_dir == Path("input-art")  # input beats OIC_
+    assert s.oic_url == "https://oicenv.example"  # OIC_ beats .env
+    assert s.scope == "dotenv-scope"  # .env beats default
+
+
+def test_empty_input_falls_through(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The runner passes every declared input, empty when not given."""
+    monkeypatch.setenv("INPUT_INTEGRATION-PATH", "  ")
+    monkeypatch.setenv("OIC_INTEGRATION_PATH", "src")
+    assert load_settings({}, tmp_path / "none").integration_path == "src"
+
+
+def test_env_file_from_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    env_file = tmp_path / "custom.env"
+    env_file.write_text("OIC_MANAGE_LOOKUPS=no\n")
+    monkeypatch.setenv("OIC_ENV_FILE", str(env_file))
+    assert load_settings({}).manage_lookups is False
+
+
+def test_dotenv_in_cwd_is_read(tmp_path: Path) -> None:
+    Path(".env").write_text("OIC_MANAGE_CONNECTIONS=FALSE\n")
+    assert load_settings({}).manage_connections is False
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("true", True),
+        ("TRUE", True),
+        ("Yes", True),
+        ("1", True),
+        ("false", False),
+        ("No", False),
+        ("0", False),
+        ("fAlSe", False),
+    ],
+)
+def test_booleans(
+    raw: str, expected: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("INPUT_MANAGE-CONNECTIONS", raw)
+    assert load_settings({}, tmp_path / "none").manage_connections is expected
+
+
+@pytest.mark.parametrize("raw", ["maybe", "on", "y", "2", "tru"])
+def test_bad_boolean_names_the_input(
+    raw: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("INPUT_MANAGE-LOOKUPS", raw)
+    with pytest.raises(SettingsError) as err:
+        load_settings({}, tmp_path / "none")
+    message = str(err.value)
+    assert "manage-lookups" in message and "INPUT_MANAGE-LOOKUPS" in message
+    assert repr(raw) in message and "\n" not in message
+    assert err.value.exit_code == 2
+
+
+def test_bad_value_from_flag_and_dotenv_named(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="flag --max-workers"):
+        load_settings({"max_workers": "0"}, tmp_path / "none")
+    env_file = tmp_path / "bad.env"
+    env_file.write_text("OIC_MISSING_CONNECTIONS=ignore\n")
+    with pytest.raises(SettingsError, match=r"OIC_MISSING_CONNECTIONS in .*bad\.env"):
+        load_settings({}, env_file)
+
+
+def test_secret_values_hidden_in_errors_and_repr(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("OIC_PASSWORD", "hunter2-secret")
+    s = load_settings({}, tmp_path / "none")
+    assert "hunter2-secret" not in repr(s)
+    assert s.secret_values() == ["hunter2-secret"]
+
+
+def test_missing_server_settings(tmp_path: Path) -> None:
+    s = load_settings({}, tmp_path / "none")
+    assert s.missing_server_settings() == [
+        "oic-url",
+        "username+password or client-id+client-secret+token-url",
+    ]
+    s = load_settings({"oic_url": "https://x", "client_id": "id"}, tmp_path / "none")
+    assert s.missing_server_settings() == ["client-secret", "token-url"]
+    s = load_settings({"oic_url": "https://x", "username": "u", "password": "p"}, tmp_path / "n")
+    assert s.missing_server_settings() == []
