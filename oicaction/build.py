@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,57 +109,75 @@ def _build_info(result: BuildResult, entries: int, size: int) -> dict[str, objec
     }
 
 
-def build(settings: Settings, reporter: Reporter) -> BuildResult:
-    """Build one integration into `<artifact-dir>/<CODE>_<VERSION>/`; all or nothing."""
-    source = find_source(Path(settings.integration_path))
+@dataclass
+class Loaded:
+    """A source found, checked and read: everything needed before writing anything."""
+
+    source: Source
+    meta: IntegrationMeta
+    tree: SourceTree | None
+    plan: Path | None
+    entries: int
+
+
+def load(settings: Settings, path: Path, reporter: Reporter) -> Loaded:
+    """Find and check the source at `path` and read its metadata; writes nothing."""
+    source = find_source(path)
     if source.note:
         reporter.info(source.note)
     _check_artifact_dir(settings, source)
     plan = find_connection_plan(source.folder, settings.connection_plan)
-
     if source.kind == "iar":
         with IarFile(source.path) as iar:
             meta = iar.metadata()
             iar.verify()
-        tree = None
+            loaded = Loaded(source, meta, None, plan, len(iar.entry_names))
     else:
         tree = SourceTree(source.path)
-        meta = tree.metadata()
+        loaded = Loaded(source, tree.metadata(), tree, plan, len(tree.entries))
+    meta = loaded.meta
     reporter.info(
         f"integration {meta.id} ({meta.name or 'no name'}) from {source.kind} {source.path}"
     )
-    server_reasons = _needs_server(settings, meta)
-    if server_reasons:
-        missing = settings.missing_server_settings()
-        if missing:
-            raise SettingsError(
-                f"{' and '.join(server_reasons)} is on and {meta.id} uses "
-                f"{'connections' if 'manage-connections' in server_reasons else 'lookups'}, "
-                f"but server settings are missing: {', '.join(missing)} "
-                "(or set manage-connections/manage-lookups to false)"
-            )
+    return loaded
 
+
+def server_reasons(settings: Settings, meta: IntegrationMeta) -> list[str]:
+    """Why this build must talk to OIC (empty: it need not); missing settings are exit 2."""
+    reasons = _needs_server(settings, meta)
+    if reasons and (missing := settings.missing_server_settings()):
+        raise SettingsError(
+            f"{' and '.join(reasons)} is on and {meta.id} uses "
+            f"{'connections' if 'manage-connections' in reasons else 'lookups'}, "
+            f"but server settings are missing: {', '.join(missing)} "
+            "(or set manage-connections/manage-lookups to false)"
+        )
+    return reasons
+
+
+def produce(settings: Settings, loaded: Loaded, reporter: Reporter) -> BuildResult:
+    """Write `<artifact-dir>/<CODE>_<VERSION>/` from a loaded source; all or nothing."""
+    meta, source, plan = loaded.meta, loaded.source, loaded.plan
+    reasons = server_reasons(settings, meta)
     with ArtifactStage(settings.artifact_dir, meta.slug) as stage:
         staged_iar = stage.path / f"{meta.slug}.iar"
-        if tree is not None:
-            write_iar(tree.entries, staged_iar)
-            reporter.info(f"packaged {len(tree.entries)} files into {meta.slug}.iar")
+        if loaded.tree is not None:
+            write_iar(loaded.tree.entries, staged_iar)
+            reporter.info(f"packaged {loaded.entries} files into {meta.slug}.iar")
         else:
             shutil.copyfile(source.path, staged_iar)
             reporter.info(f"using committed archive {source.path.name}")
-        with zipfile.ZipFile(staged_iar) as zf:
-            entries = sum(1 for i in zf.infolist() if not i.is_dir())
         if plan is not None:
             shutil.copyfile(plan, stage.path / PLAN_FILE)
             reporter.info(f"connection plan {plan} -> {PLAN_FILE}")
         exported: dict[str, object] = {}
-        if server_reasons:
+        if reasons:
             from .export import export_from_server  # the HTTP stack loads only when needed
 
             exported = export_from_server(settings, meta, stage.path, reporter, plan)
         final_iar = stage.final / staged_iar.name
         result = BuildResult(meta, source, stage.final, final_iar, sha256_of(staged_iar), exported)
-        info = _build_info(result, entries, staged_iar.stat().st_size)
+        info = _build_info(result, loaded.entries, staged_iar.stat().st_size)
         write_json(stage.path / "build-info.json", info)
         stage.commit()
     reporter.info(
@@ -168,3 +185,10 @@ def build(settings: Settings, reporter: Reporter) -> BuildResult:
         f"sha256 {result.sha256[:12]}…)"
     )
     return result
+
+
+def build(settings: Settings, reporter: Reporter, path: Path | None = None) -> BuildResult:
+    """Build one integration (`path`, default the integration-path setting)."""
+    loaded = load(settings, path or Path(settings.integration_path), reporter)
+    server_reasons(settings, loaded.meta)  # fail on missing settings before writing anything
+    return produce(settings, loaded, reporter)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import EXIT_BUILD, EXIT_OK, EXIT_USAGE, OicBuildError
 from .report import Reporter
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
         "(INPUT_<NAME>), as an OIC_<NAME> variable (hyphens as underscores) or in the .env file. "
         "Exit codes: 0 success, 1 build failure, 2 bad settings.",
     )
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=("build", "discover"),
+        help="build (default) or discover: list the integrations under --integration-path",
+    )
     parser.add_argument("--version", action="version", version=f"oic-build {__version__}")
     parser.add_argument("--json", action="store_true", help="print the outputs as one JSON object")
     parser.add_argument(
@@ -47,23 +57,71 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _discover(settings: Settings, reporter: Reporter, as_json: bool) -> int:
+    """List sources for a matrix; unreadable ones are annotated and fail the step, after the
+    output is written, so nothing is dropped silently."""
+    from .discover import discover, discover_outputs, discover_summary, split_list
+    from .outputs import emit
+
+    root = Path(settings.integration_path)
+    found, problems = discover(
+        root,
+        include=split_list(settings.include),
+        exclude=split_list(settings.exclude),
+        changed_since=settings.changed_since,
+        skip=[settings.artifact_dir],
+    )
+    for item in found:
+        reporter.info(f"found {item.meta.id} in {item.path}")
+    for problem in problems:
+        reporter.error(problem.message, problem.file)
+    reporter.info(
+        f"{len(found)} integration(s) found under {root}"
+        + (f", {len(problems)} problem(s)" if problems else "")
+    )
+    text = emit(discover_outputs(found), discover_summary(found, problems), as_json)
+    if text is not None:
+        sys.stdout.write(text + "\n")
+    return EXIT_BUILD if problems else EXIT_OK
+
+
+def _build(settings: Settings, reporter: Reporter, as_json: bool) -> int:
+    """One path: the single-integration outputs; several or a glob: a batch."""
+    from .batch import batch_outputs, batch_summary, build_batch, exit_code, resolve_paths
+    from .outputs import emit, summary_markdown, to_output_text
+
+    paths = resolve_paths(settings.integration_path)
+    outcomes = build_batch(settings, paths, reporter)
+    single = len(outcomes) == 1 and not set("*?[\n,") & set(settings.integration_path)
+    if single and (result := outcomes[0].result):
+        outputs = result.outputs()
+        outputs["integrations"] = to_output_text([outcomes[0].as_json()])
+        summary = summary_markdown(result.summary_rows(), "oic-build")
+    elif single:
+        return exit_code(outcomes)
+    else:
+        outputs = batch_outputs(settings, outcomes)
+        summary = batch_summary(outcomes)
+    text = emit(outputs, summary, as_json)
+    if text is not None:
+        sys.stdout.write(reporter.redact(text) + "\n")
+    return exit_code(outcomes)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     reporter = Reporter()
-    flags = {k: v for k, v in vars(args).items() if k not in ("json", "env_file")}
+    flags = {k: v for k, v in vars(args).items() if k not in ("json", "env_file", "command")}
+    if args.command:
+        flags["mode"] = args.command
     try:
-        from .build import build
-        from .outputs import emit, summary_markdown
         from .settings import load_settings
 
         settings = load_settings(flags, args.env_file)
         reporter.add_secrets(settings.secret_values())
-        result = build(settings, reporter)
-        outputs = result.outputs()
-        text = emit(outputs, summary_markdown(result.summary_rows(), "oic-build"), args.json)
-        if text is not None:
-            sys.stdout.write(reporter.redact(text) + "\n")
-        return EXIT_OK
+        if settings.mode == "discover":
+            return _discover(settings, reporter, args.json)
+        return _build(settings, reporter, args.json)
     except OicBuildError as exc:
         reporter.error(str(exc), exc.file)
         return exc.exit_code

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 Outputs = Mapping[str, str]
@@ -36,9 +36,15 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ") or "–"
 
 
+def markdown_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A step-summary section; cells are escaped so an id like CODE|VERSION stays one cell."""
+    lines = [f"### {title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n\n"
+
+
 def summary_markdown(rows: list[tuple[str, str]], title: str) -> str:
-    table = "\n".join(f"| {_cell(k)} | {_cell(v)} |" for k, v in rows)
-    return f"### {title}\n\n| | |\n|---|---|\n{table}\n\n"
+    return markdown_table(title, ("", ""), rows)
 
 
 def write_step_summary(markdown: str, path: Path) -> None:

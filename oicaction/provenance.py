@@ -16,7 +16,8 @@ _CI_VARS = (
 )
 
 
-def _git(folder: Path, *args: str) -> str | None:
+def run_git(folder: Path, *args: str, strip: bool = True) -> str | None:
+    """Run git in folder; None when git is absent or fails (callers say what that means)."""
     git = shutil.which("git")
     if git is None:
         return None
@@ -31,7 +32,9 @@ def _git(folder: Path, *args: str) -> str | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() if strip else done.stdout
 
 
 def git_info(folder: Path) -> dict[str, str | None]:
@@ -44,8 +47,8 @@ def git_info(folder: Path) -> dict[str, str | None]:
                 "repository": os.environ.get("GITHUB_REPOSITORY"),
             }
     return {
-        "commit": _git(folder, "rev-parse", "HEAD"),
-        "ref": _git(folder, "rev-parse", "--abbrev-ref", "HEAD"),
+        "commit": run_git(folder, "rev-parse", "HEAD") or None,
+        "ref": run_git(folder, "rev-parse", "--abbrev-ref", "HEAD") or None,
         "run_id": None,
         "repository": None,
     }

@@ -76,7 +76,14 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
-    integration_path: str = Field(".", description="Folder holding the .iar or icspackage/.")
+    mode: Literal["build", "discover"] = Field(
+        "build", description="build integrations, or discover them for a matrix"
+    )
+    integration_path: str = Field(
+        ".",
+        description="Folder holding the .iar or icspackage/; several (one per line or "
+        "comma-separated) or a glob for a batch; the root to scan in discover mode.",
+    )
     artifact_dir: Path = Field(Path("oic-artifacts"), description="Where artifacts are written.")
     manage_connections: Flag = Field(True, description="Export connections from OIC.")
     manage_lookups: Flag = Field(True, description="Export lookups from OIC.")
@@ -94,7 +101,13 @@ class Settings(BaseSettings):
         "error", description="What a connection missing on the server does."
     )
 
-    @field_validator("missing_connections", mode="before")
+    include: str | None = Field(None, description="discover: globs of paths to keep")
+    exclude: str | None = Field(None, description="discover: globs of paths to leave out")
+    changed_since: str | None = Field(
+        None, description="discover: keep only integrations with files changed since this ref"
+    )
+
+    @field_validator("missing_connections", "mode", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value

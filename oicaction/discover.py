@@ -1,0 +1,168 @@
+"""Find every integration source under a root, for matrix builds and batch builds.
+
+A source is a folder holding one `.iar` and/or an `icspackage/` folder (as a single build takes
+it), or, in a folder of several archives, each `.iar` on its own.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import OicBuildError, SettingsError
+from .iar import IarFile
+from .metadata import IntegrationMeta
+from .outputs import markdown_table
+from .provenance import run_git
+from .source import ICSPACKAGE, find_source
+from .tree import SourceTree
+
+# Folders that never hold integration sources and can be large.
+SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
+NULL_SHA = re.compile(r"^0{40}$")
+
+
+@dataclass(frozen=True)
+class Found:
+    """One discovered source: its path as the build takes it, and what it says it is."""
+
+    path: str
+    meta: IntegrationMeta
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "path": self.path,
+            "code": self.meta.code,
+            "version": self.meta.version,
+            "id": self.meta.id,
+        }
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+    file: Path | None = None
+
+
+def split_list(value: str | None) -> list[str]:
+    """Inputs that take several values: one per line, or comma-separated."""
+    if not value:
+        return []
+    return [part.strip() for part in re.split(r"[\n,]", value) if part.strip()]
+
+
+def _candidates(root: Path, skip: set[Path]) -> Iterator[Path]:
+    """Source paths under root, sorted, without descending into an icspackage/ folder."""
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in SKIP_DIRS and d != ICSPACKAGE and (here / d).resolve() not in skip
+        )
+        iars = sorted(f for f in files if f.lower().endswith(".iar"))
+        has_package = (here / ICSPACKAGE).is_dir()
+        if len(iars) > 1 and not has_package:
+            yield from (here / f for f in iars)
+        elif iars or has_package:
+            yield here
+
+
+def _matches(rel: str, patterns: Sequence[str]) -> bool:
+    return any(
+        fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(rel, p.rstrip("/") + "/*")
+        for p in patterns
+    )
+
+
+def changed_paths(root: Path, ref: str) -> set[str] | None:
+    """Files changed since `ref` (relative to root); None means 'treat everything as changed'
+    (the all-zero SHA GitHub sends for a new branch)."""
+    if NULL_SHA.match(ref):
+        return None
+    top = run_git(root, "rev-parse", "--show-toplevel")
+    if top is None:
+        raise SettingsError(f"changed-since {ref}: {root} is not in a git checkout (or no git)")
+    if run_git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}") is None:
+        raise SettingsError(
+            f"changed-since {ref}: no such commit in the checkout "
+            "(fetch more history, e.g. actions/checkout with fetch-depth: 0)"
+        )
+    out = run_git(root, "diff", "--name-only", "--no-renames", "--relative", "-z", ref, strip=False)
+    if out is None:
+        raise SettingsError(f"changed-since {ref}: git diff failed in {root}")
+    found = {n for n in out.split("\0") if n}
+    # Untracked files count too: a new integration not yet committed in a local run.
+    untracked = run_git(root, "ls-files", "--others", "--exclude-standard", "-z", strip=False)
+    found.update(n for n in (untracked or "").split("\0") if n)
+    return found
+
+
+def _read(path: Path) -> IntegrationMeta:
+    source = find_source(path)
+    if source.kind == "iar":
+        with IarFile(source.path) as iar:
+            return iar.metadata()
+    return SourceTree(source.path).metadata()
+
+
+def discover(
+    root: Path,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    changed_since: str | None = None,
+    skip: Sequence[Path] = (),
+) -> tuple[list[Found], list[Problem]]:
+    """Every readable source under root, filtered; unreadable ones come back as problems."""
+    if not root.is_dir():
+        raise SettingsError(f"integration-path {root} is not a folder to discover in")
+    changed = changed_paths(root, changed_since) if changed_since else None
+    found: list[Found] = []
+    problems: list[Problem] = []
+    for path in _candidates(root, {p.resolve() for p in skip}):
+        rel = path.relative_to(root).as_posix() if path != root else "."
+        if include and not _matches(rel, include):
+            continue
+        if exclude and _matches(rel, exclude):
+            continue
+        if changed is not None and not any(
+            rel == "." or c == rel or c.startswith(rel + "/") for c in changed
+        ):
+            continue
+        shown = (root / rel).as_posix() if rel != "." else root.as_posix()
+        try:
+            found.append(Found(shown, _read(path)))
+        except OicBuildError as exc:
+            problems.append(Problem(shown, str(exc), exc.file))
+    by_id: dict[str, list[Found]] = {}
+    for item in found:
+        by_id.setdefault(item.meta.id, []).append(item)
+    for id_, items in by_id.items():
+        if len(items) > 1:
+            paths = " and ".join(i.path for i in items)
+            problems.append(
+                Problem(
+                    items[0].path,
+                    f"integration {id_} is in both {paths}; code and version must be unique",
+                )
+            )
+    found = [f for f in found if len(by_id[f.meta.id]) == 1]
+    return found, problems
+
+
+def discover_outputs(found: Sequence[Found]) -> dict[str, str]:
+    """`integrations` is compact JSON, always valid (`[]` when nothing is found)."""
+    items = [f.as_json() for f in found]
+    return {"integrations": json.dumps(items, separators=(",", ":"))}
+
+
+def discover_summary(found: Sequence[Found], problems: Sequence[Problem]) -> str:
+    rows = [(f"`{f.meta.id}`", f"`{f.path}`", "found") for f in found]
+    rows += [("–", f"`{p.path}`", p.message) for p in problems]
+    return markdown_table("oic-build discover", ("integration", "path", "result"), rows)

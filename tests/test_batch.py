@@ -1,0 +1,89 @@
+"""Batch builds: several paths or a glob, each into its own folder, failures isolated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_cli, tree_digest
+from repo_factory import make_integration
+from test_discover import SAMPLES
+
+
+@pytest.fixture
+def repo(real_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "repo"
+    for i in range(6):
+        make_integration(
+            root / "ints" / f"i{i}",
+            real_dir / SAMPLES[i % 3],
+            f"B_{i}",
+            "01.00.0000",
+            as_iar=i % 2 == 1,
+        )
+    monkeypatch.chdir(root)
+    return root
+
+
+def _batch(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object], str]:
+    rc = run_cli("--manage-connections", "false", "--json", *argv)
+    captured = capsys.readouterr()
+    return rc, json.loads(captured.out) if captured.out else {}, captured.err
+
+
+def test_glob_builds_each_into_its_folder(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = _batch(capsys, "--integration-path", "ints/*")
+    assert rc == 0
+    assert out["artifact-dir"] == "oic-artifacts"
+    results = out["integrations"]
+    assert [r["id"] for r in results] == [f"B_{i}|01.00.0000" for i in range(6)]
+    assert all(r["status"] == "built" and r["error"] is None for r in results)
+    for r in results:
+        assert Path(r["iar-path"]).is_file()
+        assert Path(r["artifact-dir"]) == Path("oic-artifacts") / f"{r['code']}_01.00.0000"
+
+
+def test_list_of_paths_lines_or_commas(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = _batch(capsys, "--integration-path", "ints/i0\nints/i3, ints/i4")
+    assert rc == 0
+    assert [r["code"] for r in out["integrations"]] == ["B_0", "B_3", "B_4"]
+
+
+def test_one_failure_keeps_the_others(
+    repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (next((repo / "ints/i1").glob("*.iar"))).write_bytes(b"garbage")
+    xml = next((repo / "ints/i2").rglob("project.xml"))
+    xml.write_text(xml.read_text().replace("01.00.0000</", "1.0</", 1))
+    before = tree_digest(repo / "ints")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    rc, out, err = _batch(capsys, "--integration-path", "ints/*")
+    assert rc == 1
+    status = {r["path"]: (r["status"], r["error"]) for r in out["integrations"]}
+    assert status["ints/i1"][0] == "failed" and "not a readable zip" in status["ints/i1"][1]
+    assert status["ints/i2"][0] == "failed" and "NN.NN.NNNN" in status["ints/i2"][1]
+    built = sorted(p.name for p in Path("oic-artifacts").iterdir())
+    assert built == ["B_0_01.00.0000", "B_3_01.00.0000", "B_4_01.00.0000", "B_5_01.00.0000"]
+    assert err.count("error:") == 2
+    summary = (tmp_path / "summary.md").read_text()
+    assert "4 of 6 built" in summary and "| `B_3\\|01.00.0000` | `ints/i3` | built |" in summary
+    assert tree_digest(repo / "ints") == before
+
+
+def test_duplicates_named_and_not_built(
+    repo: Path, real_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_integration(repo / "ints/z_copy", real_dir / SAMPLES[0], "B_0", "01.00.0000", True)
+    rc, out, err = _batch(capsys, "--integration-path", "ints/*")
+    assert rc == 1
+    assert "integration B_0|01.00.0000 is in both ints/i0 and ints/z_copy" in err
+    assert not Path("oic-artifacts/B_0_01.00.0000").exists()
+    assert sum(r["status"] == "built" for r in out["integrations"]) == 5
+
+
+def test_glob_matching_nothing_is_a_settings_error(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, _, err = _batch(capsys, "--integration-path", "nothing/*")
+    assert rc == 2 and "integration-path nothing/* matches nothing" in err
