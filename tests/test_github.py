@@ -188,3 +188,18 @@ def test_action_yml_declares_every_setting_and_output(
     )
     assert declared_outputs == set(json.loads(capsys.readouterr().out))
     assert "using: docker" in text and "image: Dockerfile" in text
+
+
+def test_prebuilt_image_action_matches_action_yml() -> None:
+    """image/action.yml is action.yml but for the published image: nothing else may differ."""
+    main = (REPO / "action.yml").read_text().splitlines()
+    image = [
+        line
+        for line in (REPO / "image" / "action.yml").read_text().splitlines()
+        if not line.startswith("#")
+    ]
+    diff = [(a, b) for a, b in zip(main, image, strict=True) if a != b]
+    assert diff == [
+        ("name: oic-build", "name: oic-build (prebuilt image)"),
+        ("  image: Dockerfile", "  image: docker://ghcr.io/org/oic-build:v1"),
+    ]
