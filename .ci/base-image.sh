@@ -62,23 +62,39 @@ fi
 command -v docker >/dev/null 2>&1 || die "no docker client on PATH after installing docker.io"
 
 # --- 2. engine -------------------------------------------------------------------------------
+# Is $1 the pid of a live (not zombie) dockerd?
+live_dockerd() {
+    [ -n "$1" ] && [ -r "/proc/$1/comm" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = dockerd ] \
+        && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
 if ! docker info >/dev/null 2>&1; then
     t=$(date +%s)
     [ "$(id -u)" = 0 ] || die "docker info fails and starting dockerd needs root"
-    # A pid file left by a dockerd that died stops a new one from starting.
-    if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+    old_pid=$(cat /var/run/docker.pid 2>/dev/null || true)
+    started=""
+    if live_dockerd "$old_pid"; then
+        say "dockerd (pid $old_pid) is running but not answering yet; waiting for it"
+    else
+        # A pid file left by a dockerd that died stops a new one from starting.
         rm -f /var/run/docker.pid
+        say "starting dockerd (log: $DOCKERD_LOG)"
+        setsid nohup dockerd >"$DOCKERD_LOG" 2>&1 </dev/null &
+        started=$!
     fi
-    say "starting dockerd (log: $DOCKERD_LOG)"
-    setsid nohup dockerd >"$DOCKERD_LOG" 2>&1 </dev/null &
     for _ in $(seq 1 "$DOCKERD_TIMEOUT"); do
         docker info >/dev/null 2>&1 && break
+        if [ -n "$started" ] && ! kill -0 "$started" 2>/dev/null; then
+            break   # it exited: no point waiting
+        fi
         sleep 1
     done
     if ! docker info >/dev/null 2>&1; then
         echo "---- last lines of $DOCKERD_LOG ----" >&2
         tail -n 30 "$DOCKERD_LOG" >&2 || true
-        die "Docker engine did not come up within ${DOCKERD_TIMEOUT}s"
+        if [ -n "$started" ] && ! kill -0 "$started" 2>/dev/null; then
+            die "dockerd exited at start (see its log above)"
+        fi
+        die "Docker engine did not answer within ${DOCKERD_TIMEOUT}s (see the dockerd log above)"
     fi
     say "dockerd up in $(elapsed "$t")"
 fi
