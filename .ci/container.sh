@@ -12,7 +12,7 @@
 #                        the way the runner runs a container action: workspace mounted at
 #                        /github/workspace owned by a non-root uid, root-owned $GITHUB_OUTPUT,
 #                        the host's PATH/HOME/PYTHON* leaked in, no network
-#   6. act               tests/workflows/build.yml: `uses: ./` end to end, offline
+#   6. act               every tests/workflows/*.yml (`uses: ./` end to end), offline
 #
 # Every failure is reported and makes the script exit non-zero; a phase that later phases need
 # (engine, tools, image) stops the script at once. Settings (environment): OIC_CI_STATE
@@ -82,10 +82,17 @@ abort() {
     summary
     exit 1
 }
+# What the act workflows write into the (bind-mounted) checkout; all of it is git-ignored.
+clean_workspace_outputs() {
+    rm -rf "$REPO_ROOT/oic-artifacts/act-e2e" "$REPO_ROOT/oic-artifacts/act-e2e-bad" \
+        "$REPO_ROOT/.act-matrix"
+    rmdir "$REPO_ROOT/oic-artifacts" 2>/dev/null || true
+}
+# act's log $1 reports at least one job and no failed one
+all_jobs_succeeded() { ! grep -q 'Job failed' "$1" && grep -q 'Job succeeded' "$1"; }
 cleanup() {
     [ -n "$scratch" ] && rm -rf "$scratch"
-    rm -rf "$REPO_ROOT/oic-artifacts/act-e2e" "$REPO_ROOT/oic-artifacts/act-e2e-bad"
-    rmdir "$REPO_ROOT/oic-artifacts" 2>/dev/null || true
+    clean_workspace_outputs
 }
 trap cleanup EXIT
 
@@ -233,32 +240,39 @@ PY
 check "the step summary was written" [ -s "$scratch/file_commands/summary" ]
 
 # --- 6 -------------------------------------------------------------------------------------
-section "act workflow"
+section "act workflows"
 if [ ! -f action.yml ]; then
     fail "act: action.yml is missing"
 else
-    rm -rf oic-artifacts/act-e2e oic-artifacts/act-e2e-bad
-    # Offline: no image pulls (-P local image, --pull=false), no action downloads, no cache
-    # server, the Docker socket not mounted into the job, no notices request (env above), and no
-    # .env/.secrets/.vars/.input of a developer's checkout passed in.
-    t=$(date +%s)
-    timeout "$ACT_TIMEOUT" "$ACT" push -W tests/workflows/build.yml \
-        -P "ubuntu-latest=$RUNNER_IMAGE" --pull=false --bind --action-offline-mode \
-        --container-daemon-socket - --no-cache-server --network host \
-        --env-file /dev/null --secret-file /dev/null --var-file /dev/null --input-file /dev/null \
-        >"$STATE_DIR/act.log" 2>&1
-    rc=$?
-    act_s=$(( $(date +%s) - t ))
-    sed 's/^/  | /' "$STATE_DIR/act.log"
-    echo "act took ${act_s}s (log: $STATE_DIR/act.log)"
-    if [ "$rc" = 124 ]; then
-        fail "act did not finish within ${ACT_TIMEOUT}s"
-    else
-        check "act runs tests/workflows/build.yml to success (exit $rc)" [ "$rc" = 0 ]
-    fi
-    check "act ran the output checks" grep -q 'all output checks passed' "$STATE_DIR/act.log"
-    check "act saw the bad input fail" \
-        grep -q 'the bad input failed the step and left no artifact' "$STATE_DIR/act.log"
+    for wf in tests/workflows/*.yml; do
+        name=$(basename "$wf" .yml)
+        log=$STATE_DIR/act-$name.log
+        clean_workspace_outputs
+        echo "--- act: $wf"
+        # Offline: no image pulls (-P local image, --pull=false), no action downloads, no cache
+        # server, the Docker socket not mounted into the jobs, no notices request (env above),
+        # and no .env/.secrets/.vars/.input of a developer's checkout passed in.
+        t=$(date +%s)
+        timeout "$ACT_TIMEOUT" "$ACT" push -W "$wf" \
+            -P "ubuntu-latest=$RUNNER_IMAGE" --pull=false --bind --action-offline-mode \
+            --container-daemon-socket - --no-cache-server --network host \
+            --env-file /dev/null --secret-file /dev/null --var-file /dev/null \
+            --input-file /dev/null >"$log" 2>&1
+        rc=$?
+        sed 's/^/  | /' "$log"
+        echo "act $wf took $(( $(date +%s) - t ))s (log: $log)"
+        if [ "$rc" = 124 ]; then
+            fail "act $wf did not finish within ${ACT_TIMEOUT}s"
+        else
+            check "act runs $wf to success (exit $rc)" [ "$rc" = 0 ]
+        fi
+        check "act $wf: every job succeeded" all_jobs_succeeded "$log"
+        if [ "$name" = build ]; then
+            check "act $wf ran the output checks" grep -q 'all output checks passed' "$log"
+            check "act $wf saw the bad input fail" \
+                grep -q 'the bad input failed the step and left no artifact' "$log"
+        fi
+    done
 fi
 
 summary
