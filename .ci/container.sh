@@ -103,8 +103,15 @@ ok "Docker engine up; $BASE_IMAGE and $RUNNER_IMAGE present"
 
 # --- 2 -------------------------------------------------------------------------------------
 section "test tools"
-if [ ! -x "$TOOLS_VENV/bin/pip" ]; then
-    python3 -m venv "$TOOLS_VENV" || abort "python3 -m venv $TOOLS_VENV failed"
+# (Re)made when missing or broken (its python3 gone, say).
+if ! "$TOOLS_VENV/bin/python" -c '' 2>/dev/null; then
+    rm -rf "$TOOLS_VENV"
+    if ! python3 -m venv "$TOOLS_VENV" 2>/dev/null; then
+        # Debian's own python3 keeps venv in a separate package.
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null 2>&1 || true
+        rm -rf "$TOOLS_VENV"
+        python3 -m venv "$TOOLS_VENV" || abort "python3 -m venv $TOOLS_VENV failed"
+    fi
 fi
 installed=$("$TOOLS_VENV/bin/pip" freeze --disable-pip-version-check 2>/dev/null)
 missing=()
