@@ -15,16 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OicBuildError, SettingsError
+from .gitrepo import changed_paths
 from .iar import IarFile
 from .metadata import IntegrationMeta
 from .outputs import markdown_table
-from .provenance import run_git
 from .source import ICSPACKAGE, find_source
 from .tree import SourceTree
 
 # Folders that never hold integration sources and can be large.
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
-NULL_SHA = re.compile(r"^0{40}$")
 
 
 @dataclass(frozen=True)
@@ -79,29 +78,6 @@ def _matches(rel: str, patterns: Sequence[str]) -> bool:
         fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(rel, p.rstrip("/") + "/*")
         for p in patterns
     )
-
-
-def changed_paths(root: Path, ref: str) -> set[str] | None:
-    """Files changed since `ref` (relative to root); None means 'treat everything as changed'
-    (the all-zero SHA GitHub sends for a new branch)."""
-    if NULL_SHA.match(ref):
-        return None
-    top = run_git(root, "rev-parse", "--show-toplevel")
-    if top is None:
-        raise SettingsError(f"changed-since {ref}: {root} is not in a git checkout (or no git)")
-    if run_git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}") is None:
-        raise SettingsError(
-            f"changed-since {ref}: no such commit in the checkout "
-            "(fetch more history, e.g. actions/checkout with fetch-depth: 0)"
-        )
-    out = run_git(root, "diff", "--name-only", "--no-renames", "--relative", "-z", ref, strip=False)
-    if out is None:
-        raise SettingsError(f"changed-since {ref}: git diff failed in {root}")
-    found = {n for n in out.split("\0") if n}
-    # Untracked files count too: a new integration not yet committed in a local run.
-    untracked = run_git(root, "ls-files", "--others", "--exclude-standard", "-z", strip=False)
-    found.update(n for n in (untracked or "").split("\0") if n)
-    return found
 
 
 def _read(path: Path) -> IntegrationMeta:

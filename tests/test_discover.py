@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -190,6 +191,11 @@ def test_changed_since(
         repo / "teams/sales/int02", real_dir / SAMPLES[2], "INT_02", "01.00.0001", True
     )  # uncommitted: a new version in the work tree
     monkeypatch.chdir(repo)
+    # as in the container: no git binary, and the checkout belongs to another user
+    monkeypatch.setenv("PATH", str(repo / "no-bin"))
+    if os.geteuid() == 0:
+        for path in [repo, *repo.rglob("*")]:
+            os.lchown(path, 1234, 1234)
     rc, found = _discover(capsys, "--changed-since", base)
     assert rc == 0
     assert sorted(f["id"] for f in found) == [
@@ -209,3 +215,23 @@ def test_changed_since_unknown_ref(
     monkeypatch.chdir(repo)
     assert run_cli("discover", "--changed-since", "deadbeef") == 2
     assert "changed-since deadbeef: no such commit" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+def test_build_info_reads_head_without_ci_variables(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _git(repo, "init", "-q", "-b", "trunk")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "all")
+    sha = _git(repo, "rev-parse", "HEAD").strip()
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("PATH", str(repo / "no-bin"))
+    assert run_cli("--integration-path", "teams/hr/int01", "--manage-connections", "false") == 0
+    info = json.loads(Path("oic-artifacts/INT_01_01.00.0000/build-info.json").read_text())
+    assert info["git"] == {
+        "commit": sha,
+        "ref": "refs/heads/trunk",
+        "run_id": None,
+        "repository": None,
+    }
