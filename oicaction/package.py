@@ -5,7 +5,8 @@ Speed: files are read, checksummed and deflated on a thread pool (zlib and file 
 the GIL, so every core works) and written strictly in entry order, so neither the worker count
 nor scheduling can change a byte. Data that does not shrink is stored, not deflated. zipfile
 cannot be handed data that is already compressed, so the container is written here, laid out
-as zipfile lays it out (the same headers, version fields and ZIP64 rules).
+as zipfile lays it out (the same headers, version fields and ZIP64 rules): where every entry
+shrinks, the archive is byte for byte what the previous zipfile-based writer produced.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ STREAM_THRESHOLD = 8 * 1024 * 1024
 # and do not deflate smaller is stored without deflating the rest: already-compressed data
 # (jar, png, zip) deflates at only ~40 MB/s, to nothing. Everything else is deflated whole and
 # stored when that is not smaller. The rule reads content only, so it is deterministic.
-SAMPLE_BYTES = 16 * 1024
+SAMPLE_BYTES = 4 * 1024
 # As zipfile: sizes and offsets above this, or more entries than the count limit, use ZIP64.
 ZIP64_LIMIT = (1 << 31) - 1
 ZIP64_COUNT_LIMIT = 0xFFFE  # 0xFFFF itself is the "see ZIP64" marker
