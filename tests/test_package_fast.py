@@ -27,7 +27,7 @@ TEXT = b"".join(
     for _ in range(4000)
 )  # ~240 KB of XML-ish text
 RANDOM_BIG = RNG.randbytes(300_000)  # incompressible, longer than SAMPLE_BYTES
-RANDOM_SMALL = RNG.randbytes(5000)  # incompressible, shorter than SAMPLE_BYTES
+RANDOM_SMALL = RNG.randbytes(3000)  # incompressible, shorter than SAMPLE_BYTES
 NO_NUL_RANDOM = RNG.randbytes(200_000).replace(b"\0", b"\1")  # no sample skip; still won't shrink
 
 
@@ -232,19 +232,44 @@ def test_unreadable_file_raises_source_error_and_leaves_nothing(tmp_path: Path) 
         write_iar([Entry("icspackage/dir", folder, 10)], tmp_path / "out.iar")
 
 
-def test_same_bytes_as_old_writer_would_hold(mixed: SourceTree, tmp_path: Path) -> None:
-    """Entry set, order, contents, names and CRCs match a plain zipfile archive of the tree."""
+def zipfile_writer(entries: list[Entry], dest: Path) -> None:
+    """The writer this module replaced: one zipfile entry at a time, every entry deflated."""
+    with zipfile.ZipFile(dest, "w", compresslevel=6, allowZip64=True) as zf:
+        for entry in entries:
+            info = zipfile.ZipInfo(entry.name, date_time=FIXED_DATE)
+            info.create_system = 3
+            info.external_attr = FILE_MODE << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.file_size = entry.size
+            with entry.path.open("rb") as src, zf.open(info, "w") as out:
+                shutil.copyfileobj(src, out)
+
+
+def test_byte_identical_to_zipfile_when_everything_deflates(tmp_path: Path) -> None:
+    """Same layout as zipfile's: where zipfile would make the same choices (every entry
+    shrinks), the archive is the very same bytes as the previous writer's."""
+    compressible = {k: v for k, v in MIXED.items() if k.endswith((".xml", ".xsd"))}
+    compressible["project/X_01.00.0000/resources/a/zeros.bin"] = bytes(100_000)
+    compressible["appinstances/CONN.xml"] = b"<ApplicationInstance>" + b" " * 100 + b"</>"
+    tree = make_tree(tmp_path / "src", compressible)
+    for threshold in (package.STREAM_THRESHOLD, 0):
+        ours, theirs = tmp_path / "ours.iar", tmp_path / "zipfile.iar"
+        write_iar(tree.entries, ours, stream_threshold=threshold)
+        zipfile_writer(tree.entries, theirs)
+        assert ours.read_bytes() == theirs.read_bytes()
+
+
+def test_same_entries_and_crcs_as_zipfile(mixed: SourceTree, tmp_path: Path) -> None:
+    """With stored entries too: names, order, CRCs and sizes match; deflated data is zlib's."""
     plain = tmp_path / "plain.iar"
-    with zipfile.ZipFile(plain, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        for entry in mixed.entries:
-            zf.write(entry.path, entry.name)
+    zipfile_writer(mixed.entries, plain)
     ours = tmp_path / "ours.iar"
     write_iar(mixed.entries, ours)
     with zipfile.ZipFile(plain) as a, zipfile.ZipFile(ours) as b:
         assert [(i.filename, i.CRC, i.file_size) for i in a.infolist()] == [
             (i.filename, i.CRC, i.file_size) for i in b.infolist()
         ]
-        for info in b.infolist():  # deflated entries are zlib's own stream, byte for byte
+        for info in b.infolist():
             if info.compress_type == zipfile.ZIP_DEFLATED:
                 assert info.compress_size == a.getinfo(info.filename).compress_size
 
