@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -63,10 +64,21 @@ def load() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def timed(fn: Callable[[], object]) -> float:
+def cpu_seconds() -> float:
+    """CPU used so far by this process (all threads) and its waited-for children (zip)."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
+
+
+def timed(fn: Callable[[], object], cpu: list[float] | None = None) -> float:
+    """Wall seconds of fn(); its CPU seconds are appended to `cpu` when given."""
+    cpu_start = cpu_seconds()
     start = time.perf_counter()
     fn()
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    if cpu is not None:
+        cpu.append(cpu_seconds() - cpu_start)
+    return wall
 
 
 def summary(times: list[float]) -> str:
@@ -139,17 +151,18 @@ def run(work: Path, zip_exe: str, repeats: int, with_old: bool) -> int:
     for fn in contenders.values():  # warm the page cache and the code paths
         fn()
     times: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
     digests: set[str] = set()
     for i in range(repeats):
         order = list(contenders.items())
         if i % 2:
             order.reverse()
         for name, fn in order:
-            times[name].append(timed(fn))
+            times[name].append(timed(fn, cpu[name]))
             if name == "oic-build":
                 digests.add(hashlib.sha256(ours_out.read_bytes()).hexdigest())
     for name, t in times.items():
-        print(f"  {name:17} {summary(t)}")
+        print(f"  {name:17} {summary(t)}; CPU median {statistics.median(cpu[name]):.3f} s")
 
     one_worker = work / "ours-1-worker.iar"
     ours(one_worker, workers=1)
