@@ -1,0 +1,138 @@
+"""How requests to OIC are authorised: basic auth (Gen2) or an OAuth2 client-credentials token
+(Gen3) fetched once, shared by every thread and refreshed at most once per rejected request.
+
+Secrets stay inside these objects: nothing here formats a credential or a token into a message.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol
+
+from .errors import ServerError
+from .http_errors import describe_body, one_line
+from .oic_url import check_url, without_query
+
+if TYPE_CHECKING:
+    import requests
+
+# Renew a little before the server says the token expires, so a long batch never sends a
+# token that dies in flight.
+EXPIRY_MARGIN_SECONDS = 60
+GEN3_SCOPE_HINT = "Gen3 scopes look like https://<instance host>:443urn:opc:resource:consumer::all"
+
+
+class Auth(Protocol):
+    """What the client needs from an auth method."""
+
+    kind: str
+    refreshable: bool
+
+    def authorization(self, session: requests.Session, timeout: tuple[float, float]) -> str:
+        """The Authorization header value to send now."""
+        ...
+
+    def invalidate(self, used: str) -> None:
+        """Forget `used` after the server rejected it (no-op if already replaced)."""
+        ...
+
+
+class BasicAuth:
+    """HTTP basic auth with a user and password (OIC Gen2); nothing to refresh."""
+
+    kind = "basic"
+    refreshable = False
+
+    def __init__(self, username: str, password: str) -> None:
+        raw = f"{username}:{password}".encode()
+        self._header = "Basic " + base64.b64encode(raw).decode("ascii")
+
+    def authorization(self, session: requests.Session, timeout: tuple[float, float]) -> str:
+        return self._header
+
+    def invalidate(self, used: str) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return "BasicAuth(***)"
+
+
+class ClientCredentials:
+    """OAuth2 client-credentials grant: one token per client, renewed when it expires or
+    when the server answers 401, under a lock so parallel requests fetch it only once."""
+
+    kind = "oauth"
+    refreshable = True
+
+    def __init__(
+        self, token_url: str, client_id: str, client_secret: str, scope: str | None = None
+    ) -> None:
+        self.token_url = check_url(token_url, "token-url")
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self.scope = scope or None
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self.token_requests = 0
+
+    def authorization(self, session: requests.Session, timeout: tuple[float, float]) -> str:
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._expires_at:
+                self._token, lifetime = self._fetch(session, timeout)
+                self._expires_at = time.monotonic() + max(lifetime - EXPIRY_MARGIN_SECONDS, 1)
+            return f"Bearer {self._token}"
+
+    def invalidate(self, used: str) -> None:
+        with self._lock:
+            if self._token is not None and used == f"Bearer {self._token}":
+                self._token = None
+
+    def _fetch(self, session: requests.Session, timeout: tuple[float, float]) -> tuple[str, int]:
+        import requests
+
+        where = f"token request to {without_query(self.token_url)}"
+        data = {"grant_type": "client_credentials"}
+        if self.scope:
+            data["scope"] = self.scope
+        self.token_requests += 1
+        try:
+            resp = session.post(
+                self.token_url,
+                data=data,
+                auth=(self._client_id, self._client_secret),
+                headers={"Accept": "application/json"},
+                timeout=timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            from .http_errors import describe_exception
+
+            raise ServerError(f"{where}: {describe_exception(exc, timeout)}") from None
+        if resp.status_code != 200:
+            detail = describe_body(resp)
+            hint = "" if self.scope else f" (no scope was sent; {GEN3_SCOPE_HINT})"
+            if resp.status_code in (400, 401) and self.scope and "scope" in detail.lower():
+                hint = f" ({GEN3_SCOPE_HINT})"
+            raise ServerError(
+                one_line(f"{where}: HTTP {resp.status_code} {resp.reason}: {detail}{hint}")
+            )
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        token = body.get("access_token") if isinstance(body, Mapping) else None
+        if not isinstance(token, str) or not token:
+            ctype = resp.headers.get("Content-Type", "no content type")
+            raise ServerError(f"{where}: the answer ({ctype}) holds no access_token")
+        try:
+            lifetime = int(body.get("expires_in", 3600))
+        except (TypeError, ValueError):
+            lifetime = 3600
+        return token, lifetime
+
+    def __repr__(self) -> str:
+        return f"ClientCredentials({without_query(self.token_url)!r}, ***)"

@@ -1,0 +1,80 @@
+"""Rules for the URLs the build sends credentials to: https only (plain http just for loopback
+test servers), no credentials inside the URL, and a pasted console URL cut back to the host."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from .errors import SettingsError
+
+# Everything from the first /ic path segment on is console or API path, never part of the base:
+# https://host/ic/home, /ic/integration/home/faces/..., /ic/api/integration/v1/...
+_OIC_PATH = re.compile(r"/ic(?:/|$)", re.IGNORECASE)
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 and ::1: the only hosts allowed plain http."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def without_query(url: str) -> str:
+    """The URL as it may be shown: no user info, query or fragment."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if ":" in netloc:
+        netloc = f"[{netloc}]"
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def check_url(url: str, name: str) -> str:
+    """Refuse URLs that would send credentials in clear text or carry them inside."""
+    text = url.strip()
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"{name} must be an https:// URL (got {text[:80]!r})")
+    if "@" in parts.netloc:
+        raise SettingsError(
+            f"{name} must not contain a user or password; use the username/password or "
+            "client-id/client-secret settings"
+        )
+    try:
+        host, _port = parts.hostname, parts.port
+    except ValueError:
+        raise SettingsError(f"{name} has an invalid port (host {parts.hostname})") from None
+    if not host:
+        raise SettingsError(f"{name} has no host: {text[:80]!r}")
+    if parts.scheme.lower() != "https" and not is_loopback(host):
+        raise SettingsError(
+            f"{name} {without_query(text)} must use https (plain http is only allowed for "
+            "localhost/127.0.0.1/::1)"
+        )
+    return text
+
+
+def normalise_base_url(url: str, name: str = "oic-url") -> tuple[str, str | None]:
+    """Return (base URL, integration instance found in its query, if any).
+
+    Users paste what their browser shows (`https://host/ic/home?integrationInstance=x`), so the
+    path from `/ic` on, trailing slashes and the query are dropped; a Gen3 instance name found in
+    the query is returned so it need not be given twice.
+    """
+    text = check_url(url, name)
+    parts = urlsplit(text)
+    path = parts.path
+    match = _OIC_PATH.search(path)
+    if match:
+        path = path[: match.start()]
+    path = path.rstrip("/")
+    instance = (parse_qs(parts.query).get("integrationInstance") or [None])[0]
+    base = without_query(urlunsplit((parts.scheme.lower(), parts.netloc, path, "", "")))
+    return base, (instance.strip() or None) if instance else None
