@@ -1,0 +1,338 @@
+"""Connection plans: the `connectionPlan.properties` files FlexDeploy users keep beside their
+integrations, one line per property:
+
+    <CONNECTION_ID>.connection.<property display name>=<value>
+    <CONNECTION_ID>.secure.<property display name>=
+
+Java properties syntax (escapes, `\\uXXXX`, continuation lines, `#`/`!` comments) except that
+spaces do not end the key: only an unescaped `=` or `:` does. We generate a template from the
+connections exported, or validate and copy the plan found in the source; secret values never go
+into the artifact either way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .connections import CleanConnection, is_secret_name, is_secret_property, iter_properties
+from .errors import SourceError
+from .report import Reporter
+
+PLAN_FILE = "connectionPlan.properties"
+KINDS = ("connection", "secure")
+_KEY = re.compile(r"^(?P<conn>[^.\s]+)\.(?P<kind>connection|secure)\.(?P<prop>.+)$", re.DOTALL)
+# A value that names a secret instead of holding it: ${{NAME}}, ${NAME}, %%NAME%%, #{NAME}, @NAME@.
+_PLACEHOLDER = re.compile(
+    r"^\s*(\$\{\{[^{}]+\}\}|\$\{[^{}]+\}|%%[^%]+%%?|#\{[^{}]+\}|@[\w.-]+@)\s*$"
+)
+_WHITESPACE = " \t\f"
+_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
+_CONTROL = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\f": "\\f", "\\": "\\\\"}
+
+
+def _escape(text: str, specials: str) -> str:
+    out = []
+    for ch in text:
+        if ch in _CONTROL:
+            out.append(_CONTROL[ch])
+        elif ch in specials:
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) > 0x7E:
+            # ASCII-only output reads the same as ISO-8859-1 (Java) and as UTF-8.
+            data = ch.encode("utf-16-be", "surrogatepass")
+            out.extend(f"\\u{data[i]:02X}{data[i + 1]:02X}" for i in range(0, len(data), 2))
+        else:
+            out.append(ch)
+    text = "".join(out)
+    if text[:1] == " ":
+        text = "\\" + text
+    return text
+
+
+def escape_key(key: str) -> str:
+    """Escape a key so that our parser (and Java's, but for inner spaces) reads it back."""
+    text = _escape(key, "=:")
+    if text[:1] in ("#", "!"):
+        text = "\\" + text
+    if text.endswith(" ") and not text.endswith("\\ "):
+        text = text[:-1] + "\\ "
+    return text
+
+
+def escape_value(value: str) -> str:
+    """Escape a value: backslashes, line breaks, a leading space, non-ASCII."""
+    return _escape(value, "")
+
+
+def unescape(text: str) -> str:
+    """Undo Java properties escapes; ValueError on a malformed \\uXXXX."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch != "\\" or i + 1 >= len(text):
+            out.append(ch)
+            i += 1
+            continue
+        nxt = text[i + 1]
+        if nxt == "u":
+            digits = text[i + 2 : i + 6]
+            if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
+                raise ValueError(f"malformed \\u escape {text[i : i + 6]!r}")
+            out.append(chr(int(digits, 16)))
+            i += 6
+            continue
+        out.append(_ESCAPES.get(nxt, nxt))
+        i += 2
+    joined = "".join(out)
+    try:  # join UTF-16 surrogate pairs written as two \u escapes
+        return joined.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        return joined
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """One property line (or continued lines) of a plan."""
+
+    line: int
+    end_line: int
+    key: str
+    value: str
+    connection: str
+    kind: str
+    prop: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    path: Path
+    lines: tuple[str, ...]
+    entries: tuple[PlanEntry, ...]
+
+
+def _ends_continued(line: str) -> bool:
+    trailing = len(line) - len(line.rstrip("\\"))
+    return trailing % 2 == 1
+
+
+def _split_key(logical: str) -> tuple[str, str] | None:
+    """Raw key and raw value of a logical line; None if it has no unescaped `=` or `:`."""
+    i = 0
+    end_significant = 0
+    while i < len(logical):
+        ch = logical[i]
+        if ch == "\\":
+            i += 2
+            end_significant = min(i, len(logical))
+            continue
+        if ch in "=:":
+            return logical[:end_significant], logical[i + 1 :].lstrip(_WHITESPACE)
+        if ch not in _WHITESPACE:
+            end_significant = i + 1
+        i += 1
+    return None
+
+
+def parse_plan(text: str, origin: str) -> list[PlanEntry]:
+    """Parse plan text; SourceError naming `origin:line` on the first malformed line."""
+    lines = text.splitlines()
+    entries: list[PlanEntry] = []
+    n = 0
+    while n < len(lines):
+        start = n
+        first = lines[n].lstrip(_WHITESPACE)
+        n += 1
+        if not first or first[0] in "#!":
+            continue
+        logical = first
+        while _ends_continued(logical) and n < len(lines):
+            logical = logical[:-1] + lines[n].lstrip(_WHITESPACE)
+            n += 1
+        if _ends_continued(logical):
+            logical = logical[:-1]
+        where = f"{origin}:{start + 1}"
+        split = _split_key(logical)
+        if split is None:
+            raise SourceError(
+                f"{where}: no '=' in this line; expected "
+                "<CONNECTION_ID>.connection.<property>=<value>",
+                file=origin,
+            )
+        try:
+            key, value = unescape(split[0]), unescape(split[1])
+        except ValueError as exc:
+            raise SourceError(f"{where}: {exc}", file=origin) from None
+        match = _KEY.match(key)
+        if not match:
+            raise SourceError(
+                f"{where}: key {key!r} is not <CONNECTION_ID>.connection.<property> or "
+                "<CONNECTION_ID>.secure.<property>",
+                file=origin,
+            )
+        entries.append(
+            PlanEntry(start + 1, n, key, value, match["conn"], match["kind"], match["prop"].strip())
+        )
+    return entries
+
+
+def read_plan(path: Path) -> Plan:
+    """Read and parse a plan file (UTF-8, or ISO-8859-1 as Java writes them)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror})", file=path) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    entries = parse_plan(text, str(path))
+    return Plan(path, tuple(text.splitlines()), tuple(entries))
+
+
+def check_plan(plan: Plan, used: Iterable[str], integration: str, reporter: Reporter) -> None:
+    """Warn about entries for connections the integration does not use, and repeated keys."""
+    used_set = set(used)
+    unused: dict[str, list[PlanEntry]] = {}
+    seen: dict[str, int] = {}
+    for entry in plan.entries:
+        if entry.connection not in used_set:
+            unused.setdefault(entry.connection, []).append(entry)
+        if entry.key in seen:
+            reporter.warning(
+                f"{plan.path}:{entry.line}: {entry.key} is set again (first at line "
+                f"{seen[entry.key]}); the last value wins",
+                file=plan.path,
+            )
+        seen.setdefault(entry.key, entry.line)
+    for conn, entries in sorted(unused.items()):
+        count = f"{len(entries)} entries" if len(entries) > 1 else "an entry"
+        reporter.warning(
+            f"{plan.path}:{entries[0].line}: {count} for connection {conn}, which "
+            f"{integration} does not use",
+            file=plan.path,
+        )
+
+
+def is_placeholder(value: str) -> bool:
+    """True if the value names a secret to be substituted at deployment instead of holding it."""
+    return bool(_PLACEHOLDER.match(value))
+
+
+def _find_property(conn: CleanConnection, name: str) -> dict[str, Any] | None:
+    for _list, prop in iter_properties(conn.data):
+        if name in (prop.get("displayName"), prop.get("propertyName")):
+            return prop
+    return None
+
+
+def finalise_plan(
+    plan: Plan, connections: Mapping[str, CleanConnection], server: str, reporter: Reporter
+) -> str:
+    """The plan text to ship: committed secret values blanked (with a warning, never shown);
+    warnings for properties the exported connections do not have."""
+    lines: list[str | None] = list(plan.lines)
+    for entry in plan.entries:
+        conn = connections.get(entry.connection)
+        prop = _find_property(conn, entry.prop) if conn is not None else None
+        if conn is not None and prop is None:
+            reporter.warning(
+                f"{plan.path}:{entry.line}: connection {entry.connection} on {server} has no "
+                f"property {entry.prop!r}",
+                file=plan.path,
+            )
+        secret = (
+            entry.kind == "secure"
+            or is_secret_name(entry.prop)
+            or (prop is not None and is_secret_property(prop))
+        )
+        if secret and entry.value.strip() and not is_placeholder(entry.value):
+            reporter.warning(
+                f"{plan.path}:{entry.line}: a value for the secret {entry.key} is committed "
+                "in the plan; it is left out of the artifact (leave it empty, or use a "
+                "placeholder such as ${{NAME}}, and supply it at deployment)",
+                file=plan.path,
+            )
+            lines[entry.line - 1] = escape_key(entry.key) + "="
+            for index in range(entry.line, entry.end_line):
+                lines[index] = None
+    return "\n".join(line for line in lines if line is not None) + "\n"
+
+
+def _display_names(conn: CleanConnection) -> list[tuple[str, dict[str, Any]]]:
+    """(name to use in the plan, property), skipping hidden ones; display names, made unique."""
+    named: list[tuple[str, dict[str, Any]]] = []
+    used: set[str] = set()
+    for _list, prop in iter_properties(conn.data):
+        if str(prop.get("hiddenFlag", prop.get("hidden", False))).lower() == "true":
+            continue
+        name = str(prop.get("displayName") or prop.get("propertyName") or "").strip()
+        if not name:
+            continue
+        if name in used:
+            name = str(prop.get("propertyName") or name)
+        if name in used:
+            continue
+        used.add(name)
+        named.append((name, prop))
+    return named
+
+
+def generate_plan(
+    connections: Sequence[CleanConnection],
+    integration: str,
+    server: str,
+    adapters: Mapping[str, str | None] | None = None,
+) -> str:
+    """A plan template: every visible property, values for non-secret ones, secrets empty."""
+    out = [
+        f"# Connection plan for {integration}, generated by oic-build from {server}.",
+        "# <CONNECTION_ID>.connection.<property>=<value>; secret values",
+        "# (<CONNECTION_ID>.secure.<property>) are left empty: supply them at deployment.",
+        "# Commented-out lines are properties that have no value on the server.",
+    ]
+    for conn in sorted(connections, key=lambda c: c.id):
+        adapter = (adapters or {}).get(conn.id) or (conn.data.get("adapterType") or {}).get("name")
+        policy = conn.data.get("securityPolicy")
+        parts = [
+            f"{adapter} adapter" if adapter else "",
+            f"security policy {policy}" if policy else "",
+        ]
+        about = ", ".join(p for p in parts if p)
+        out += ["", f"# {conn.id}" + (f": {about}" if about else "")]
+        props = _display_names(conn)
+        if not props:
+            out.append("# (no properties)")
+        for name, prop in props:
+            if is_secret_property(prop) or is_secret_name(name):
+                out.append(escape_key(f"{conn.id}.secure.{name}") + "=")
+                continue
+            value = prop.get("propertyValue")
+            key = escape_key(f"{conn.id}.connection.{name}")
+            if value is None or value == "":
+                out.append(f"#{key}=")
+            else:
+                text = str(value).lower() if isinstance(value, bool) else str(value)
+                out.append(f"{key}={escape_value(text)}")
+    return "\n".join(out) + "\n"
+
+
+__all__ = [
+    "KINDS",
+    "PLAN_FILE",
+    "Plan",
+    "PlanEntry",
+    "check_plan",
+    "escape_key",
+    "escape_value",
+    "finalise_plan",
+    "generate_plan",
+    "is_placeholder",
+    "parse_plan",
+    "read_plan",
+    "unescape",
+]
