@@ -167,7 +167,7 @@ def produce(settings: Settings, loaded: Loaded, reporter: Reporter) -> BuildResu
         else:
             shutil.copyfile(source.path, staged_iar)
             reporter.info(f"using committed archive {source.path.name}")
-        if plan is not None:
+        if plan is not None and not reasons:  # with a server export, export checks it first
             shutil.copyfile(plan, stage.path / PLAN_FILE)
             reporter.info(f"connection plan {plan} -> {PLAN_FILE}")
         exported: dict[str, object] = {}

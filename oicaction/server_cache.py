@@ -1,0 +1,84 @@
+"""Fetch connections and lookups concurrently, each one once per run.
+
+One `ServerCache` holds one client (one connection pool, one token), one bounded thread pool and
+the results: a batch of integrations that share connections asks the server once per connection.
+Connections are cached already cleaned (secrets removed), so a secret value never outlives the
+request that carried it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from .connections import CleanConnection, normalise_connection
+from .oic_client import OicClient
+
+
+class ServerCache:
+    """Shared by every integration of a run; use as a context manager."""
+
+    def __init__(self, client: OicClient, max_workers: int = 4) -> None:
+        self.client = client
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="oic-fetch")
+        self._futures: dict[tuple[str, str], Future[Any]] = {}
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> ServerCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        # Do not wait for requests still running after a failure: the build reports now and
+        # the bounded timeouts end them.
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.client.close()
+
+    def _submit(self, kind: str, key: str, fetch: Callable[[], Any]) -> Future[Any]:
+        with self._lock:
+            future = self._futures.get((kind, key))
+            if future is None or future.cancelled():
+                future = self._pool.submit(fetch)
+                self._futures[(kind, key)] = future
+            return future
+
+    def _connection(self, conn_id: str) -> CleanConnection | None:
+        body = self.client.connection(conn_id)
+        return None if body is None else normalise_connection(body, conn_id)
+
+    def fetch(
+        self, connections: Iterable[str] = (), lookups: Iterable[str] = ()
+    ) -> tuple[dict[str, CleanConnection | None], dict[str, bytes | None]]:
+        """Connections (None: not on the server) and lookup CSVs (None: not on the server).
+
+        All requests are queued at once and run `max_workers` at a time; the first failure
+        cancels what has not started and is raised.
+        """
+        wanted: dict[tuple[str, str], Future[Any]] = {}
+        for conn_id in dict.fromkeys(connections):
+            wanted[("connection", conn_id)] = self._submit(
+                "connection", conn_id, lambda c=conn_id: self._connection(c)
+            )
+        for name in dict.fromkeys(lookups):
+            wanted[("lookup", name)] = self._submit(
+                "lookup", name, lambda n=name: self.client.lookup_csv(n)
+            )
+        done, pending = wait(wanted.values(), return_when=FIRST_EXCEPTION)
+        failed = [
+            key
+            for key, f in sorted(wanted.items())
+            if f in done and not f.cancelled() and f.exception()
+        ]
+        if failed:
+            for future in pending:
+                future.cancel()
+            error = wanted[failed[0]].exception()
+            assert error is not None
+            raise error
+        found_conns = {k: f.result() for (kind, k), f in wanted.items() if kind == "connection"}
+        found_lookups = {k: f.result() for (kind, k), f in wanted.items() if kind == "lookup"}
+        return found_conns, found_lookups
