@@ -1,0 +1,451 @@
+"""A stand-in for an OIC instance: a real HTTP server on 127.0.0.1 for tests and CI.
+
+It serves the token endpoint, connections (bodies shaped like, or loaded from, recorded real
+responses), lookup CSV archives and OIC's error shapes, and can inject faults per path: 429 with
+Retry-After, 503, connection reset, a slow answer, a 401 (the token revoked), 404 with plain text
+`Connection not found.`, an HTML page instead of JSON, a redirect to the Gen3 design host, OIC
+error JSON and the OCI gateway's error JSON. It counts requests per (method, path) and the most
+requests in flight at once.
+
+Standard library only, so CI can start it on a host without the project installed:
+
+    python -m tests.oic_standin --port 8123 [--fixtures ../shared/fixtures/api]
+    python tests/oic_standin.py --port 8123
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import secrets
+import socket
+import struct
+import sys
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+API = "/ic/api/integration/v1"
+TOKEN_PATH = "/oauth2/v1/token"
+DESIGN_HOST = "design.integration.us-ashburn-1.ocp.oraclecloud.com"
+NOT_FOUND_TEXT = "Connection not found."
+
+# Test credentials: fake, recognisable, and scanned for in every cassette.
+CLIENT_ID = "standin-client-id"
+CLIENT_SECRET = "standin-client-secret-9f3c"
+USERNAME = "standin-user"
+PASSWORD = "standin-password-71b2"
+TOKEN_PREFIX = "standin-token-"
+
+FAULTS = (
+    "429",
+    "503",
+    "reset",
+    "slow",
+    "401",
+    "404",
+    "html",
+    "redirect",
+    "oic-error",
+    "gateway-error",
+)
+
+SIGN_IN_PAGE = (
+    "<!DOCTYPE html><html><head><title>Oracle Integration - Sign In</title></head>"
+    "<body><form action='/oauth2/v1/authorize'>Sign in</form></body></html>"
+)
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour; `seconds` is Retry-After (429/503) or the delay (slow)."""
+
+    kind: str
+    seconds: float = 0.0
+
+
+@dataclass
+class StandInState:
+    """Everything the handler reads and the tests arrange or inspect."""
+
+    client_id: str = CLIENT_ID
+    client_secret: str = CLIENT_SECRET
+    username: str = USERNAME
+    password: str = PASSWORD
+    instance: str | None = None
+    scope: str | None = None
+    delay: float = 0.0
+    connections: dict[str, Any] = field(default_factory=dict)
+    lookups: dict[str, bytes] = field(default_factory=dict)
+    faults: dict[str, deque[Fault]] = field(default_factory=dict)
+    tokens: set[str] = field(default_factory=set)
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _send(
+        self,
+        status: int,
+        body: bytes | str = b"",
+        ctype: str = "application/json;charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        if data or ctype:
+            self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(data, indent=2), headers=headers)
+
+    def _oic_error(self, status: int, title: str, detail: str, code: str) -> None:
+        self._json(
+            status,
+            {
+                "type": f"https://www.rfc-editor.org/rfc/rfc9110#status.{status}",
+                "title": title,
+                "detail": detail,
+                "o:errorCode": code,
+                "status": status,
+            },
+        )
+
+    def _reset(self) -> None:
+        """Close with RST, no answer: what a dropped connection looks like to the client."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+
+    def _take_fault(self, path: str) -> Fault | None:
+        state = self.server.state
+        with state.lock:
+            for key, queue in state.faults.items():
+                if queue and (path == key or path.endswith(key)):
+                    return queue.popleft()
+        return None
+
+    # -- dispatch ---------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def _handle(self, method: str) -> None:
+        state = self.server.state
+        parts = urlsplit(self.path)
+        path = parts.path
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        with state.lock:
+            state.counts[(method, path)] += 1
+            state.in_flight += 1
+            state.max_in_flight = max(state.max_in_flight, state.in_flight)
+        try:
+            if state.delay:
+                time.sleep(state.delay)
+            fault = self._take_fault(path)
+            if fault is not None and self._apply_fault(fault, path, parts.query):
+                return
+            if method == "POST" and path == TOKEN_PATH:
+                self._token(body)
+            elif method == "GET" and path.startswith(API + "/"):
+                self._api(path[len(API) :], parse_qs(parts.query))
+            else:
+                self._oic_error(404, "Not Found", f"No resource at {path}", "OIC-STANDIN-404")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        finally:
+            with state.lock:
+                state.in_flight -= 1
+
+    def _apply_fault(self, fault: Fault, path: str, query: str) -> bool:
+        """Answer with the fault; False if the fault lets the request through (slow, 401)."""
+        kind = fault.kind
+        if kind == "429":
+            self._json(
+                429,
+                {"code": "TooManyRequests", "message": "Too many requests for the tenancy"},
+                headers={"Retry-After": f"{fault.seconds:g}"},
+            )
+        elif kind == "503":
+            headers = {"Retry-After": f"{fault.seconds:g}"} if fault.seconds else None
+            self._send(503, "Service Unavailable", "text/plain", headers)
+        elif kind == "reset":
+            self._reset()
+        elif kind == "slow":
+            time.sleep(fault.seconds)
+            return False
+        elif kind == "401":
+            credential = (self.headers.get("Authorization") or "").partition(" ")[2]
+            with self.server.state.lock:
+                self.server.state.tokens.discard(credential)  # the token "expired"
+            self._json(401, {"title": "Unauthorized", "status": 401})
+        elif kind == "404":
+            self._send(404, NOT_FOUND_TEXT, "text/plain")
+        elif kind == "html":
+            self._send(200, SIGN_IN_PAGE, "text/html;charset=utf-8")
+        elif kind == "redirect":
+            target = f"https://{DESIGN_HOST}{path}" + (f"?{query}" if query else "")
+            self._send(302, b"", "", {"Location": target})
+        elif kind == "oic-error":
+            self._oic_error(
+                500,
+                "Internal Server Error",
+                "Unable to read the connection metadata",
+                "OIC-STANDIN-500",
+            )
+        elif kind == "gateway-error":
+            self._json(
+                404,
+                {
+                    "code": "NotAuthorizedOrNotFound",
+                    "message": "Authorization failed or requested resource not found.",
+                },
+            )
+        else:
+            raise ValueError(f"unknown fault {kind}")
+        return True
+
+    # -- endpoints --------------------------------------------------------------------------
+
+    def _token(self, body: bytes) -> None:
+        state = self.server.state
+        form = parse_qs(body.decode())
+        scheme, _, encoded = (self.headers.get("Authorization") or "").partition(" ")
+        client_id = client_secret = None
+        if scheme.lower() == "basic":
+            client_id, _, client_secret = base64.b64decode(encoded).decode().partition(":")
+        else:
+            client_id = (form.get("client_id") or [None])[0]
+            client_secret = (form.get("client_secret") or [None])[0]
+        if (client_id, client_secret) != (state.client_id, state.client_secret):
+            self._json(
+                401,
+                {"error": "invalid_client", "error_description": "Client authentication failed."},
+            )
+            return
+        if (form.get("grant_type") or [None])[0] != "client_credentials":
+            self._json(400, {"error": "unsupported_grant_type"})
+            return
+        if state.scope and (form.get("scope") or [None])[0] != state.scope:
+            self._json(
+                400, {"error": "invalid_scope", "error_description": "Invalid scope requested."}
+            )
+            return
+        token = TOKEN_PREFIX + secrets.token_hex(16)
+        with state.lock:
+            state.tokens.add(token)
+        self._json(200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600})
+
+    def _authorised(self) -> bool:
+        state = self.server.state
+        scheme, _, credential = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() == "bearer":
+            with state.lock:
+                return credential in state.tokens
+        if scheme.lower() == "basic":
+            user, _, password = base64.b64decode(credential).decode().partition(":")
+            return (user, password) == (state.username, state.password)
+        return False
+
+    def _api(self, rest: str, query: dict[str, list[str]]) -> None:
+        state = self.server.state
+        if not self._authorised():
+            self._json(401, {"title": "Unauthorized", "status": 401})
+            return
+        if state.instance and query.get("integrationInstance") != [state.instance]:
+            self._json(
+                400,
+                {
+                    "code": "InvalidParameter",
+                    "message": "Missing or unknown integrationInstance query parameter",
+                },
+            )
+            return
+        segments = rest.strip("/").split("/")
+        if len(segments) == 2 and segments[0] == "connections":
+            conn_id = unquote(segments[1])
+            conn = state.connections.get(conn_id)
+            if conn is None:
+                self._send(404, NOT_FOUND_TEXT, "text/plain")
+            elif isinstance(conn, bytes | str):
+                self._send(200, conn)
+            else:
+                self._json(200, conn)
+        elif len(segments) == 3 and segments[0] == "lookups" and segments[2] == "archive":
+            name = unquote(segments[1])
+            data = state.lookups.get(name)
+            if data is None:
+                self._oic_error(404, "Not Found", f"Lookup {name} not found", "OIC-STANDIN-404")
+            else:
+                self._send(
+                    200,
+                    data,
+                    "application/octet-stream",
+                    {"Content-Disposition": f'attachment; filename="{name}.csv"'},
+                )
+        else:
+            self._oic_error(404, "Not Found", f"No resource at {rest}", "OIC-STANDIN-404")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], state: StandInState) -> None:
+        super().__init__(address, _Handler)
+        self.state = state
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return None  # a client that timed out and left is part of the tests
+
+
+class StandIn:
+    """Start with `with StandIn() as oic:`; arrange with add_connection/add_lookup/fault."""
+
+    def __init__(self, port: int = 0, **state: Any) -> None:
+        self.state = StandInState(**state)
+        self._server = _Server(("127.0.0.1", port), self.state)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def token_url(self) -> str:
+        return self.url + TOKEN_PATH
+
+    def start(self) -> StandIn:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> StandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- arranging --------------------------------------------------------------------------
+
+    def add_connection(self, conn_id: str, body: Any) -> None:
+        self.state.connections[conn_id] = body
+
+    def add_lookup(self, name: str, csv: bytes) -> None:
+        self.state.lookups[name] = csv
+
+    def fault(self, path: str, kind: str, times: int = 1, seconds: float = 0.0) -> None:
+        """Answer the next `times` requests whose path ends with `path` with fault `kind`."""
+        if kind not in FAULTS:
+            raise ValueError(f"unknown fault {kind}; one of {', '.join(FAULTS)}")
+        with self.state.lock:
+            queue = self.state.faults.setdefault(path, deque())
+            queue.extend(Fault(kind, seconds) for _ in range(times))
+
+    # -- inspecting -------------------------------------------------------------------------
+
+    def count(self, method: str, path: str) -> int:
+        with self.state.lock:
+            return self.state.counts[(method, path)]
+
+    def connection_gets(self, conn_id: str) -> int:
+        return self.count("GET", f"{API}/connections/{conn_id}")
+
+    @property
+    def token_requests(self) -> int:
+        return self.count("POST", TOKEN_PATH)
+
+    @property
+    def total_requests(self) -> int:
+        with self.state.lock:
+            return sum(self.state.counts.values())
+
+    @property
+    def max_in_flight(self) -> int:
+        return self.state.max_in_flight
+
+
+def load_fixture_connections(folder: Path) -> dict[str, Any]:
+    """Recorded connection bodies from the shared fixtures: `<ID>.connection.<kind>.json`."""
+    found: dict[str, Any] = {}
+    for path in sorted(folder.rglob("*.connection.*.json")):
+        if "response-headers" in path.name:
+            continue
+        conn_id = path.name.split(".connection.", 1)[0]
+        found[conn_id] = json.loads(path.read_text(encoding="utf-8"))
+    return found
+
+
+SAMPLE_LOOKUP = b"DVM,COUNTRY_CODES,Country codes\nISO2,Name\nDE,Germany\nFR,France\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    default_fixtures = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "api"
+    parser = argparse.ArgumentParser(description="Serve a stand-in OIC on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=8123)
+    parser.add_argument("--fixtures", type=Path, default=default_fixtures)
+    parser.add_argument("--instance", help="require ?integrationInstance=<name> (Gen3)")
+    args = parser.parse_args(argv)
+    standin = StandIn(args.port, instance=args.instance)
+    if args.fixtures.is_dir():
+        for conn_id, body in load_fixture_connections(args.fixtures).items():
+            standin.add_connection(conn_id, body)
+    standin.add_lookup("COUNTRY_CODES", SAMPLE_LOOKUP)
+    print(
+        json.dumps(
+            {
+                "url": standin.url,
+                "token_url": standin.token_url,
+                "client_id": CLIENT_ID,
+                "username": USERNAME,
+                "connections": sorted(standin.state.connections),
+                "lookups": sorted(standin.state.lookups),
+            }
+        ),
+        flush=True,
+    )
+    try:
+        standin._server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        standin._server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Secrets never reach a log line, an artifact, an output or a cassette.
+
+A whole build runs with planted secrets: the OIC password and client secret, a PASSWORD
+property and an API key the server returns in clear, a secret committed in the source's plan,
+and the access tokens the stand-in issues. The build's traffic is recorded to a cassette too.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+from oic_standin import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME
+from standin_fixtures import CASSETTES, PLANTED_SERVER_SECRET, SECRETS, TOKEN_PREFIX, make_vcr
+
+pytestmark = pytest.mark.usefixtures("oic_fast_http")
+
+PLANTED_API_KEY = "Pl4nted-Api-Key-0c9d"
+PLANTED_PLAN_SECRET = "Pl4nted-Plan-Secret-77aa"
+ALL_PLANTED = (*SECRETS, PLANTED_API_KEY, PLANTED_PLAN_SECRET)
+
+
+def leaky_body(recorded: dict) -> dict:
+    body = copy.deepcopy(recorded)
+    body["securityPolicy"] = "BASIC_AUTH"
+    body["securityProperties"] = [
+        {"displayName": "Username", "propertyName": "username", "propertyType": "STRING",
+         "propertyValue": "countries-api"},
+        {"displayName": "Password", "propertyName": "password", "propertyType": "PASSWORD",
+         "propertyValue": PLANTED_SERVER_SECRET},
+        {"displayName": "API Key", "propertyName": "apiKey", "propertyType": "STRING",
+         "propertyValue": PLANTED_API_KEY},
+    ]  # fmt: skip
+    return body
+
+
+def everything_written(root: Path) -> dict[str, bytes]:
+    return {p.as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("auth", ["oauth", "basic"])
+@pytest.mark.parametrize("github", [False, True], ids=["local", "github"])
+def test_no_secret_leaks_anywhere(
+    country_info, oic_fixture_standin, capsys, monkeypatch, tmp_path, auth, github
+) -> None:
+    standin = oic_fixture_standin
+    standin.add_connection(
+        "RESTCOUNTRIESEU", leaky_body(standin.state.connections["RESTCOUNTRIESEU"])
+    )
+    if auth == "oauth":
+        standin.fault("/connections/RESTCOUNTRIESEU", "401")  # a token refresh, twice the tokens
+    else:
+        (country_info.parent / "connectionPlan.properties").write_text(
+            "RESTCOUNTRIESEU.connection.Connection URL=https://restcountries.example.com\n"
+            f"RESTCOUNTRIESEU.secure.Password={PLANTED_PLAN_SECRET}\n"
+        )
+    runner = tmp_path / "runner"
+    runner.mkdir()
+    monkeypatch.setenv("GITHUB_OUTPUT", str(runner / "output"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(runner / "summary"))
+    if github:
+        monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    both = ["--username", USERNAME, "--password", PASSWORD, "--client-secret", CLIENT_SECRET]
+    oauth = ["--client-id", CLIENT_ID, "--token-url", standin.token_url] if auth == "oauth" else []
+    cassettes = tmp_path / "cassettes"
+    with make_vcr("all", cassettes).use_cassette("build.yaml"):
+        code = run_cli(
+            "--integration-path", str(country_info), "--artifact-dir", "out",
+            "--oic-url", standin.url, *both, *oauth, "--max-workers", "1", "--json",
+        )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert standin.connection_gets("RESTCOUNTRIESEU") == (2 if auth == "oauth" else 1)
+
+    logs = captured.out + captured.err
+    masks = [line for line in logs.splitlines() if line.startswith("::add-mask::")]
+    if github:  # the runner is told to hide the configured secrets: that line is the mask itself
+        assert sorted(masks) == sorted(f"::add-mask::{s}" for s in (PASSWORD, CLIENT_SECRET))
+    shown = "\n".join(line for line in logs.splitlines() if line not in masks)
+    places = {
+        "log": shown.encode(),
+        **everything_written(runner),
+        **everything_written(Path("out")),
+    }
+    places.update(everything_written(cassettes))
+    assert len([p for p in places if p.endswith("build.yaml")]) == 1
+    tokens = sorted(standin.state.tokens)
+    for where, data in places.items():
+        for secret in (*ALL_PLANTED, *tokens, TOKEN_PREFIX):
+            assert secret.encode() not in data, f"{secret!r} leaked into {where}"
+    assert b"Authorization" not in places[(cassettes / "build.yaml").as_posix()]
+
+    artifact = Path("out/COUNTRY_INFO_01.00.0000")
+    saved = json.loads((artifact / "connections/RESTCOUNTRIESEU/connection.json").read_text())
+    kept = {p["propertyName"]: p["propertyValue"] for p in saved["securityProperties"]}
+    assert kept == {"username": "countries-api", "password": "", "apiKey": ""}
+    plan = (artifact / "connectionPlan.properties").read_text()
+    assert "RESTCOUNTRIESEU.secure.Password=\n" in plan
+
+
+def test_committed_cassettes_hold_no_secret() -> None:
+    files = sorted(p for p in CASSETTES.rglob("*") if p.is_file())
+    assert len(files) >= 10
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for secret in (*ALL_PLANTED, TOKEN_PREFIX, "Authorization", "authorization:"):
+            assert secret not in text, f"{secret!r} found in {path}"
