@@ -4,10 +4,11 @@ the others their artifacts, and duplicates of one CODE|VERSION are refused by na
 from __future__ import annotations
 
 import glob
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import BuildResult, Loaded, load, produce
+from .build import BuildResult, Loaded, load, needs_server, produce
 from .discover import split_list
 from .errors import EXIT_OK, OicBuildError, SettingsError
 from .outputs import markdown_table, to_output_text
@@ -79,15 +80,33 @@ def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> li
                 outcome.error = OicBuildError(
                     f"integration {id_} is in both {paths_text}; code and version must be unique"
                 )
-    for outcome in outcomes:
-        if outcome.loaded and not outcome.error:
-            try:
-                outcome.result = produce(settings, outcome.loaded, reporter)
-            except OicBuildError as exc:
-                outcome.error = exc
-        if outcome.error:
-            reporter.error(str(outcome.error), outcome.error.file)
+    with ExitStack() as stack:
+        _share_server(settings, outcomes, stack)
+        for outcome in outcomes:
+            if outcome.loaded and not outcome.error:
+                try:
+                    outcome.result = produce(settings, outcome.loaded, reporter)
+                except OicBuildError as exc:
+                    outcome.error = exc
+            if outcome.error:
+                reporter.error(str(outcome.error), outcome.error.file)
     return outcomes
+
+
+def _share_server(settings: Settings, outcomes: list[Outcome], stack: ExitStack) -> None:
+    """One OIC client, token and fetch-once cache for every integration of the run that
+    exports; a client that cannot even be set up fails those integrations only."""
+    exporting = [o for o in outcomes
+                 if o.loaded and not o.error and needs_server(settings, o.loaded.meta)]
+    if not exporting or settings.missing_server_settings():
+        return  # nothing to share, or each build says which settings are missing
+    from .export import shared_cache  # the HTTP stack loads only when needed
+
+    try:
+        stack.enter_context(shared_cache(settings))
+    except OicBuildError as exc:
+        for outcome in exporting:
+            outcome.error = exc
 
 
 def exit_code(outcomes: list[Outcome]) -> int:

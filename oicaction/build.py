@@ -74,7 +74,7 @@ def _check_artifact_dir(settings: Settings, source: Source) -> None:
             )
 
 
-def _needs_server(settings: Settings, meta: IntegrationMeta) -> list[str]:
+def needs_server(settings: Settings, meta: IntegrationMeta) -> list[str]:
     """Why this build must talk to OIC (empty: it need not)."""
     reasons = []
     if settings.manage_connections and meta.connections:
@@ -144,7 +144,7 @@ def load(settings: Settings, path: Path, reporter: Reporter) -> Loaded:
 
 def server_reasons(settings: Settings, meta: IntegrationMeta) -> list[str]:
     """Why this build must talk to OIC (empty: it need not); missing settings are exit 2."""
-    reasons = _needs_server(settings, meta)
+    reasons = needs_server(settings, meta)
     if reasons and (missing := settings.missing_server_settings()):
         raise SettingsError(
             f"{' and '.join(reasons)} is on and {meta.id} uses "

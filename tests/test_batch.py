@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli, tree_digest
+from oic_standin import StandIn
 from repo_factory import make_integration
+from standin_fixtures import server_args
 from test_discover import SAMPLES
 
 
@@ -87,3 +89,38 @@ def test_glob_matching_nothing_is_a_settings_error(
 ) -> None:
     rc, _, err = _batch(capsys, "--integration-path", "nothing/*")
     assert rc == 2 and "integration-path nothing/* matches nothing" in err
+
+
+def test_batch_makes_one_token_and_one_get_per_connection(
+    real_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    oic_standin: StandIn,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """9 integrations sharing 5 connections: 5 connection GETs and 1 token, counted at the
+    server, whatever the order and concurrency."""
+    root = tmp_path / "many"
+    for i in range(9):
+        make_integration(
+            root / f"i{i}", real_dir / SAMPLES[i % 3], f"M_{i}", "01.00.0000", as_iar=i % 2 == 0
+        )
+    shared = [
+        "ALLPURPOSERESTTRIGGER",
+        "ZKBT_DEV",
+        "APPLICATION_EVENT_CONNECTION",
+        "VISUAL_BUILDER",
+        "ONLINE_SHOPPING_FULFILLMEN",
+    ]
+    for conn in shared:
+        oic_standin.add_connection(conn, {"id": conn, "connectionProperties": []})
+    monkeypatch.chdir(tmp_path)
+    rc = run_cli("--integration-path", "many/*", "--json", *server_args(oic_standin))
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    assert [r["status"] for r in out["integrations"]] == ["built"] * 9
+    assert [oic_standin.connection_gets(c) for c in shared] == [1] * 5
+    assert oic_standin.token_requests == 1
+    assert oic_standin.total_requests == 6
+    for r in out["integrations"]:
+        assert (Path(r["artifact-dir"]) / "connections.json").is_file()
