@@ -85,14 +85,17 @@ abort() {
 # What the act workflows write into the (bind-mounted) checkout; all of it is git-ignored.
 clean_workspace_outputs() {
     rm -rf "$REPO_ROOT/oic-artifacts/act-e2e" "$REPO_ROOT/oic-artifacts/act-e2e-bad" \
-        "$REPO_ROOT/.act-matrix"
+        "$REPO_ROOT/.act-matrix" "$REPO_ROOT/.act-standin/artifacts"
     rmdir "$REPO_ROOT/oic-artifacts" 2>/dev/null || true
 }
 # act's log $1 reports at least one job and no failed one
 all_jobs_succeeded() { ! grep -q 'Job failed' "$1" && grep -q 'Job succeeded' "$1"; }
+standin_pid=""
 cleanup() {
     [ -n "$scratch" ] && rm -rf "$scratch"
+    [ -n "$standin_pid" ] && kill "$standin_pid" 2>/dev/null
     clean_workspace_outputs
+    rm -rf "$REPO_ROOT/.act-standin"
 }
 trap cleanup EXIT
 
@@ -255,8 +258,27 @@ section "act workflows"
 if [ ! -f action.yml ]; then
     fail "act: action.yml is missing"
 else
+    # The OIC stand-in on the host's loopback for connections.yml, serving the recorded real
+    # connection bodies; the job reaches it through act's host network.
+    standin_secret=standin-client-secret-9f3c
+    mkdir -p .act-standin/country-info
+    cp ../shared/fixtures/api/josekurian__OIC-DeploymentScripts/COUNTRY_INFO_01.00.0000.iar \
+        .act-standin/country-info/ || fail "act: COUNTRY_INFO fixture missing"
+    python3 tests/oic_standin.py --port 0 >"$STATE_DIR/standin.out" 2>"$STATE_DIR/standin.err" &
+    standin_pid=$!
+    standin_url=""
+    for _ in $(seq 50); do
+        standin_url=$(python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["url"])' \
+            <"$STATE_DIR/standin.out" 2>/dev/null) && [ -n "$standin_url" ] && break
+        sleep 0.1
+    done
+    check "the OIC stand-in listens on the host ($standin_url)" [ -n "$standin_url" ]
     for wf in tests/workflows/*.yml; do
         name=$(basename "$wf" .yml)
+        extra=()
+        if [ "$name" = connections ]; then
+            extra=(--env "OIC_STANDIN_URL=$standin_url" -s "OIC_CLIENT_SECRET=$standin_secret")
+        fi
         log=$STATE_DIR/act-$name.log
         clean_workspace_outputs
         echo "--- act: $wf"
@@ -268,7 +290,7 @@ else
             -P "ubuntu-latest=$RUNNER_IMAGE" --pull=false --bind --action-offline-mode \
             --container-daemon-socket - --no-cache-server --network host \
             --env-file /dev/null --secret-file /dev/null --var-file /dev/null \
-            --input-file /dev/null >"$log" 2>&1
+            --input-file /dev/null "${extra[@]}" >"$log" 2>&1
         rc=$?
         sed 's/^/  | /' "$log"
         echo "act $wf took $(( $(date +%s) - t ))s (log: $log)"
@@ -278,6 +300,11 @@ else
             check "act runs $wf to success (exit $rc)" [ "$rc" = 0 ]
         fi
         check "act $wf: every job succeeded" all_jobs_succeeded "$log"
+        if [ "$name" = connections ]; then
+            check "act $wf ran the connection checks" grep -q 'all connection checks passed' "$log"
+            check "act $wf: the client secret never shows in the log" \
+                bash -c '! grep -q -- "$1" "$2"' _ "$standin_secret" "$log"
+        fi
         if [ "$name" = build ]; then
             check "act $wf ran the output checks" grep -q 'all output checks passed' "$log"
             check "act $wf saw the bad input fail" \
