@@ -96,8 +96,9 @@ def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> li
 def _share_server(settings: Settings, outcomes: list[Outcome], stack: ExitStack) -> None:
     """One OIC client, token and fetch-once cache for every integration of the run that
     exports; a client that cannot even be set up fails those integrations only."""
-    exporting = [o for o in outcomes
-                 if o.loaded and not o.error and needs_server(settings, o.loaded.meta)]
+    exporting = [
+        o for o in outcomes if o.loaded and not o.error and needs_server(settings, o.loaded.meta)
+    ]
     if not exporting or settings.missing_server_settings():
         return  # nothing to share, or each build says which settings are missing
     from .export import shared_cache  # the HTTP stack loads only when needed

@@ -66,7 +66,7 @@ def changed_paths(root: Path, ref: str) -> set[str] | None:
         for entry in iter_tree_contents(repo.object_store, commit.tree):
             path = entry.path.decode("utf-8", "surrogateescape")
             if path.startswith(prefix):
-                old[path[len(prefix):]] = entry.sha
+                old[path[len(prefix) :]] = entry.sha
         ignore = IgnoreFilterManager.from_repo(repo)
         new = {}
         for folder, dirs, files in os.walk(base):
@@ -76,6 +76,6 @@ def changed_paths(root: Path, ref: str) -> set[str] | None:
                 rel = full.relative_to(base).as_posix()
                 if rel not in old and ignore.is_ignored(prefix + rel):
                     continue
-                data = (os.readlink(full).encode() if full.is_symlink() else full.read_bytes())
+                data = os.readlink(full).encode() if full.is_symlink() else full.read_bytes()
                 new[rel] = Blob.from_string(data).id
     return {p for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
