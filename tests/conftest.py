@@ -20,7 +20,7 @@ API = SHARED / "api"
 EXAMPLE = REPO / "examples" / "hello-world"
 
 
-def _need(folder: Path) -> Path:
+def need_fixtures(folder: Path) -> Path:
     """Skip, visibly, where the shared fixtures are absent (a user's clone); CI sets
     OIC_BUILD_REQUIRE_FIXTURES=1 so that their absence fails instead."""
     if not folder.is_dir():
@@ -32,12 +32,12 @@ def _need(folder: Path) -> Path:
 
 @pytest.fixture
 def real_dir() -> Path:
-    return _need(REAL)
+    return need_fixtures(REAL)
 
 
 @pytest.fixture
 def api_dir() -> Path:
-    return _need(API)
+    return need_fixtures(API)
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from conftest import API as API_FIXTURES
+from conftest import need_fixtures
 from oic_standin import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -30,8 +32,6 @@ from oic_standin import (
     load_fixture_connections,
 )
 
-SHARED_FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
-API_FIXTURES = SHARED_FIXTURES / "api"
 COUNTRY_INFO = "josekurian__OIC-DeploymentScripts/COUNTRY_INFO_01.00.0000.iar"
 CASSETTES = Path(__file__).resolve().parent / "cassettes"
 RECORD_MODES = ("none", "once", "new_episodes", "all")
@@ -60,15 +60,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def oic_record_mode(pytestconfig: pytest.Config) -> str:
     return str(pytestconfig.getoption("--oic-record-mode"))
-
-
-def need_fixtures(folder: Path) -> Path:
-    """Skip, visibly, without the shared fixtures (fail instead when CI requires them)."""
-    if not folder.is_dir():
-        if os.environ.get("OIC_BUILD_REQUIRE_FIXTURES") == "1":
-            pytest.fail(f"shared fixtures missing at {folder}")
-        pytest.skip(f"shared fixtures not found at {folder}")
-    return folder
 
 
 @pytest.fixture
