@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
-from .errors import EXIT_BUILD, EXIT_OK, EXIT_USAGE, OicBuildError
+from .errors import EXIT_BUILD, EXIT_OK, OicBuildError
 from .report import Reporter
 
 if TYPE_CHECKING:
@@ -16,11 +16,12 @@ if TYPE_CHECKING:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line and exit 2 like every other settings error."""
+    """argparse, but a usage error is a SettingsError: one line, redacted, exit 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"error: {message} (see --help)\n")
-        raise SystemExit(EXIT_USAGE)
+    def error(self, message: str) -> NoReturn:
+        from .errors import SettingsError
+
+        raise SettingsError(f"{message} (see --help)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -109,14 +110,16 @@ def _build(settings: Settings, reporter: Reporter, as_json: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    reporter = Reporter()
-    flags = {k: v for k, v in vars(args).items() if k not in ("json", "env_file", "command")}
-    if args.command:
-        flags["mode"] = args.command
-    try:
-        from .settings import load_settings
+    from .settings import load_settings, raw_secrets
 
+    reporter = Reporter()
+    reporter.add_secrets(raw_secrets({}))  # masks first: before any other line, even usage
+    try:
+        args = _parser().parse_args(argv)
+        flags = {k: v for k, v in vars(args).items() if k not in ("json", "env_file", "command")}
+        if args.command:
+            flags["mode"] = args.command
+        reporter.add_secrets(raw_secrets(flags))
         settings = load_settings(flags, args.env_file)
         reporter.add_secrets(settings.secret_values())
         if settings.mode == "discover":

@@ -149,6 +149,18 @@ class Settings(BaseSettings):
 
 
 FIELDS: tuple[str, ...] = tuple(Settings.model_fields)
+SECRET_FIELDS = ("password", "client_secret")
+
+
+def raw_secrets(flags: dict[str, Any]) -> list[str]:
+    """Secret values as given (flags, inputs, variables), before any validation, so they can be
+    masked before the first line is printed, even a line about bad settings."""
+    found = [str(flags[f]) for f in SECRET_FIELDS if flags.get(f)]
+    for field in SECRET_FIELDS:
+        for key in (INPUT_PREFIX + input_name(field).upper(), ENV_PREFIX + field.upper()):
+            if value := os.environ.get(key, "").strip():
+                found.append(value)
+    return found
 
 
 def _describe_origin(field: str, flags: dict[str, Any], env_file: Path | None) -> str:

@@ -203,3 +203,19 @@ def test_prebuilt_image_action_matches_action_yml() -> None:
         ("name: oic-build", "name: oic-build (prebuilt image)"),
         ("  image: Dockerfile", "  image: docker://ghcr.io/org/oic-build:v1"),
     ]
+
+
+@pytest.mark.parametrize("argv", [["--manage-connections", "perhaps"], ["--no-such"]])
+def test_masks_come_before_usage_errors(
+    argv: list[str],
+    github: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("INPUT_PASSWORD", "pa55-in-input")
+    monkeypatch.setenv("OIC_CLIENT_SECRET", "s3cret-in-env")
+    assert run_cli(*argv, "s3cret-in-env") == 2
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == ["::add-mask::pa55-in-input", "::add-mask::s3cret-in-env"]
+    assert len(out) == 3 and out[2].startswith("::error::")
+    assert "s3cret-in-env" not in out[2] and "***" in out[2]
