@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -110,6 +111,9 @@ def _build(settings: Settings, reporter: Reporter, as_json: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # No pydantic plugins for the settings model: looking for them reads the metadata of every
+    # installed distribution at start-up. A value the user set is kept.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from .settings import load_settings, raw_secrets
 
     reporter = Reporter()

@@ -1,5 +1,5 @@
-"""What an offline build imports (behaviour, not timing: bench/bench_startup.py times it), and
-the HEAD reader that spares it dulwich."""
+"""What an offline build imports (behaviour, not timing: bench/bench_startup.py times it), the
+HEAD reader that spares it dulwich, and the deferred imports that spare it asyncio."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from conftest import EXAMPLE
 
 from oicaction import gitrepo
 
-NOT_ON_THE_OFFLINE_PATH = ("requests", "urllib3", "dulwich")
+NOT_ON_THE_OFFLINE_PATH = ("requests", "urllib3", "dulwich", "asyncio")
 HAS_GIT = shutil.which("git") is not None
 GIT_CONFIG = ("-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main")
 
@@ -66,7 +66,7 @@ def _offline_build(cwd: Path, source: Path) -> tuple[int, list[str], dict[str, o
     return int(code), json.loads(loaded.replace("'", '"')), info
 
 
-def test_offline_build_in_a_checkout_loads_neither_http_stack_nor_dulwich(
+def test_offline_build_in_a_checkout_loads_no_http_stack_dulwich_or_asyncio(
     checkout: Path,
 ) -> None:
     code, loaded, info = _offline_build(checkout, checkout / "hello-world")
@@ -144,3 +144,55 @@ def test_head_outside_a_checkout(tmp_path: Path) -> None:
     if gitrepo._find_checkout(tmp_path) is not None:
         pytest.skip("the temp folder is inside a git checkout")
     assert gitrepo.head(tmp_path) == (None, None)
+
+
+# -- deferred imports ---------------------------------------------------------------------------
+
+
+def _run(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_deferred_module_is_imported_on_first_use() -> None:
+    out = _run(
+        "import sys\n"
+        "from oicaction.lazy import deferred\n"
+        "assert 'colorsys' not in sys.modules and 'json' not in sys.modules\n"
+        "with deferred({'colorsys': (), 'json': ('dumps',)}):\n"
+        "    import colorsys\n"
+        "    from json import dumps\n"
+        "print(type(colorsys).__name__, 'colorsys' in sys.modules, 'json' in sys.modules)\n"
+        "print(colorsys.rgb_to_hsv(1.0, 0.0, 0.0), dumps([1]))\n"
+        "import colorsys as real, json\n"
+        "print(real is sys.modules['colorsys'], type(real).__name__, json.loads('2'))\n"
+    )
+    assert out.splitlines() == [
+        "_Deferred False False",
+        "(0.0, 1.0, 1.0) [1]",
+        "True module 2",
+    ]
+
+
+def test_settings_defer_asyncio_and_pydantic_settings_still_reaches_it() -> None:
+    out = _run(
+        "import os, sys\n"
+        "os.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'\n"
+        "import oicaction.settings\n"
+        "import pydantic_settings.main as main\n"
+        "print(sorted(m for m in ('asyncio', 'importlib.metadata') if m in sys.modules))\n"
+        "print(main.asyncio.iscoroutinefunction(print), 'asyncio' in sys.modules)\n"
+    )
+    assert out.splitlines() == ["[]", "False True"]
+
+
+def test_the_cli_keeps_a_pydantic_plugin_setting_of_the_user() -> None:
+    out = _run(
+        "import os\n"
+        "os.environ['PYDANTIC_DISABLE_PLUGINS'] = 'logfire'\n"
+        "from oicaction.cli import main\n"
+        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "print(os.environ['PYDANTIC_DISABLE_PLUGINS'])\n"
+    )
+    assert out.endswith("logfire")
