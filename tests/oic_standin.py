@@ -93,6 +93,10 @@ class StandInState:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY: the handler sends headers and body in two writes, and with Nagle's algorithm
+    # the body then waits for the client's delayed ACK, ~40 ms on every answer (a real server
+    # does not stall so, and the export benchmark would time the stand-in, not the client).
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
