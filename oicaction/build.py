@@ -139,6 +139,12 @@ def load(settings: Settings, path: Path, reporter: Reporter) -> Loaded:
     reporter.info(
         f"integration {meta.id} ({meta.name or 'no name'}) from {source.kind} {source.path}"
     )
+    if meta.extra_roots:
+        reporter.warning(
+            f"{source.path}: entries outside icspackage/ ({', '.join(meta.extra_roots)}) are "
+            "not part of the integration; OIC ignores them",
+            file=source.path,
+        )
     return loaded
 
 
