@@ -5,14 +5,18 @@ and where the time goes (`python -X importtime`).
 Run from the repository root:
 
     /work/venv/bin/python bench/bench_startup.py [--runs 21] [--top 15] [--sample DIR]
-        [--entry PATH/entrypoint.py] [--flags "-E -s -B"]
+        [--entry PATH/entrypoint.py] [--compare PATH/entrypoint.py] [--flags "-E -s -B"]
 
 The build is `python entrypoint.py --integration-path SAMPLE --artifact-dir TMP
 --manage-connections false --manage-lookups false` in a temp folder with no OIC_/INPUT_/CI
 variables (so provenance is read from git, as on a developer's machine or in a CI that sets no
 commit variable). The sample defaults to the real SUBSCIRB_PO_DETAILS_SYNC icspackage tree of
-../shared/fixtures, else the bundled examples/hello-world. `--entry` times another checkout's
-entrypoint.py (its folder comes first on sys.path), e.g. the commit before a change.
+../shared/fixtures, else the bundled examples/hello-world. `--entry` times another tree's
+entrypoint.py instead (its folder comes first on sys.path); `--compare` adds another tree's to the
+same interleaved runs, e.g. the commit before a change:
+
+    mkdir /tmp/before && git archive 9dfc7eb oicaction entrypoint.py | tar -x -C /tmp/before
+    /work/venv/bin/python bench/bench_startup.py --compare /tmp/before/entrypoint.py
 A benchmark, not a test: timings are printed, never asserted.
 """
 
@@ -141,6 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--top", type=int, default=15, help="rows of the importtime tables")
     ap.add_argument("--sample", type=Path, help="integration folder (default: real sample)")
     ap.add_argument("--entry", type=Path, default=ENTRYPOINT, help="entrypoint.py to time")
+    ap.add_argument(
+        "--compare",
+        type=Path,
+        action="append",
+        default=[],
+        help="another tree's entrypoint.py to time in the same interleaved runs (repeatable)",
+    )
     ap.add_argument("--python", default=sys.executable, help="interpreter (default: this one)")
     ap.add_argument(
         "--flags", default="", help='interpreter flags for both, e.g. "-E -s -B" as the image'
@@ -159,9 +170,9 @@ def main(argv: list[str] | None = None) -> int:
 
     offline = ["--manage-connections", "false", "--manage-lookups", "false"]
 
-    def build_of(source: Path) -> list[str]:
-        entry = str(args.entry.resolve())
-        return [*py, entry, "--integration-path", str(source), "--artifact-dir", "out", *offline]
+    def build_of(source: Path, entry: Path = args.entry) -> list[str]:
+        where = ["--integration-path", str(source), "--artifact-dir", "out"]
+        return [*py, str(entry.resolve()), *where, *offline]
 
     build = build_of(sample)
     try:
@@ -177,14 +188,18 @@ def main(argv: list[str] | None = None) -> int:
             contenders["in a git checkout"] = lambda: run_timed(in_git, work, env)
         else:
             print("no git binary: the in-a-checkout variant is skipped")
+        for other in args.compare:
+            cmd = build_of(sample, other)
+            contenders[str(other)] = lambda cmd=cmd: run_timed(cmd, work, env)
         times = interleaved(
             args.runs, contenders, before=lambda: shutil.rmtree(work / "out", ignore_errors=True)
         )
         for name, t in times.items():
-            print(
-                f"  {name:17} median {median_ms(t)}, min {min(t) * 1000:.0f} ms ({args.runs} runs)"
-            )
+            print(f"  {name:17} median {median_ms(t)}, min {min(t) * 1000:.0f} ms ({len(t)} runs)")
         base = statistics.median(times["python -c pass"])
+        for other in args.compare:
+            med = statistics.median(times[str(other)])
+            print(f"compare: {other}: {med * 1000:.0f} ms = {med / base:.2f}x python -c pass")
         ours = statistics.median(times["offline build"])
         figure(
             "start-up (offline build, whole process)",
