@@ -5,7 +5,7 @@ wall time per integration as the batch grows (target: flat, i.e. a linear total)
 
 Run from the repository root:
 
-    /work/venv/bin/python bench/bench_batch.py [--runs 3] [--sizes 10,100,500] [--latency 0]
+    .venv/bin/python bench/bench_batch.py [--runs 3] [--sizes 10,100,500] [--latency 0]
 
 Integration i is the bundled example under a new code whose appinstances/ list 3 of the 10
 shared connections (i, i+1, i+2 modulo 10), packed from its icspackage/ tree; lookups are off.

@@ -5,7 +5,7 @@ connection requests, each one latency long.
 
 Run from the repository root:
 
-    /work/venv/bin/python bench/bench_export.py [--runs 5] [--latency 0.1] [--connections 50]
+    .venv/bin/python bench/bench_export.py [--runs 5] [--latency 0.1] [--connections 50]
         [--workers 1,4,8,16]
 
 Each build is a whole process (`python entrypoint.py ... --max-workers W`, OAuth client

@@ -4,7 +4,7 @@ takes to start.
 Run from the repository root (needs a Docker engine and the base image; `bash .ci/base-image.sh`
 makes both on a machine without a registry):
 
-    /work/venv/bin/python bench/bench_image.py [--runs 7] [--image oic-build:bench]
+    .venv/bin/python bench/bench_image.py [--runs 7] [--image oic-build:bench]
 
 - size: the sum of the image's own layers (docker history), i.e. every layer above
   debian:trixie-slim. Only these compare with the published image: where no registry is reached,

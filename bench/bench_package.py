@@ -4,7 +4,7 @@ and reading metadata from that 50 MB .iar vs extracting it whole.
 
 Run from the repository root:
 
-    /work/venv/bin/python bench/bench_package.py [--repeats 7] [--keep DIR]
+    .venv/bin/python bench/bench_package.py [--repeats 7] [--keep DIR]
 
 Needs Info-ZIP's `zip` (Debian: `apt-get install zip`). A benchmark, not a test: timings are
 printed, never asserted. Exits 1 if the archive differs between runs or worker counts, 2 if

@@ -4,7 +4,7 @@ and where the time goes (`python -X importtime`).
 
 Run from the repository root:
 
-    /work/venv/bin/python bench/bench_startup.py [--runs 21] [--top 15] [--sample DIR]
+    .venv/bin/python bench/bench_startup.py [--runs 21] [--top 15] [--sample DIR]
         [--entry PATH/entrypoint.py] [--compare PATH/entrypoint.py] [--flags "-E -s -B"]
 
 The build is `python entrypoint.py --integration-path SAMPLE --artifact-dir TMP
@@ -16,7 +16,7 @@ entrypoint.py instead (its folder comes first on sys.path); `--compare` adds ano
 same interleaved runs, e.g. the commit before a change:
 
     mkdir /tmp/before && git archive 9dfc7eb oicaction entrypoint.py | tar -x -C /tmp/before
-    /work/venv/bin/python bench/bench_startup.py --compare /tmp/before/entrypoint.py
+    .venv/bin/python bench/bench_startup.py --compare /tmp/before/entrypoint.py
 A benchmark, not a test: timings are printed, never asserted.
 """
 

@@ -2,7 +2,7 @@
 
 Run from the repository root, on a quiet machine (not part of the tests; nothing is asserted):
 
-    /work/venv/bin/python bench/run_all.py [--quick] [--only startup,export] [--table FILE]
+    .venv/bin/python bench/run_all.py [--quick] [--only startup,export] [--table FILE]
 
   package  packaging a 2,000-file / 50 MB icspackage tree vs `zip -r -X -6`, byte-identical
            across runs; reading a 50 MB .iar's metadata vs extracting it (bench_package.py)
