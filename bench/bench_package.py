@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
-import platform
 import resource
 import shutil
 import statistics
@@ -26,42 +24,17 @@ import sys
 import tempfile
 import time
 import zipfile
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # oicaction without installing
 
-from gen_tree import generate  # this folder is on sys.path when run as a script
+from common import load, machine  # this folder is on sys.path when run as a script
+from gen_tree import generate
 
 from oicaction.iar import IarFile
 from oicaction.package import COMPRESS_LEVEL, FILE_MODE, FIXED_DATE, write_iar
 from oicaction.tree import SourceTree
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count() or 1
-    return (
-        f"machine: {model}; {os.cpu_count()} cores ({usable} usable); "
-        f"Python {platform.python_version()}; zlib {zlib.ZLIB_RUNTIME_VERSION}; "
-        f"{platform.system()} {platform.release()}"
-    )
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def cpu_seconds() -> float:

@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def machine() -> str:
     return (
         f"machine: {model}; {os.cpu_count()} cores ({usable} usable); "
         f"Python {platform.python_version()} ({sys.executable}); "
-        f"{platform.system()} {platform.release()}"
+        f"zlib {zlib.ZLIB_RUNTIME_VERSION}; {platform.system()} {platform.release()}"
     )
 
 
