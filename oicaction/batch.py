@@ -43,6 +43,12 @@ class Outcome:
         }
 
 
+def is_batch(value: str) -> bool:
+    """Several paths or a glob: the build reports per integration, as a batch."""
+    items = split_list(value)
+    return len(items) > 1 or any(_GLOB_CHARS & set(item) for item in items)
+
+
 def resolve_paths(value: str) -> list[Path]:
     """`integration-path` as a list: one per line or comma-separated, globs expanded (sorted)."""
     paths: list[Path] = []

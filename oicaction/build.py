@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .artifacts import ArtifactStage, sha256_of, write_json
+from .connection_plan import PLAN_FILE
 from .errors import SettingsError
 from .iar import IarFile
 from .metadata import IntegrationMeta
@@ -20,8 +21,6 @@ from .report import Reporter
 from .settings import Settings
 from .source import Source, find_connection_plan, find_source
 from .tree import SourceTree
-
-PLAN_FILE = "connectionPlan.properties"
 
 
 @dataclass
@@ -196,5 +195,4 @@ def produce(settings: Settings, loaded: Loaded, reporter: Reporter) -> BuildResu
 def build(settings: Settings, reporter: Reporter, path: Path | None = None) -> BuildResult:
     """Build one integration (`path`, default the integration-path setting)."""
     loaded = load(settings, path or Path(settings.integration_path), reporter)
-    server_reasons(settings, loaded.meta)  # fail on missing settings before writing anything
     return produce(settings, loaded, reporter)

@@ -89,12 +89,19 @@ def _discover(settings: Settings, reporter: Reporter, as_json: bool) -> int:
 
 def _build(settings: Settings, reporter: Reporter, as_json: bool) -> int:
     """One path: the single-integration outputs; several or a glob: a batch."""
-    from .batch import batch_outputs, batch_summary, build_batch, exit_code, resolve_paths
+    from .batch import (
+        batch_outputs,
+        batch_summary,
+        build_batch,
+        exit_code,
+        is_batch,
+        resolve_paths,
+    )
     from .outputs import emit, summary_markdown, to_output_text
 
     paths = resolve_paths(settings.integration_path)
     outcomes = build_batch(settings, paths, reporter)
-    single = len(outcomes) == 1 and not set("*?[\n,") & set(settings.integration_path)
+    single = not is_batch(settings.integration_path)
     if single and (result := outcomes[0].result):
         outputs = result.outputs()
         outputs["integrations"] = to_output_text([outcomes[0].as_json()])
