@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # oicaction withou
 from common import load, machine  # this folder is on sys.path when run as a script
 from gen_tree import generate
 
-from oicaction.iar import IarFile
-from oicaction.package import COMPRESS_LEVEL, FILE_MODE, FIXED_DATE, write_iar
-from oicaction.tree import SourceTree
+from oicaction.source.iar import IarFile
+from oicaction.source.package import COMPRESS_LEVEL, FILE_MODE, FIXED_DATE, write_iar
+from oicaction.source.tree import SourceTree
 
 
 def cpu_seconds() -> float:

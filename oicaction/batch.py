@@ -8,10 +8,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import BuildResult, Loaded, load, needs_server, produce
 from .discover import split_list
 from .errors import EXIT_OK, OicBuildError, SettingsError
 from .outputs import markdown_table, to_output_text
+from .pipeline import BuildResult, Loaded, load, needs_server, produce
 from .report import Reporter
 from .settings import Settings
 
@@ -107,7 +107,7 @@ def _share_server(settings: Settings, outcomes: list[Outcome], stack: ExitStack)
     ]
     if not exporting or settings.missing_server_settings():
         return  # nothing to share, or each build says which settings are missing
-    from .export import shared_cache  # the HTTP stack loads only when needed
+    from .artifact.export import shared_cache  # the HTTP stack loads only when needed
 
     try:
         stack.enter_context(shared_cache(settings))

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OicBuildError, SettingsError
-from .gitrepo import changed_paths
-from .iar import IarFile
-from .metadata import IntegrationMeta
 from .outputs import markdown_table
-from .source import ICSPACKAGE, find_source
-from .tree import SourceTree
+from .source.find import ICSPACKAGE, find_source
+from .source.git import changed_paths
+from .source.iar import IarFile
+from .source.metadata import IntegrationMeta
+from .source.tree import SourceTree
 
 # Folders that never hold integration sources and can be large.
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"})

@@ -93,7 +93,7 @@ def country_info(tmp_path: Path, oic_api_dir: Path) -> Path:
 @pytest.fixture
 def oic_fast_http(monkeypatch: pytest.MonkeyPatch) -> Any:
     """Small timeouts and backoff for every client a test creates, builds included."""
-    from oicaction import oic_client
+    from oicaction.oic import client as oic_client
 
     fast = oic_client.HttpOptions(
         connect_timeout=2.0,
@@ -148,7 +148,7 @@ def scrub_request(request: Any) -> Any:
 
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     """No token, no secret property value, no cookie; volatile headers dropped."""
-    from oicaction.connections import scrub_secret_values
+    from oicaction.artifact.connections import scrub_secret_values
 
     headers = response.get("headers", {})
     for name in list(headers):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from oicaction.connection_plan import (
+from oicaction.artifact.connections import normalise_connection
+from oicaction.artifact.plan import (
     check_plan,
     escape_key,
     escape_value,
@@ -18,7 +19,6 @@ from oicaction.connection_plan import (
     read_plan,
     unescape,
 )
-from oicaction.connections import normalise_connection
 from oicaction.errors import SourceError
 from oicaction.report import Reporter
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from oicaction.connections import (
+from oicaction.artifact.connections import (
     VOLATILE,
     canonical_key,
     is_secret_name,

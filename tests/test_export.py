@@ -15,10 +15,10 @@ from conftest import run_cli
 from oic_standin import SAMPLE_LOOKUP, StandIn
 from standin_fixtures import server_args
 
-from oicaction.export import export_integration, shared_cache
-from oicaction.metadata import Connection, IntegrationMeta
+from oicaction.artifact.export import export_integration, shared_cache
 from oicaction.report import Reporter
 from oicaction.settings import load_settings
+from oicaction.source.metadata import Connection, IntegrationMeta
 
 pytestmark = pytest.mark.usefixtures("oic_fast_http")
 
@@ -300,7 +300,7 @@ def test_batch_shares_client_token_and_cache(oic_standin, tmp_path, monkeypatch)
 
 def test_builds_in_shared_cache_share_one_token(tree_source, oic_fixture_standin, capsys):
     """Builds inside shared_cache (what a batch would do) fetch each connection once."""
-    from oicaction.build import build as build_one
+    from oicaction.pipeline import build as build_one
 
     args = server_args(oic_fixture_standin)
     flags = {k[2:].replace("-", "_"): v for k, v in zip(args[::2], args[1::2], strict=True)}
@@ -323,7 +323,7 @@ def test_offline_build_does_not_import_requests(country_info, tmp_path) -> None:
         f"code = main(['--integration-path', {str(country_info)!r}, '--artifact-dir', "
         f"{str(tmp_path / 'offline')!r}, '--manage-connections', 'false', "
         "'--manage-lookups', 'false'])\n"
-        "loaded = sorted(m for m in ('requests', 'urllib3', 'oicaction.export') "
+        "loaded = sorted(m for m in ('requests', 'urllib3', 'oicaction.artifact.export') "
         "if m in sys.modules)\n"
         "print(code, loaded)\n"
     )

@@ -22,10 +22,10 @@ from oic_standin import (
 from standin_fixtures import PLANTED_SERVER_SECRET
 
 from oicaction.errors import ServerError, SettingsError
-from oicaction.oic_auth import BasicAuth, ClientCredentials
-from oicaction.oic_client import HttpOptions, OicClient
-from oicaction.oic_url import normalise_base_url
-from oicaction.server_cache import ServerCache
+from oicaction.oic.auth import BasicAuth, ClientCredentials
+from oicaction.oic.client import HttpOptions, OicClient
+from oicaction.oic.fetch_cache import ServerCache
+from oicaction.oic.url import normalise_base_url
 
 FAST = HttpOptions(
     connect_timeout=2, read_timeout=0.25, retries=3, backoff_factor=0.01, max_retry_time=5

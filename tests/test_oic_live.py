@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from standin_fixtures import CASSETTES, make_vcr
 
-from oicaction.connections import is_secret_property, iter_properties, normalise_connection
-from oicaction.oic_auth import Auth, BasicAuth, ClientCredentials
-from oicaction.oic_client import OicClient
+from oicaction.artifact.connections import is_secret_property, iter_properties, normalise_connection
+from oicaction.oic.auth import Auth, BasicAuth, ClientCredentials
+from oicaction.oic.client import OicClient
 
 # Read at import: the suite's autouse fixture clears OIC_* variables, not these.
 LIVE = {

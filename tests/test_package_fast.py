@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from conftest import zip_contents
 
-from oicaction import package
 from oicaction.errors import SourceError
-from oicaction.package import FILE_MODE, FIXED_DATE, write_iar
-from oicaction.tree import Entry, SourceTree
+from oicaction.source import package
+from oicaction.source.package import FILE_MODE, FIXED_DATE, write_iar
+from oicaction.source.tree import Entry, SourceTree
 
 UNZIP = shutil.which("unzip")
 RNG = random.Random(7)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import REAL, zip_contents
 
-from oicaction.iar import IarFile
-from oicaction.package import write_iar
-from oicaction.tree import SourceTree
+from oicaction.source.iar import IarFile
+from oicaction.source.package import write_iar
+from oicaction.source.tree import SourceTree
 
 # code, version, connections (instanceCode:applicationTypeRef) as SOURCES.md records them.
 EXPECTED = {

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLE
 
-from oicaction import gitrepo
+from oicaction.source import git as gitrepo
 
 NOT_ON_THE_OFFLINE_PATH = ("requests", "urllib3", "dulwich", "asyncio")
 HAS_GIT = shutil.which("git") is not None

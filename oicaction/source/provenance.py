@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .gitrepo import head
+from .git import head
 
 # (commit, ref, run id) variables of the CIs users run us in, most specific first.
 _CI_VARS = (

@@ -12,9 +12,9 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
-from .errors import ServerError
+from ..errors import ServerError
 from .http_errors import describe_body, one_line
-from .oic_url import check_url, without_query
+from .url import check_url, without_query
 
 if TYPE_CHECKING:
     import requests

@@ -7,7 +7,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from .errors import SourceError
+from ..errors import SourceError
 from .metadata import MAX_XML_BYTES, ROOT, IntegrationMeta, read_metadata
 
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024  # uncompressed; real integrations are a few MB

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import SourceError
+from ..errors import SourceError
 from .tree import Entry
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say

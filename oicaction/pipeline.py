@@ -9,18 +9,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
-from .artifacts import ArtifactStage, sha256_of, write_json
-from .connection_plan import PLAN_FILE
+from .artifact.plan import PLAN_FILE
+from .artifact.staging import ArtifactStage, sha256_of, write_json
 from .errors import SettingsError
-from .iar import IarFile
-from .metadata import IntegrationMeta
 from .outputs import to_output_text
-from .package import write_iar
-from .provenance import git_info
 from .report import Reporter
 from .settings import Settings
-from .source import Source, find_connection_plan, find_source
-from .tree import SourceTree
+from .source.find import Source, find_connection_plan, find_source
+from .source.iar import IarFile
+from .source.metadata import IntegrationMeta
+from .source.package import write_iar
+from .source.provenance import git_info
+from .source.tree import SourceTree
 
 
 @dataclass
@@ -177,7 +177,7 @@ def produce(settings: Settings, loaded: Loaded, reporter: Reporter) -> BuildResu
             reporter.info(f"connection plan {plan} -> {PLAN_FILE}")
         exported: dict[str, object] = {}
         if reasons:
-            from .export import export_from_server  # the HTTP stack loads only when needed
+            from .artifact.export import export_from_server  # the HTTP stack loads only when needed
 
             exported = export_from_server(settings, meta, stage.path, reporter, plan)
         final_iar = stage.final / staged_iar.name

@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from .errors import SettingsError
+from ..errors import SettingsError
 
 NULL_SHA = re.compile(r"^0{40}$")
 _SHA1 = re.compile(rb"[0-9a-f]{40}")

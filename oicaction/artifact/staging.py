@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
-from .errors import SettingsError
+from ..errors import SettingsError
 
 
 def sha256_of(path: Path) -> str:

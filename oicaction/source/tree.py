@@ -7,7 +7,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SourceError
+from ..errors import SourceError
 from .metadata import MAX_XML_BYTES, ROOT, IntegrationMeta, read_metadata
 
 # Desktop and VCS litter that is never part of an export.

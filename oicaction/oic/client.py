@@ -19,10 +19,10 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
-from .errors import ServerError
+from ..errors import ServerError
+from .auth import Auth
 from .http_errors import describe_body, describe_exception, is_gateway_error, one_line
-from .oic_auth import Auth
-from .oic_url import normalise_base_url, without_query
+from .url import normalise_base_url, without_query
 
 API = "/ic/api/integration/v1"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})

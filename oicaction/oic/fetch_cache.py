@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from .connections import CleanConnection, normalise_connection
-from .oic_client import OicClient
+from ..artifact.connections import CleanConnection, normalise_connection
+from .client import OicClient
 
 
 class ServerCache:

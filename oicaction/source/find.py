@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .errors import SettingsError, SourceError
+from ..errors import SettingsError, SourceError
 
 ICSPACKAGE = "icspackage"
 # Names a connection plan / replacement properties file is kept under beside the source.

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import SourceError
+from ..report import Reporter
 from .connections import CleanConnection, is_secret_name, is_secret_property, iter_properties
-from .errors import SourceError
-from .report import Reporter
 
 PLAN_FILE = "connectionPlan.properties"
 KINDS = ("connection", "secure")

@@ -19,7 +19,22 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from .connection_plan import (
+from ..errors import ServerError, SettingsError
+from ..oic.auth import Auth, BasicAuth, ClientCredentials
+from ..oic.client import HttpOptions, OicClient
+from ..oic.fetch_cache import ServerCache
+from ..report import Reporter
+from ..settings import Settings
+from ..source.metadata import IntegrationMeta
+from .connections import CleanConnection
+from .layout import (
+    CONNECTIONS_DIR,
+    CONNECTIONS_INDEX,
+    connection_path,
+    safe_component,
+    write_lookup,
+)
+from .plan import (
     PLAN_FILE,
     Plan,
     check_plan,
@@ -27,21 +42,6 @@ from .connection_plan import (
     generate_plan,
     read_plan,
 )
-from .connections import CleanConnection
-from .errors import ServerError, SettingsError
-from .export_layout import (
-    CONNECTIONS_DIR,
-    CONNECTIONS_INDEX,
-    connection_path,
-    safe_component,
-    write_lookup,
-)
-from .metadata import IntegrationMeta
-from .oic_auth import Auth, BasicAuth, ClientCredentials
-from .oic_client import HttpOptions, OicClient
-from .report import Reporter
-from .server_cache import ServerCache
-from .settings import Settings
 
 # Scheduled integrations reference these; they are not connections and answer 404.
 PSEUDO_CONNECTION = re.compile(r"^SCHEDULE(_|$)", re.IGNORECASE)

@@ -7,7 +7,7 @@ import ipaddress
 import re
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from .errors import SettingsError
+from ..errors import SettingsError
 
 # Everything from the first /ic path segment on is console or API path, never part of the base:
 # https://host/ic/home, /ic/integration/home/faces/..., /ic/api/integration/v1/...

@@ -15,7 +15,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from .errors import SourceError
+from ..errors import SourceError
 
 ROOT = "icspackage"
 PROJECT_XML_GLOB = f"{ROOT}/project/<CODE>_<VERSION>/PROJECT-INF/project.xml"
