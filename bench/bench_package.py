@@ -7,9 +7,13 @@ Run from the repository root:
     .venv/bin/python bench/bench_package.py [--repeats 7] [--keep DIR]
 
 Needs Info-ZIP's `zip` (Debian: `apt-get install zip`). A benchmark, not a test: timings are
-printed, never asserted. Exits 1 if the archive differs between runs or worker counts, 2 if
-`zip` is missing. Runs are interleaved (ours, zip, old loop, ...) so background load hits all of
-them alike; the load average is printed before and after: re-run when it is high.
+printed, never asserted. Exits 1 if the archive differs between runs, 2 if `zip` is missing.
+Runs are interleaved (ours, zip, previous, ...) so background load hits all of them alike; the
+load average is printed before and after: re-run when it is high.
+
+`--previous REV` also times the writer of an earlier commit (e.g. 8780633, the hand-written
+parallel writer that the zipfile one replaced), on the tree and on every real archive of
+../shared/fixtures (unzipped, then packed by each contender).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +38,7 @@ from common import load, machine  # this folder is on sys.path when run as a scr
 from gen_tree import generate
 
 from oicaction.source.iar import IarFile
-from oicaction.source.package import COMPRESS_LEVEL, FILE_MODE, FIXED_DATE, write_iar
+from oicaction.source.package import COMPRESS_LEVEL, write_iar
 from oicaction.source.tree import SourceTree
 
 
@@ -58,24 +63,80 @@ def summary(times: list[float]) -> str:
     return f"median {statistics.median(times):.3f} s, min {min(times):.3f} s"
 
 
-def old_zipfile_loop(root: Path, dest: Path) -> None:
-    """The writer before this change (a plain zipfile loop), kept here as a reference point."""
-    with zipfile.ZipFile(dest, "w", compresslevel=COMPRESS_LEVEL, allowZip64=True) as zf:
-        for entry in SourceTree(root).entries:
-            info = zipfile.ZipInfo(entry.name, date_time=FIXED_DATE)
-            info.create_system = 3
-            info.external_attr = FILE_MODE << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.file_size = entry.size
-            with entry.path.open("rb") as src, zf.open(info, "w") as out:
-                shutil.copyfileobj(src, out, 1024 * 1024)
+def previous_writer(rev: str) -> Callable[[Path, Path], None]:
+    """write_iar as it was at git revision `rev`, loaded from `git show` as a module."""
+    repo = Path(__file__).resolve().parents[1]
+    for path in ("oicaction/source/package.py", "oicaction/package.py"):
+        done = subprocess.run(
+            ["git", "show", f"{rev}:{path}"], cwd=repo, capture_output=True, text=True
+        )
+        if done.returncode == 0:
+            break
+    else:
+        raise SystemExit(f"no package.py at {rev}")
+    code = done.stdout.replace("from .errors", "from oicaction.errors")
+    code = code.replace("from ..errors", "from oicaction.errors")
+    code = code.replace("from .tree", "from oicaction.source.tree")
+    module = types.ModuleType(f"previous_package_{rev}")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(code, f"{rev}:{path}", "exec"), module.__dict__)
+
+    def write(root: Path, dest: Path) -> None:
+        module.write_iar(SourceTree(root).entries, dest)
+
+    return write
+
+
+def real_archives(work: Path, zip_exe: str, previous: Callable[[Path, Path], None] | None) -> None:
+    """Every real .iar of ../shared/fixtures unzipped and packed again: summed wall time."""
+    shared = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+    iars = sorted(shared.rglob("*.iar"))
+    if not iars:
+        print(f"real archives: none found under {shared}")
+        return
+    trees = []
+    for n, iar in enumerate(iars):
+        folder = work / "real" / str(n)
+        with zipfile.ZipFile(iar) as zf:
+            zf.extractall(folder)
+        trees.append(folder)
+    contenders: dict[str, Callable[[Path, Path], None]] = {
+        "oic-build": lambda root, dest: write_iar(SourceTree(root).entries, dest),
+        "zip": lambda root, dest: subprocess.run(
+            [zip_exe, "-r", "-X", f"-{COMPRESS_LEVEL}", "-q", str(dest), "icspackage"],
+            cwd=root.parent,
+            check=True,
+        ),
+    }
+    if previous is not None:
+        contenders["previous"] = previous
+    totals: dict[str, list[float]] = {name: [] for name in contenders}
+    sizes: dict[str, int] = {}
+    for _ in range(7):
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            size = 0
+            for folder in trees:
+                dest = folder.parent / f"{folder.name}-{name}.zip"
+                dest.unlink(missing_ok=True)
+                fn(folder / "icspackage", dest)
+                size += dest.stat().st_size
+            totals[name].append(time.perf_counter() - start)
+            sizes[name] = size
+    parts = [
+        f"{name} {statistics.median(t) * 1000:.1f} ms ({sizes[name]:,} bytes)"
+        for name, t in totals.items()
+    ]
+    print(
+        f"real archives ({len(trees)}, packed one after another, median of 7): " + "; ".join(parts)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--repeats", type=int, default=7, help="timed runs of each (default 7)")
     ap.add_argument("--keep", type=Path, help="work in this folder and keep it (default: temp)")
-    ap.add_argument("--no-old", action="store_true", help="skip the old zipfile loop reference")
+    ap.add_argument("--previous", metavar="REV", help="also time the writer of git revision REV")
     args = ap.parse_args(argv)
 
     zip_exe = shutil.which("zip")
@@ -88,14 +149,18 @@ def main(argv: list[str] | None = None) -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_package_"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        return run(work, zip_exe, args.repeats, not args.no_old)
+        previous = previous_writer(args.previous) if args.previous else None
+        real_archives(work, zip_exe, previous)
+        return run(work, zip_exe, args.repeats, previous)
     finally:
         print(f"after: {load()}")
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def run(work: Path, zip_exe: str, repeats: int, with_old: bool) -> int:
+def run(
+    work: Path, zip_exe: str, repeats: int, previous: Callable[[Path, Path], None] | None
+) -> int:
     tree_dir = work / "tree"
     if not (tree_dir / "icspackage").is_dir():
         gen = timed(lambda: generate(tree_dir))
@@ -107,20 +172,17 @@ def run(work: Path, zip_exe: str, repeats: int, with_old: bool) -> int:
 
     ours_out, zip_out, old_out = work / "ours.iar", work / "zip.zip", work / "old.iar"
 
-    def ours(dest: Path = ours_out, workers: int | None = None) -> None:
-        write_iar(SourceTree(root).entries, dest, max_workers=workers)
+    def ours(dest: Path = ours_out) -> None:
+        write_iar(SourceTree(root).entries, dest)
 
     def zip_cli() -> None:
         zip_out.unlink(missing_ok=True)  # zip would update an existing archive
         cmd = [zip_exe, "-r", "-X", f"-{COMPRESS_LEVEL}", "-q", str(zip_out), "icspackage"]
         subprocess.run(cmd, cwd=tree_dir, check=True)
 
-    def old() -> None:
-        old_zipfile_loop(root, old_out)
-
     contenders: dict[str, Callable[[], None]] = {"oic-build": ours, "zip": zip_cli}
-    if with_old:
-        contenders["old zipfile loop"] = old
+    if previous is not None:
+        contenders["previous"] = lambda: previous(root, old_out)
     for fn in contenders.values():  # warm the page cache and the code paths
         fn()
     times: dict[str, list[float]] = {name: [] for name in contenders}
@@ -137,10 +199,6 @@ def run(work: Path, zip_exe: str, repeats: int, with_old: bool) -> int:
     for name, t in times.items():
         print(f"  {name:17} {summary(t)}; CPU median {statistics.median(cpu[name]):.3f} s")
 
-    one_worker = work / "ours-1-worker.iar"
-    ours(one_worker, workers=1)
-    digests.add(hashlib.sha256(one_worker.read_bytes()).hexdigest())
-
     med = {name: statistics.median(t) for name, t in times.items()}
     best = {name: min(t) for name, t in times.items()}
     size = ours_out.stat().st_size / zip_out.stat().st_size
@@ -153,11 +211,13 @@ def run(work: Path, zip_exe: str, repeats: int, with_old: bool) -> int:
         f"packaging (best runs): oic-build {best['oic-build']:.3f} s vs zip {best['zip']:.3f} s = "
         f"{best['oic-build'] / best['zip']:.2f}x wall"
     )
-    if with_old:
+    if previous is not None:
         old_size = old_out.stat().st_size / zip_out.stat().st_size
+        same = old_out.read_bytes() == ours_out.read_bytes()
         print(
-            f"reference: old zipfile loop {med['old zipfile loop']:.3f} s = "
-            f"{med['old zipfile loop'] / med['zip']:.2f}x zip's wall; size {old_size:.3f}x"
+            f"reference: previous writer {med['previous']:.3f} s = "
+            f"{med['previous'] / med['zip']:.2f}x zip's wall; size {old_size:.3f}x; "
+            f"{'the same bytes as' if same else 'other bytes than'} oic-build's"
         )
 
     with zipfile.ZipFile(ours_out) as zf:
@@ -168,7 +228,7 @@ def run(work: Path, zip_exe: str, repeats: int, with_old: bool) -> int:
     identical = len(digests) == 1
     print(
         f"deterministic: {'byte-identical' if identical else 'DIFFERENT'} across "
-        f"{repeats} runs and a 1-worker run (sha256 {sorted(digests)[0][:16]})"
+        f"{repeats} runs (sha256 {sorted(digests)[0][:16]})"
     )
 
     out_dir = work / "extracted"

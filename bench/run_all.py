@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 SUITES = ("package", "startup", "export", "batch", "image")
 # (script, arguments, arguments with --quick)
 COMMANDS: dict[str, tuple[str, list[str], list[str]]] = {
-    "package": ("bench_package.py", [], ["--repeats", "3", "--no-old"]),
+    "package": ("bench_package.py", [], ["--repeats", "3"]),
     "startup": ("bench_startup.py", [], ["--runs", "7"]),
     "export": ("bench_export.py", [], ["--runs", "1"]),
     "batch": ("bench_batch.py", [], ["--runs", "1"]),

@@ -1,6 +1,5 @@
-"""The parallel .iar writer: a correct zip (CRCs, sizes, ZIP64, UTF-8 names) that any reader
-opens, stored vs deflated chosen by content, and the same bytes whatever the worker count,
-chunking or read-ahead window."""
+"""The .iar writer: a correct zip (CRCs, sizes, ZIP64, UTF-8 names) that any reader opens,
+stored vs deflated chosen by content, and the same bytes on every run."""
 
 from __future__ import annotations
 
@@ -105,58 +104,17 @@ def test_stored_only_what_does_not_shrink(mixed: SourceTree, tmp_path: Path) -> 
     assert sizes["big.xsd"][0] < sizes["big.xsd"][1] // 5
 
 
-@pytest.mark.parametrize(
-    ("workers", "threshold", "chunk", "window"),
-    [
-        (1, package.STREAM_THRESHOLD, package._CHUNK, package._WINDOW_BYTES),
-        (2, package.STREAM_THRESHOLD, package._CHUNK, package._WINDOW_BYTES),
-        (7, package.STREAM_THRESHOLD, package._CHUNK, 1),  # one file ahead at a time
-        (2, 0, package._CHUNK, package._WINDOW_BYTES),  # every file streamed, even empty ones
-        (2, 10_000, 20_000, package._WINDOW_BYTES),  # big ones streamed in many small chunks
-        (3, 100_000, package.SAMPLE_BYTES + 1, 50_000),
-    ],
-)
-def test_same_bytes_whatever_workers_chunking_window(
-    mixed: SourceTree,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    workers: int,
-    threshold: int,
-    chunk: int,
-    window: int,
+@pytest.mark.parametrize("sample_bytes", [0, package.SAMPLE_BYTES, 1 << 40])
+def test_same_bytes_every_run_and_whichever_path_a_file_takes(
+    mixed: SourceTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_bytes: int
 ) -> None:
+    """In memory or streamed (with the second pass for what grew), the choices agree."""
     reference = tmp_path / "reference.iar"
     write_iar(mixed.entries, reference)
-    monkeypatch.setattr(package, "_CHUNK", chunk)
-    monkeypatch.setattr(package, "_WINDOW_BYTES", window)
-    out = tmp_path / "out.iar"
-    write_iar(mixed.entries, out, max_workers=workers, stream_threshold=threshold)
-    assert out.read_bytes() == reference.read_bytes()
-    again = tmp_path / "again.iar"
-    write_iar(mixed.entries, again, max_workers=workers, stream_threshold=threshold)
-    assert again.read_bytes() == reference.read_bytes()
-
-
-def test_file_larger_than_stream_threshold(tmp_path: Path) -> None:
-    """Past STREAM_THRESHOLD (default) a file goes through the chunked path, same rules."""
-    big_text = TEXT * (package.STREAM_THRESHOLD // len(TEXT) + 2)
-    big_random = RANDOM_BIG * (package.STREAM_THRESHOLD // len(RANDOM_BIG) + 2)
-    tree = make_tree(
-        tmp_path / "src",
-        {"a/big.xml": big_text, "a/big.jar": big_random, "a/small.xml": TEXT, "b/c.xml": b"<c/>"},
-    )
-    assert all(e.size > package.STREAM_THRESHOLD for e in tree.entries[:2])
-    out = tmp_path / "out.iar"
-    write_iar(tree.entries, out)
-    with zipfile.ZipFile(out) as zf:
-        assert zf.testzip() is None
-        assert zf.getinfo("icspackage/a/big.xml").compress_type == zipfile.ZIP_DEFLATED
-        assert zf.getinfo("icspackage/a/big.jar").compress_type == zipfile.ZIP_STORED
-    assert zip_contents(out) == expected(tree)
-    all_in_memory = tmp_path / "memory.iar"
-    write_iar(tree.entries, all_in_memory, stream_threshold=1 << 40)
-    assert all_in_memory.read_bytes() == out.read_bytes()
-    unzip_test(out)
+    monkeypatch.setattr(package, "SAMPLE_BYTES", sample_bytes)
+    for name in ("out.iar", "again.iar"):
+        write_iar(mixed.entries, tmp_path / name)
+        assert (tmp_path / name).read_bytes() == reference.read_bytes()
 
 
 def test_non_ascii_names_are_utf8_flagged(mixed: SourceTree, tmp_path: Path) -> None:
@@ -194,36 +152,17 @@ def test_empty_archive(tmp_path: Path) -> None:
     assert out.read_bytes() == b"PK\x05\x06" + bytes(18)
 
 
-def test_zip64_forced_with_low_limits(
-    mixed: SourceTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_unreadable_file_raises_source_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Sizes, offsets and the entry count past the (lowered) limits go in ZIP64 records."""
-    normal = tmp_path / "normal.iar"
-    write_iar(mixed.entries, normal)
-    monkeypatch.setattr(package, "ZIP64_LIMIT", 4000)
-    monkeypatch.setattr(package, "ZIP64_COUNT_LIMIT", 3)
-    for threshold in (package.STREAM_THRESHOLD, 0):  # in memory, and streamed then patched
-        out = tmp_path / f"zip64-{threshold}.iar"
-        write_iar(mixed.entries, out, stream_threshold=threshold)
-        raw = out.read_bytes()
-        assert b"PK\x06\x06" in raw and b"PK\x06\x07" in raw  # ZIP64 end record and locator
-        with zipfile.ZipFile(out) as zf:
-            assert zf.testzip() is None
-            big = zf.getinfo("icspackage/project/X_01.00.0000/resources/a/big.xsd")
-            assert big.extract_version == 45
-            assert big.file_size > 4000
-        assert zip_contents(out) == zip_contents(normal)
-        unzip_test(out)
-
-
-def test_unreadable_file_raises_source_error_and_leaves_nothing(tmp_path: Path) -> None:
     tree = make_tree(tmp_path / "src", {"a.xml": TEXT, "b.xml": TEXT})
     gone = tmp_path / "src" / "icspackage" / "gone.xml"
     entries = [*tree.entries, Entry("icspackage/gone.xml", gone, 10)]
-    for threshold in (package.STREAM_THRESHOLD, 0):
+    for sample_bytes in (package.SAMPLE_BYTES, 0):
         out = tmp_path / "out.iar"
         with pytest.raises(SourceError) as info:
-            write_iar(entries, out, stream_threshold=threshold)
+            monkeypatch.setattr(package, "SAMPLE_BYTES", sample_bytes)
+            write_iar(entries, out)
         assert str(info.value) == f"{gone}: unreadable (No such file or directory)"
         assert info.value.file == gone
         assert not out.exists()
@@ -232,64 +171,17 @@ def test_unreadable_file_raises_source_error_and_leaves_nothing(tmp_path: Path) 
         write_iar([Entry("icspackage/dir", folder, 10)], tmp_path / "out.iar")
 
 
-def zipfile_writer(entries: list[Entry], dest: Path) -> None:
-    """The writer this module replaced: one zipfile entry at a time, every entry deflated."""
-    with zipfile.ZipFile(dest, "w", compresslevel=6, allowZip64=True) as zf:
-        for entry in entries:
-            info = zipfile.ZipInfo(entry.name, date_time=FIXED_DATE)
-            info.create_system = 3
-            info.external_attr = FILE_MODE << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.file_size = entry.size
-            with entry.path.open("rb") as src, zf.open(info, "w") as out:
-                shutil.copyfileobj(src, out)
-
-
-def test_byte_identical_to_zipfile_when_everything_deflates(tmp_path: Path) -> None:
-    """Same layout as zipfile's: where zipfile would make the same choices (every entry
-    shrinks), the archive is the very same bytes as the previous writer's."""
-    compressible = {k: v for k, v in MIXED.items() if k.endswith((".xml", ".xsd"))}
-    compressible["project/X_01.00.0000/resources/a/zeros.bin"] = bytes(100_000)
-    compressible["appinstances/CONN.xml"] = b"<ApplicationInstance>" + b" " * 100 + b"</>"
-    tree = make_tree(tmp_path / "src", compressible)
-    for threshold in (package.STREAM_THRESHOLD, 0):
-        ours, theirs = tmp_path / "ours.iar", tmp_path / "zipfile.iar"
-        write_iar(tree.entries, ours, stream_threshold=threshold)
-        zipfile_writer(tree.entries, theirs)
-        assert ours.read_bytes() == theirs.read_bytes()
-
-
-def test_same_entries_and_crcs_as_zipfile(mixed: SourceTree, tmp_path: Path) -> None:
-    """With stored entries too: names, order, CRCs and sizes match; deflated data is zlib's."""
-    plain = tmp_path / "plain.iar"
-    zipfile_writer(mixed.entries, plain)
-    ours = tmp_path / "ours.iar"
-    write_iar(mixed.entries, ours)
-    with zipfile.ZipFile(plain) as a, zipfile.ZipFile(ours) as b:
-        assert [(i.filename, i.CRC, i.file_size) for i in a.infolist()] == [
-            (i.filename, i.CRC, i.file_size) for i in b.infolist()
-        ]
-        for info in b.infolist():
-            if info.compress_type == zipfile.ZIP_DEFLATED:
-                assert info.compress_size == a.getinfo(info.filename).compress_size
-
-
-def test_real_archives_repackage_alike_everywhere(real_dir: Path, tmp_path: Path) -> None:
-    """Every real export: same entries and contents, same bytes across workers and chunking."""
+def test_real_archives_repackage_with_every_entry(real_dir: Path, tmp_path: Path) -> None:
+    """Every real export unzipped and packed again: same entries, same contents."""
     for n, iar in enumerate(sorted(real_dir.rglob("*.iar"))):
         src = tmp_path / f"src{n}"
         with zipfile.ZipFile(iar) as zf:
             zf.extractall(src)
-        tree = SourceTree(src / "icspackage")
-        outs = []
-        for i, (workers, threshold) in enumerate([(None, package.STREAM_THRESHOLD), (1, 0)]):
-            out = tmp_path / f"{n}-{i}.iar"
-            write_iar(tree.entries, out, max_workers=workers, stream_threshold=threshold)
-            outs.append(out.read_bytes())
-            with zipfile.ZipFile(out) as zf:
-                assert zf.testzip() is None
-            assert zip_contents(out) == zip_contents(iar), iar
-        assert outs[0] == outs[1], iar
+        out = tmp_path / f"{n}.iar"
+        write_iar(SourceTree(src / "icspackage").entries, out)
+        with zipfile.ZipFile(out) as zf:
+            assert zf.testzip() is None
+        assert zip_contents(out) == zip_contents(iar), iar
 
 
 @pytest.mark.skipif(
