@@ -3,31 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from . import __version__
-from .errors import EXIT_BUILD, EXIT_OK, OicBuildError
+from .batch import batch_outputs, batch_summary, build_batch, exit_code, is_batch, resolve_paths
+from .discover import discover, discover_outputs, discover_summary, split_list
+from .errors import EXIT_BUILD, EXIT_OK, OicBuildError, SettingsError
+from .outputs import emit, summary_markdown, to_output_text
 from .report import Reporter
-
-if TYPE_CHECKING:
-    from .settings import Settings
+from .settings import Settings, input_name, load_settings, raw_secrets
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is a SettingsError: one line, redacted, exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        from .errors import SettingsError
-
         raise SettingsError(f"{message} (see --help)")
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .settings import Settings, input_name
-
     parser = _Parser(
         prog="oic-build",
         description="Build an Oracle Integration (OIC) integration from source control: "
@@ -62,9 +58,6 @@ def _parser() -> argparse.ArgumentParser:
 def _discover(settings: Settings, reporter: Reporter, as_json: bool) -> int:
     """List sources for a matrix; unreadable ones are annotated and fail the step, after the
     output is written, so nothing is dropped silently."""
-    from .discover import discover, discover_outputs, discover_summary, split_list
-    from .outputs import emit
-
     root = Path(settings.integration_path)
     found, problems = discover(
         root,
@@ -89,16 +82,6 @@ def _discover(settings: Settings, reporter: Reporter, as_json: bool) -> int:
 
 def _build(settings: Settings, reporter: Reporter, as_json: bool) -> int:
     """One path: the single-integration outputs; several or a glob: a batch."""
-    from .batch import (
-        batch_outputs,
-        batch_summary,
-        build_batch,
-        exit_code,
-        is_batch,
-        resolve_paths,
-    )
-    from .outputs import emit, summary_markdown, to_output_text
-
     paths = resolve_paths(settings.integration_path)
     outcomes = build_batch(settings, paths, reporter)
     single = not is_batch(settings.integration_path)
@@ -118,11 +101,6 @@ def _build(settings: Settings, reporter: Reporter, as_json: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # No pydantic plugins for the settings model: looking for them reads the metadata of every
-    # installed distribution at start-up. A value the user set is kept.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    from .settings import load_settings, raw_secrets
-
     reporter = Reporter()
     reporter.add_secrets(raw_secrets({}))  # masks first: before any other line, even usage
     try:

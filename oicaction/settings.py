@@ -7,20 +7,11 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from .errors import SettingsError
-from .lazy import deferred
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-# pydantic-settings imports asyncio (with ssl and socket) for its CLI apps, and pydantic's
-# plugin loader importlib.metadata (with email): neither is used by a build with plugins off
-# (cli.main), and together they were a sixth of an offline build's wall time (BENCHMARKS.md).
-with deferred({"asyncio": (), "importlib.metadata": ("entry_points",)}):
-    from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
-    from pydantic.fields import FieldInfo
-    from pydantic_settings import (
-        BaseSettings,
-        PydanticBaseSettingsSource,
-        SettingsConfigDict,
-    )
+from .errors import SettingsError
 
 ENV_PREFIX = "OIC_"
 INPUT_PREFIX = "INPUT_"

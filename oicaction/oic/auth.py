@@ -10,14 +10,13 @@ import base64
 import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
+
+import requests
 
 from ..errors import ServerError
-from .http_errors import describe_body, one_line
+from .http_errors import describe_body, describe_exception, one_line
 from .url import check_url, without_query
-
-if TYPE_CHECKING:
-    import requests
 
 # Renew a little before the server says the token expires, so a long batch never sends a
 # token that dies in flight.
@@ -92,8 +91,6 @@ class ClientCredentials:
                 self._token = None
 
     def _fetch(self, session: requests.Session, timeout: tuple[float, float]) -> tuple[str, int]:
-        import requests
-
         where = f"token request to {without_query(self.token_url)}"
         data = {"grant_type": "client_credentials"}
         if self.scope:
@@ -109,8 +106,6 @@ class ClientCredentials:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            from .http_errors import describe_exception
-
             raise ServerError(f"{where}: {describe_exception(exc, timeout)}") from None
         if resp.status_code != 200:
             detail = describe_body(resp)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import requests
+import requests
 
 MAX_DETAIL = 300
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -79,8 +78,6 @@ def is_gateway_error(resp: requests.Response) -> bool:
 
 def describe_exception(exc: BaseException, timeout: tuple[float, float]) -> str:
     """Why no answer came: refused, reset, timed out, TLS; after the retries were spent."""
-    import requests
-
     reason: BaseException | None = exc
     # requests wraps urllib3's MaxRetryError, which wraps the last low-level error.
     while reason is not None and reason.args and isinstance(reason.args[0], BaseException):
