@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
@@ -121,31 +121,42 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Values that must never be printed: masked in GitHub logs and redacted everywhere."""
-        return [s.get_secret_value() for s in (self.password, self.client_secret) if s]
+        return [v.get_secret_value() for f in SECRET_FIELDS if (v := getattr(self, f))]
 
-    def needs_server(self) -> bool:
-        return self.manage_connections or self.manage_lookups
+    def auth_kind(self) -> Literal["oauth", "basic"] | None:
+        """The way to log in: a complete set of OAuth2 client credentials, else complete basic
+        auth, else whichever of the two is partly given (its missing settings are reported);
+        None when neither is. The one rule the export follows."""
+        oauth = [bool(getattr(self, f)) for f in OAUTH_FIELDS]
+        basic = [bool(getattr(self, f)) for f in BASIC_FIELDS]
+        if all(oauth):
+            return "oauth"
+        if all(basic):
+            return "basic"
+        if any(oauth):
+            return "oauth"
+        if any(basic):
+            return "basic"
+        return None
 
     def missing_server_settings(self) -> list[str]:
         """Input names a server export still lacks: the URL and one complete way to log in."""
         missing = [] if self.oic_url else ["oic-url"]
-        oauth = [n for n in ("client_id", "client_secret", "token_url") if getattr(self, n)]
-        basic = [n for n in ("username", "password") if getattr(self, n)]
-        if oauth and not basic:
-            missing += [
-                input_name(n)
-                for n in ("client_id", "client_secret", "token_url")
-                if not getattr(self, n)
-            ]
-        elif basic and not oauth:
-            missing += [input_name(n) for n in ("username", "password") if not getattr(self, n)]
-        elif not basic and not oauth:
+        kind = self.auth_kind()
+        if kind is None:
             missing.append("username+password or client-id+client-secret+token-url")
+        else:
+            fields = OAUTH_FIELDS if kind == "oauth" else BASIC_FIELDS
+            missing += [input_name(f) for f in fields if not getattr(self, f)]
         return missing
 
 
-FIELDS: tuple[str, ...] = tuple(Settings.model_fields)
-SECRET_FIELDS = ("password", "client_secret")
+OAUTH_FIELDS = ("client_id", "client_secret", "token_url")
+BASIC_FIELDS = ("username", "password")
+# Every SecretStr field: masked, redacted, never echoed in an error.
+SECRET_FIELDS = tuple(
+    name for name, field in Settings.model_fields.items() if SecretStr in get_args(field.annotation)
+)
 
 
 def raw_secrets(flags: dict[str, Any]) -> list[str]:
@@ -188,7 +199,7 @@ def load_settings(flags: dict[str, Any] | None = None, env_file: Path | None = N
             field = str(err["loc"][0]) if err["loc"] else "?"
             origin = _describe_origin(field, flags, env_file)
             reason = err["msg"].removeprefix("Value error, ")
-            value = "***" if field in ("password", "client_secret") else err.get("input")
+            value = "***" if field in SECRET_FIELDS else err.get("input")
             shown = "" if value is None or repr(value) in reason else f" (got {value!r})"
             problems.append(f"{origin}: {reason}{shown}")
         raise SettingsError("invalid settings: " + "; ".join(problems)) from None

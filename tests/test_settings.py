@@ -118,3 +118,21 @@ def test_missing_server_settings(tmp_path: Path) -> None:
     assert s.missing_server_settings() == ["client-secret", "token-url"]
     s = load_settings({"oic_url": "https://x", "username": "u", "password": "p"}, tmp_path / "n")
     assert s.missing_server_settings() == []
+
+
+@pytest.mark.parametrize(
+    ("given", "kind", "missing"),
+    [
+        ({"client_id": "i", "username": "u", "password": "p"}, "basic", []),
+        ({"client_id": "i", "client_secret": "s", "token_url": "https://t", "username": "u"},
+         "oauth", []),
+        ({"client_id": "i", "username": "u"}, "oauth", ["client-secret", "token-url"]),
+        ({"password": "p"}, "basic", ["username"]),
+    ],
+)  # fmt: skip
+def test_one_rule_picks_the_way_to_log_in(
+    tmp_path: Path, given: dict[str, str], kind: str, missing: list[str]
+) -> None:
+    """Complete OAuth, else complete basic, else the one partly given; the export uses it."""
+    s = load_settings({"oic_url": "https://x", **given}, tmp_path / "none")
+    assert (s.auth_kind(), s.missing_server_settings()) == (kind, missing)
