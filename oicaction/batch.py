@@ -8,10 +8,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from .discover import split_list
+from .discover import duplicate_error, split_list
 from .errors import EXIT_OK, OicBuildError, SettingsError
-from .outputs import markdown_table, to_output_text
-from .pipeline import BuildResult, Loaded, load, needs_server, produce
+from .oic.fetch_cache import ServerCache
+from .pipeline import BuildResult, Loaded, connect, load, produce, server_reasons
 from .report import Reporter
 from .settings import Settings
 
@@ -26,21 +26,6 @@ class Outcome:
     loaded: Loaded | None = None
     result: BuildResult | None = None
     error: OicBuildError | None = None
-
-    def as_json(self) -> dict[str, object]:
-        meta = self.loaded.meta if self.loaded else None
-        res = self.result
-        return {
-            "path": self.path,
-            "id": meta.id if meta else None,
-            "code": meta.code if meta else None,
-            "version": meta.version if meta else None,
-            "status": "built" if res else "failed",
-            "artifact-dir": res.artifact.as_posix() if res else None,
-            "iar-path": res.iar.as_posix() if res else None,
-            "sha256": res.sha256 if res else None,
-            "error": str(self.error) if self.error else None,
-        }
 
 
 def is_batch(value: str) -> bool:
@@ -81,17 +66,15 @@ def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> li
             by_id.setdefault(outcome.loaded.meta.id, []).append(outcome)
     for id_, same in by_id.items():
         if len(same) > 1:
-            paths_text = " and ".join(o.path for o in same)
+            error = duplicate_error(id_, [o.path for o in same])
             for outcome in same:
-                outcome.error = OicBuildError(
-                    f"integration {id_} is in both {paths_text}; code and version must be unique"
-                )
+                outcome.error = error
     with ExitStack() as stack:
-        _share_server(settings, outcomes, stack)
+        server = _connect(settings, outcomes, stack)
         for outcome in outcomes:
             if outcome.loaded and not outcome.error:
                 try:
-                    outcome.result = produce(settings, outcome.loaded, reporter)
+                    outcome.result = produce(settings, outcome.loaded, reporter, server)
                 except OicBuildError as exc:
                     outcome.error = exc
             if outcome.error:
@@ -99,44 +82,22 @@ def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> li
     return outcomes
 
 
-def _share_server(settings: Settings, outcomes: list[Outcome], stack: ExitStack) -> None:
+def _connect(settings: Settings, outcomes: list[Outcome], stack: ExitStack) -> ServerCache | None:
     """One OIC client, token and fetch-once cache for every integration of the run that
-    exports; a client that cannot even be set up fails those integrations only."""
+    exports; None when none does, or settings are missing (each such build says which). A
+    client that cannot even be set up fails those integrations only."""
     exporting = [
-        o for o in outcomes if o.loaded and not o.error and needs_server(settings, o.loaded.meta)
+        o for o in outcomes if o.loaded and not o.error and server_reasons(settings, o.loaded.meta)
     ]
     if not exporting or settings.missing_server_settings():
-        return  # nothing to share, or each build says which settings are missing
-    from .artifact.export import shared_cache  # the HTTP stack loads only when needed
-
+        return None
     try:
-        stack.enter_context(shared_cache(settings))
+        return stack.enter_context(connect(settings))
     except OicBuildError as exc:
         for outcome in exporting:
             outcome.error = exc
+        return None
 
 
 def exit_code(outcomes: list[Outcome]) -> int:
     return max([o.error.exit_code for o in outcomes if o.error] or [EXIT_OK])
-
-
-def batch_outputs(settings: Settings, outcomes: list[Outcome]) -> dict[str, str]:
-    return {
-        "artifact-dir": settings.artifact_dir.as_posix(),
-        "integrations": to_output_text([o.as_json() for o in outcomes]),
-    }
-
-
-def batch_summary(outcomes: list[Outcome]) -> str:
-    rows = [
-        (
-            f"`{o.loaded.meta.id}`" if o.loaded else "–",
-            f"`{o.path}`",
-            "built" if o.result else f"failed: {o.error}",
-        )
-        for o in outcomes
-    ]
-    built = sum(1 for o in outcomes if o.result)
-    return markdown_table(
-        f"oic-build: {built} of {len(outcomes)} built", ("integration", "path", "result"), rows
-    )

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
-from .batch import batch_outputs, batch_summary, build_batch, exit_code, is_batch, resolve_paths
-from .discover import discover, discover_outputs, discover_summary, split_list
+from .batch import build_batch, exit_code, is_batch, resolve_paths
+from .discover import discover, split_list
 from .errors import EXIT_BUILD, EXIT_OK, OicBuildError, SettingsError
-from .outputs import emit, summary_markdown, to_output_text
+from .outputs import build_outputs, build_summary, discover_outputs, discover_summary, emit
 from .report import Reporter
 from .settings import Settings, input_name, load_settings, raw_secrets
 
@@ -85,16 +85,10 @@ def _build(settings: Settings, reporter: Reporter, as_json: bool) -> int:
     paths = resolve_paths(settings.integration_path)
     outcomes = build_batch(settings, paths, reporter)
     single = not is_batch(settings.integration_path)
-    if single and (result := outcomes[0].result):
-        outputs = result.outputs()
-        outputs["integrations"] = to_output_text([outcomes[0].as_json()])
-        summary = summary_markdown(result.summary_rows(), "oic-build")
-    elif single:
-        return exit_code(outcomes)
-    else:
-        outputs = batch_outputs(settings, outcomes)
-        summary = batch_summary(outcomes)
-    text = emit(outputs, summary, as_json)
+    if single and not outcomes[0].result:
+        return exit_code(outcomes)  # the error is reported; no outputs to hand on
+    outputs = build_outputs(settings.artifact_dir, outcomes, single)
+    text = emit(outputs, build_summary(outcomes, single), as_json)
     if text is not None:
         sys.stdout.write(reporter.redact(text) + "\n")
     return exit_code(outcomes)

@@ -7,7 +7,6 @@ it), or, in a folder of several archives, each `.iar` on its own.
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -15,12 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OicBuildError, SettingsError
-from .outputs import markdown_table
-from .source.find import ICSPACKAGE, find_source
+from .source.find import read_source
 from .source.git import changed_paths
-from .source.iar import IarFile
-from .source.metadata import IntegrationMeta
-from .source.tree import SourceTree
+from .source.metadata import ICSPACKAGE, IntegrationMeta
 
 # Folders that never hold integration sources and can be large.
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
@@ -32,14 +28,6 @@ class Found:
 
     path: str
     meta: IntegrationMeta
-
-    def as_json(self) -> dict[str, str]:
-        return {
-            "path": self.path,
-            "code": self.meta.code,
-            "version": self.meta.version,
-            "id": self.meta.id,
-        }
 
 
 @dataclass(frozen=True)
@@ -80,12 +68,11 @@ def _matches(rel: str, patterns: Sequence[str]) -> bool:
     )
 
 
-def _read(path: Path) -> IntegrationMeta:
-    source = find_source(path)
-    if source.kind == "iar":
-        with IarFile(source.path) as iar:
-            return iar.metadata()
-    return SourceTree(source.path).metadata()
+def duplicate_error(id_: str, paths: Sequence[str]) -> OicBuildError:
+    """Two sources claiming one CODE|VERSION: OIC would keep only one of them."""
+    return OicBuildError(
+        f"integration {id_} is in both {' and '.join(paths)}; code and version must be unique"
+    )
 
 
 def discover(
@@ -113,7 +100,7 @@ def discover(
             continue
         shown = (root / rel).as_posix() if rel != "." else root.as_posix()
         try:
-            found.append(Found(shown, _read(path)))
+            found.append(Found(shown, read_source(path, verify=False).meta))
         except OicBuildError as exc:
             problems.append(Problem(shown, str(exc), exc.file))
     by_id: dict[str, list[Found]] = {}
@@ -121,24 +108,7 @@ def discover(
         by_id.setdefault(item.meta.id, []).append(item)
     for id_, items in by_id.items():
         if len(items) > 1:
-            paths = " and ".join(i.path for i in items)
-            problems.append(
-                Problem(
-                    items[0].path,
-                    f"integration {id_} is in both {paths}; code and version must be unique",
-                )
-            )
+            error = duplicate_error(id_, [i.path for i in items])
+            problems.append(Problem(items[0].path, str(error)))
     found = [f for f in found if len(by_id[f.meta.id]) == 1]
     return found, problems
-
-
-def discover_outputs(found: Sequence[Found]) -> dict[str, str]:
-    """`integrations` is compact JSON, always valid (`[]` when nothing is found)."""
-    items = [f.as_json() for f in found]
-    return {"integrations": json.dumps(items, separators=(",", ":"))}
-
-
-def discover_summary(found: Sequence[Found], problems: Sequence[Problem]) -> str:
-    rows = [(f"`{f.meta.id}`", f"`{f.path}`", "found") for f in found]
-    rows += [("–", f"`{p.path}`", p.message) for p in problems]
-    return markdown_table("oic-build discover", ("integration", "path", "result"), rows)

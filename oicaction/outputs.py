@@ -1,4 +1,5 @@
-"""Hand results to the caller: $GITHUB_OUTPUT, the step summary, or one JSON object."""
+"""Everything a build hands back, shaped in one place: build-info.json, the step outputs
+($GITHUB_OUTPUT), the step summary, and the --json object."""
 
 from __future__ import annotations
 
@@ -6,7 +7,17 @@ import json
 import os
 import secrets
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import __version__
+from .source.provenance import git_info
+
+if TYPE_CHECKING:
+    from .batch import Outcome
+    from .discover import Found, Problem
+    from .pipeline import BuildResult
 
 Outputs = Mapping[str, str]
 
@@ -43,8 +54,115 @@ def markdown_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[s
     return "\n".join(lines) + "\n\n"
 
 
-def summary_markdown(rows: list[tuple[str, str]], title: str) -> str:
-    return markdown_table(title, ("", ""), rows)
+def build_info(result: BuildResult, entries: int, size: int) -> dict[str, object]:
+    """The artifact's own record (build-info.json): what was built, from what, and how."""
+    meta = result.meta
+    return {
+        "id": meta.id,
+        "code": meta.code,
+        "version": meta.version,
+        "name": meta.name,
+        "source": {"kind": result.source.kind, "path": result.source.path.as_posix()},
+        "iar": {"file": result.iar.name, "sha256": result.sha256, "size": size, "entries": entries},
+        "connections": [{"code": c.code, "adapter": c.adapter} for c in meta.connections],
+        "lookups": list(meta.lookups),
+        "libraries": list(meta.libraries),
+        "schedule": meta.has_schedule,
+        "exported": result.exported,
+        "tool": {"name": "oic-build", "version": __version__},
+        "git": git_info(result.source.folder),
+        "built_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    }
+
+
+def integration_outputs(result: BuildResult) -> dict[str, str]:
+    """The step outputs of one integration built."""
+    values: dict[str, object] = {
+        "integration-id": result.meta.id,
+        "integration-code": result.meta.code,
+        "integration-version": result.meta.version,
+        "integration-name": result.meta.name or "",
+        "iar-path": result.iar.as_posix(),
+        "artifact-dir": result.artifact.as_posix(),
+        "source-kind": result.source.kind,
+        "sha256": result.sha256,
+        "connections": [c.code for c in result.meta.connections],
+        "lookups": list(result.meta.lookups),
+        "connections-file": result.exported.get("connections_file") or "",
+    }
+    return {k: to_output_text(v) for k, v in values.items()}
+
+
+def integration_summary(result: BuildResult) -> str:
+    meta = result.meta
+    rows = [
+        ("Integration", f"`{meta.id}` {meta.name or ''}".strip()),
+        ("Source", f"{result.source.kind}: `{result.source.path.as_posix()}`"),
+        ("Archive", f"`{result.iar.as_posix()}`"),
+        ("SHA-256", f"`{result.sha256}`"),
+        ("Connections", ", ".join(c.code for c in meta.connections)),
+        ("Lookups", ", ".join(meta.lookups)),
+        ("Exported from server", str(result.exported.get("server") or "no")),
+    ]
+    return markdown_table("oic-build", ("", ""), rows)
+
+
+def outcome_record(outcome: Outcome) -> dict[str, object]:
+    """One entry of the `integrations` output of a build: built, or failed with its error."""
+    meta = outcome.loaded.meta if outcome.loaded else None
+    res = outcome.result
+    return {
+        "path": outcome.path,
+        "id": meta.id if meta else None,
+        "code": meta.code if meta else None,
+        "version": meta.version if meta else None,
+        "status": "built" if res else "failed",
+        "artifact-dir": res.artifact.as_posix() if res else None,
+        "iar-path": res.iar.as_posix() if res else None,
+        "sha256": res.sha256 if res else None,
+        "error": str(outcome.error) if outcome.error else None,
+    }
+
+
+def build_outputs(artifact_dir: Path, outcomes: Sequence[Outcome], single: bool) -> Outputs:
+    """A single integration built: its outputs; a batch: the root folder and every result.
+    `integrations` is there either way, so a workflow can read it whatever it asked for."""
+    records = to_output_text([outcome_record(o) for o in outcomes])
+    if single and (result := outcomes[0].result):
+        return {**integration_outputs(result), "integrations": records}
+    return {"artifact-dir": artifact_dir.as_posix(), "integrations": records}
+
+
+def build_summary(outcomes: Sequence[Outcome], single: bool) -> str:
+    if single and (result := outcomes[0].result):
+        return integration_summary(result)
+    rows = [
+        (
+            f"`{o.loaded.meta.id}`" if o.loaded else "–",
+            f"`{o.path}`",
+            "built" if o.result else f"failed: {o.error}",
+        )
+        for o in outcomes
+    ]
+    built = sum(1 for o in outcomes if o.result)
+    return markdown_table(
+        f"oic-build: {built} of {len(outcomes)} built", ("integration", "path", "result"), rows
+    )
+
+
+def discover_outputs(found: Sequence[Found]) -> Outputs:
+    """`integrations` is compact JSON, always valid (`[]` when nothing is found)."""
+    items = [
+        {"path": f.path, "code": f.meta.code, "version": f.meta.version, "id": f.meta.id}
+        for f in found
+    ]
+    return {"integrations": json.dumps(items, separators=(",", ":"))}
+
+
+def discover_summary(found: Sequence[Found], problems: Sequence[Problem]) -> str:
+    rows = [(f"`{f.meta.id}`", f"`{f.path}`", "found") for f in found]
+    rows += [("–", f"`{p.path}`", p.message) for p in problems]
+    return markdown_table("oic-build discover", ("integration", "path", "result"), rows)
 
 
 def write_step_summary(markdown: str, path: Path) -> None:

@@ -6,6 +6,13 @@ import re
 import zipfile
 from pathlib import Path
 
+# Three real exports of different eras, the stock the factory copies from (under shared/real).
+SAMPLES = [
+    "GaryHostt__beginner_ERP_OIC/REST_ERP_CREATE_ACCOUNT_01.00.0000.iar",
+    "oracle-livelabs__oic/SUBSCIRB_PO_DETAILS_SYNC_01.00.0000.iar",
+    "OracleCPS__aiconlineshopping/ONLINE_SHOPPING_APP_FULFILLM_01.00.0000.iar",
+]
+
 
 def renamed_entries(iar: Path, code: str, version: str) -> dict[str, bytes]:
     """The sample's entries, with its project folder and project.xml saying code/version."""

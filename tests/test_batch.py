@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import run_cli, tree_digest
 from oic_standin import StandIn
-from repo_factory import make_integration
+from repo_factory import SAMPLES, make_integration
 from standin_fixtures import server_args
-from test_discover import SAMPLES
 
 
 @pytest.fixture

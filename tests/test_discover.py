@@ -10,13 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli, tree_digest
-from repo_factory import make_integration
-
-SAMPLES = [
-    "GaryHostt__beginner_ERP_OIC/REST_ERP_CREATE_ACCOUNT_01.00.0000.iar",
-    "oracle-livelabs__oic/SUBSCIRB_PO_DETAILS_SYNC_01.00.0000.iar",
-    "OracleCPS__aiconlineshopping/ONLINE_SHOPPING_APP_FULFILLM_01.00.0000.iar",
-]
+from repo_factory import SAMPLES, make_integration
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -15,7 +13,8 @@ from conftest import run_cli
 from oic_standin import SAMPLE_LOOKUP, StandIn
 from standin_fixtures import server_args
 
-from oicaction.artifact.export import export_integration, shared_cache
+from oicaction.artifact.export import export_integration
+from oicaction.pipeline import connect, load, produce
 from oicaction.report import Reporter
 from oicaction.settings import load_settings
 from oicaction.source.metadata import Connection, IntegrationMeta
@@ -287,7 +286,7 @@ def test_batch_shares_client_token_and_cache(oic_standin, tmp_path, monkeypatch)
     settings = load_settings({"artifact_dir": "out"})
     metas = [meta("ONE", "A", "B"), meta("TWO", "B", "C"), meta("THREE", "A", "C")]
     reporter = Reporter(github=False, stream=open(os.devnull, "w"))  # noqa: SIM115
-    with shared_cache(settings) as cache:
+    with connect(settings) as cache:
         for m in metas:
             stage = tmp_path / m.slug
             stage.mkdir()
@@ -298,37 +297,14 @@ def test_batch_shares_client_token_and_cache(oic_standin, tmp_path, monkeypatch)
     assert oic_standin.total_requests == 4
 
 
-def test_builds_in_shared_cache_share_one_token(tree_source, oic_fixture_standin, capsys):
-    """Builds inside shared_cache (what a batch would do) fetch each connection once."""
-    from oicaction.pipeline import build as build_one
-
+def test_builds_sharing_one_server_share_one_token(tree_source, oic_fixture_standin):
+    """Two builds handed one server (what a batch does) fetch each connection once."""
     args = server_args(oic_fixture_standin)
     flags = {k[2:].replace("-", "_"): v for k, v in zip(args[::2], args[1::2], strict=True)}
     settings = load_settings({**flags, "artifact_dir": "out"})
     reporter = Reporter(github=False)
-    with shared_cache(settings):
-        build_one(settings, reporter, tree_source)
-        build_one(settings, reporter, tree_source)
+    with connect(settings) as server:
+        for _ in range(2):
+            produce(settings, load(settings, tree_source, reporter), reporter, server)
     assert oic_fixture_standin.token_requests == 1
     assert oic_fixture_standin.connection_gets("RESTCOUNTRIESEU") == 1
-
-
-# -- offline builds never load the HTTP stack -------------------------------------------------
-
-
-def test_offline_build_does_not_import_requests(country_info, tmp_path) -> None:
-    script = (
-        "import sys\n"
-        "from oicaction.cli import main\n"
-        f"code = main(['--integration-path', {str(country_info)!r}, '--artifact-dir', "
-        f"{str(tmp_path / 'offline')!r}, '--manage-connections', 'false', "
-        "'--manage-lookups', 'false'])\n"
-        "loaded = sorted(m for m in ('requests', 'urllib3', 'oicaction.artifact.export') "
-        "if m in sys.modules)\n"
-        "print(code, loaded)\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OIC_", "INPUT_", "GITHUB_"))}
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path
-    )
-    assert done.stdout.strip() == "0 []", done.stderr

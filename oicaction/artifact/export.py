@@ -5,23 +5,16 @@
     lookups/<NAME>.csv                 each lookup's CSV export
     connectionPlan.properties          the plan from the source (checked), or a template
 
-`export_from_server` does one integration; `export_integration` with a shared `ServerCache`
-lets a batch reuse one client, one token and one cache across integrations.
+`export_integration` is handed the run's one `ServerCache`: every integration of a batch shares
+its client, token and fetched objects.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
 
-from ..errors import ServerError, SettingsError
-from ..oic.auth import Auth, BasicAuth, ClientCredentials
-from ..oic.client import HttpOptions, OicClient
+from ..errors import ServerError
 from ..oic.fetch_cache import ServerCache
 from ..report import Reporter
 from ..settings import Settings
@@ -30,67 +23,17 @@ from .connections import CleanConnection
 from .layout import (
     CONNECTIONS_DIR,
     CONNECTIONS_INDEX,
-    connection_path,
-    safe_component,
-    write_lookup,
-)
-from .plan import (
     PLAN_FILE,
-    Plan,
-    check_plan,
-    finalise_plan,
-    generate_plan,
-    read_plan,
+    connection_path,
+    lookup_path,
+    safe_component,
+    to_json,
+    write_file,
 )
+from .plan import Plan, check_plan, finalise_plan, generate_plan, read_plan
 
 # Scheduled integrations reference these; they are not connections and answer 404.
 PSEUDO_CONNECTION = re.compile(r"^SCHEDULE(_|$)", re.IGNORECASE)
-_SHARED: ContextVar[ServerCache | None] = ContextVar("oic_shared_cache", default=None)
-
-
-def client_from_settings(settings: Settings, options: HttpOptions | None = None) -> OicClient:
-    """OAuth2 client credentials when complete (Gen3), else basic auth (Gen2)."""
-    if not settings.oic_url:
-        raise SettingsError("oic-url is not set")
-    auth: Auth
-    if settings.client_id and settings.client_secret and settings.token_url:
-        auth = ClientCredentials(
-            settings.token_url,
-            settings.client_id,
-            settings.client_secret.get_secret_value(),
-            settings.scope,
-        )
-    elif settings.username and settings.password:
-        auth = BasicAuth(settings.username, settings.password.get_secret_value())
-    else:
-        raise SettingsError(
-            "no complete credentials: set username+password or client-id+client-secret+token-url"
-        )
-    return OicClient(
-        settings.oic_url,
-        auth,
-        instance=settings.oic_instance,
-        pool_size=settings.max_workers,
-        options=options,
-    )
-
-
-def open_cache(settings: Settings, options: HttpOptions | None = None) -> ServerCache:
-    """One client and cache for a run; nothing is sent until the first fetch."""
-    return ServerCache(client_from_settings(settings, options), settings.max_workers)
-
-
-@contextmanager
-def shared_cache(settings: Settings, options: HttpOptions | None = None) -> Iterator[ServerCache]:
-    """Within this block every `export_from_server` call uses one client, token and cache:
-    a batch of N integrations sharing K connections makes K connection requests, one token."""
-    cache = open_cache(settings, options)
-    token = _SHARED.set(cache)
-    try:
-        yield cache
-    finally:
-        _SHARED.reset(token)
-        cache.close()
 
 
 def _plural(items: list[str], word: str) -> str:
@@ -100,12 +43,7 @@ def _plural(items: list[str], word: str) -> str:
 def _write_text(path: Path, text: str, reporter: Reporter) -> None:
     """Every text we write passes the reporter's redaction: a configured secret never lands
     in the artifact even if a server echoed it somewhere unexpected."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(reporter.redact(text), encoding="utf-8")
-
-
-def _json(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    write_file(path, reporter.redact(text))
 
 
 def _missing_connection(
@@ -132,12 +70,13 @@ def _read_plan(plan: Path | None, meta: IntegrationMeta, reporter: Reporter) -> 
     if plan is None:
         return None
     parsed = read_plan(plan)
-    check_plan(parsed, [c.code for c in meta.connections], meta.id, reporter)
+    for warning in check_plan(parsed, [c.code for c in meta.connections], meta.id):
+        reporter.warning(warning, file=parsed.path)
     return parsed
 
 
 def export_integration(
-    cache: ServerCache,
+    server: ServerCache,
     settings: Settings,
     meta: IntegrationMeta,
     stage: Path,
@@ -149,7 +88,7 @@ def export_integration(
     The plan is parsed and checked before any request, so a malformed plan costs no traffic.
     """
     parsed_plan = _read_plan(plan, meta, reporter)
-    client = cache.client
+    client = server.client
     where = client.server + (f" (instance {client.instance})" if client.instance else "")
     conn_ids = [c.code for c in meta.connections] if settings.manage_connections else []
     lookup_names = list(meta.lookups) if settings.manage_lookups else []
@@ -161,7 +100,7 @@ def export_integration(
         f"exporting {_plural(conn_ids, 'connection')} and {_plural(lookup_names, 'lookup')} "
         f"from {where}"
     )
-    found, csvs = cache.fetch(conn_ids, lookup_names)
+    found, csvs = server.fetch(conn_ids, lookup_names)
 
     exported: list[CleanConnection] = []
     skipped: list[str] = []
@@ -171,7 +110,7 @@ def export_integration(
             _missing_connection(conn_id, meta, where, settings, reporter)
             skipped.append(conn_id)
             continue
-        _write_text(connection_path(stage, conn_id), _json(clean.data), reporter)
+        _write_text(connection_path(stage, conn_id), to_json(clean.data), reporter)
         note = ""
         if clean.secrets_removed:
             note = f" (values of {', '.join(clean.secrets_removed)} removed)"
@@ -187,7 +126,7 @@ def export_integration(
         text = data.decode("utf-8", "replace")
         if reporter.redact(text) != text:  # a configured secret inside a lookup: never ship it
             data = reporter.redact(text).encode("utf-8")
-        write_lookup(stage, name, data)
+        write_file(lookup_path(stage, name), data)
         reporter.info(f"lookup {name} -> lookups/{name}.csv ({len(data)} bytes)")
 
     connections_file = ""
@@ -199,13 +138,15 @@ def export_integration(
             "connections": [c.data for c in exported],
             "skipped": skipped,
         }
-        _write_text(stage / CONNECTIONS_INDEX, _json(index), reporter)
+        _write_text(stage / CONNECTIONS_INDEX, to_json(index), reporter)
         connections_file = (settings.artifact_dir / meta.slug / CONNECTIONS_INDEX).as_posix()
 
     plan_source: str | None = None
     if parsed_plan is not None:
         by_id = {c.id: c for c in exported}
-        text = finalise_plan(parsed_plan, by_id, client.server, reporter)
+        text, warnings = finalise_plan(parsed_plan, by_id, client.server)
+        for warning in warnings:
+            reporter.warning(warning, file=parsed_plan.path)
         _write_text(stage / PLAN_FILE, text, reporter)
         plan_source = parsed_plan.path.as_posix()
         reporter.info(f"connection plan {plan_source} checked -> {PLAN_FILE}")
@@ -226,19 +167,3 @@ def export_integration(
         "skipped": skipped,
         "connection_plan": plan_source,
     }
-
-
-def export_from_server(
-    settings: Settings,
-    meta: IntegrationMeta,
-    stage: Path,
-    reporter: Reporter,
-    plan: Path | None = None,
-) -> dict[str, object]:
-    """The build's entry point: one integration, with the shared cache of an enclosing
-    `shared_cache` block, or a client and cache of its own."""
-    shared = _SHARED.get()
-    if shared is not None:
-        return export_integration(shared, settings, meta, stage, reporter, plan)
-    with open_cache(settings) as cache:
-        return export_integration(cache, settings, meta, stage, reporter, plan)

@@ -1,15 +1,32 @@
-"""Where exported objects land in the artifact folder, under names safe as file names."""
+"""Every name in the artifact folder, and the one way JSON is written there:
+
+<CODE>_<VERSION>/
+    <CODE>_<VERSION>.iar
+    build-info.json
+    connectionPlan.properties
+    connections.json
+    connections/<ID>/connection.json
+    lookups/<NAME>.csv
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ..errors import SourceError
 
-LOOKUPS_DIR = "lookups"
+BUILD_INFO = "build-info.json"
+PLAN_FILE = "connectionPlan.properties"
+CONNECTIONS_INDEX = "connections.json"
 CONNECTIONS_DIR = "connections"
 CONNECTION_FILE = "connection.json"
-CONNECTIONS_INDEX = "connections.json"
+LOOKUPS_DIR = "lookups"
+
+
+def archive_name(slug: str) -> str:
+    """`CODE_VERSION.iar`, the name OIC itself gives an exported integration."""
+    return f"{slug}.iar"
 
 
 def safe_component(name: str, what: str, integration: str) -> str:
@@ -27,18 +44,25 @@ def safe_component(name: str, what: str, integration: str) -> str:
     return name
 
 
-def lookup_path(stage: Path, name: str) -> Path:
-    """`lookups/<NAME>.csv`: the lookup's CSV export as OIC gives it."""
-    return stage / LOOKUPS_DIR / f"{name}.csv"
-
-
 def connection_path(stage: Path, conn_id: str) -> Path:
     """`connections/<ID>/connection.json`."""
     return stage / CONNECTIONS_DIR / conn_id / CONNECTION_FILE
 
 
-def write_lookup(stage: Path, name: str, data: bytes) -> Path:
-    path = lookup_path(stage, name)
+def lookup_path(stage: Path, name: str) -> Path:
+    """`lookups/<NAME>.csv`: the lookup's CSV export as OIC gives it."""
+    return stage / LOOKUPS_DIR / f"{name}.csv"
+
+
+def to_json(data: object) -> str:
+    """Sorted keys and two-space indents: a file that changes only when its content does."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_file(path: Path, data: str | bytes) -> None:
+    """Write one artifact file, making its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)

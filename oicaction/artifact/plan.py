@@ -19,11 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError
-from ..report import Reporter
 from .connections import CleanConnection, is_secret_name, is_secret_property, iter_properties
 
-PLAN_FILE = "connectionPlan.properties"
-KINDS = ("connection", "secure")
 _KEY = re.compile(r"^(?P<conn>[^.\s]+)\.(?P<kind>connection|secure)\.(?P<prop>.+)$", re.DOTALL)
 # A value that names a secret instead of holding it: ${{NAME}}, ${NAME}, %%NAME%%, #{NAME}, @NAME@.
 _PLACEHOLDER = re.compile(
@@ -194,8 +191,9 @@ def read_plan(path: Path) -> Plan:
     return Plan(path, tuple(text.splitlines()), tuple(entries))
 
 
-def check_plan(plan: Plan, used: Iterable[str], integration: str, reporter: Reporter) -> None:
-    """Warn about entries for connections the integration does not use, and repeated keys."""
+def check_plan(plan: Plan, used: Iterable[str], integration: str) -> list[str]:
+    """Warnings about entries for connections the integration does not use, and repeated keys."""
+    warnings: list[str] = []
     used_set = set(used)
     unused: dict[str, list[PlanEntry]] = {}
     seen: dict[str, int] = {}
@@ -203,19 +201,18 @@ def check_plan(plan: Plan, used: Iterable[str], integration: str, reporter: Repo
         if entry.connection not in used_set:
             unused.setdefault(entry.connection, []).append(entry)
         if entry.key in seen:
-            reporter.warning(
+            warnings.append(
                 f"{plan.path}:{entry.line}: {entry.key} is set again (first at line "
-                f"{seen[entry.key]}); the last value wins",
-                file=plan.path,
+                f"{seen[entry.key]}); the last value wins"
             )
         seen.setdefault(entry.key, entry.line)
     for conn, entries in sorted(unused.items()):
         count = f"{len(entries)} entries" if len(entries) > 1 else "an entry"
-        reporter.warning(
+        warnings.append(
             f"{plan.path}:{entries[0].line}: {count} for connection {conn}, which "
-            f"{integration} does not use",
-            file=plan.path,
+            f"{integration} does not use"
         )
+    return warnings
 
 
 def is_placeholder(value: str) -> bool:
@@ -231,19 +228,19 @@ def _find_property(conn: CleanConnection, name: str) -> dict[str, Any] | None:
 
 
 def finalise_plan(
-    plan: Plan, connections: Mapping[str, CleanConnection], server: str, reporter: Reporter
-) -> str:
-    """The plan text to ship: committed secret values blanked (with a warning, never shown);
-    warnings for properties the exported connections do not have."""
+    plan: Plan, connections: Mapping[str, CleanConnection], server: str
+) -> tuple[str, list[str]]:
+    """The plan text to ship, committed secret values blanked (never shown), and warnings:
+    for those values, and for properties the exported connections do not have."""
+    warnings: list[str] = []
     lines: list[str | None] = list(plan.lines)
     for entry in plan.entries:
         conn = connections.get(entry.connection)
         prop = _find_property(conn, entry.prop) if conn is not None else None
         if conn is not None and prop is None:
-            reporter.warning(
+            warnings.append(
                 f"{plan.path}:{entry.line}: connection {entry.connection} on {server} has no "
-                f"property {entry.prop!r}",
-                file=plan.path,
+                f"property {entry.prop!r}"
             )
         secret = (
             entry.kind == "secure"
@@ -251,16 +248,15 @@ def finalise_plan(
             or (prop is not None and is_secret_property(prop))
         )
         if secret and entry.value.strip() and not is_placeholder(entry.value):
-            reporter.warning(
+            warnings.append(
                 f"{plan.path}:{entry.line}: a value for the secret {entry.key} is committed "
                 "in the plan; it is left out of the artifact (leave it empty, or use a "
-                "placeholder such as ${{NAME}}, and supply it at deployment)",
-                file=plan.path,
+                "placeholder such as ${{NAME}}, and supply it at deployment)"
             )
             lines[entry.line - 1] = escape_key(entry.key) + "="
             for index in range(entry.line, entry.end_line):
                 lines[index] = None
-    return "\n".join(line for line in lines if line is not None) + "\n"
+    return "\n".join(line for line in lines if line is not None) + "\n", warnings
 
 
 def _display_names(conn: CleanConnection) -> list[tuple[str, dict[str, Any]]]:
@@ -319,20 +315,3 @@ def generate_plan(
                 text = str(value).lower() if isinstance(value, bool) else str(value)
                 out.append(f"{key}={escape_value(text)}")
     return "\n".join(out) + "\n"
-
-
-__all__ = [
-    "KINDS",
-    "PLAN_FILE",
-    "Plan",
-    "PlanEntry",
-    "check_plan",
-    "escape_key",
-    "escape_value",
-    "finalise_plan",
-    "generate_plan",
-    "is_placeholder",
-    "parse_plan",
-    "read_plan",
-    "unescape",
-]

@@ -4,7 +4,6 @@ so a failed run leaves nothing half-written and a rerun replaces the old folder 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import uuid
@@ -20,10 +19,6 @@ def sha256_of(path: Path) -> str:
         while chunk := fh.read(1024 * 1024):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def write_json(path: Path, data: object) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
 def _owner_uid_gid(path: Path) -> tuple[int, int]:

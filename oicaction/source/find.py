@@ -1,4 +1,5 @@
-"""Find an integration's source in a folder: a committed .iar (wins) or an icspackage/ tree."""
+"""Find an integration's source in a folder (a committed .iar wins over an icspackage/ tree)
+and read it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import SettingsError, SourceError
+from .iar import IarFile
+from .metadata import ICSPACKAGE, IntegrationMeta
+from .tree import SourceTree
 
-ICSPACKAGE = "icspackage"
 # Names a connection plan / replacement properties file is kept under beside the source.
 CONNECTION_PLAN_NAMES = (
     "connectionplan.properties",
@@ -58,6 +61,30 @@ def find_source(path: Path) -> Source:
         f"containing project/<CODE>_<VERSION>/PROJECT-INF/project.xml",
         file=path,
     )
+
+
+@dataclass(frozen=True)
+class SourceData:
+    """A source found and read: what it is, and the entries an icspackage/ folder packs to."""
+
+    source: Source
+    meta: IntegrationMeta
+    tree: SourceTree | None
+    entries: int
+
+
+def read_source(path: Path, *, verify: bool) -> SourceData:
+    """Find the source at `path` and read its metadata; `verify` also checks every CRC of a
+    committed .iar (a build does, discovery need not). Writes nothing."""
+    source = find_source(path)
+    if source.kind == "iar":
+        with IarFile(source.path) as iar:
+            meta = iar.metadata()
+            if verify:
+                iar.verify()
+            return SourceData(source, meta, None, len(iar.entry_names))
+    tree = SourceTree(source.path)
+    return SourceData(source, tree.metadata(), tree, len(tree.entries))
 
 
 def find_connection_plan(folder: Path, explicit: Path | None) -> Path | None:

@@ -8,7 +8,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from ..errors import SourceError
-from .metadata import MAX_XML_BYTES, ROOT, IntegrationMeta, read_metadata
+from .metadata import ICSPACKAGE, MAX_XML_BYTES, IntegrationMeta, read_metadata
 
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024  # uncompressed; real integrations are a few MB
 MAX_ENTRIES = 100_000
@@ -61,9 +61,9 @@ class IarFile:
                 "(zip bomb?)",
                 file=self.path,
             )
-        if not any(i.filename.startswith(ROOT + "/") for i in infos):
+        if not any(i.filename.startswith(ICSPACKAGE + "/") for i in infos):
             raise SourceError(
-                f"{self.path}: no entry under {ROOT}/; not an OIC integration archive",
+                f"{self.path}: no entry under {ICSPACKAGE}/; not an OIC integration archive",
                 file=self.path,
             )
 

@@ -17,8 +17,8 @@ from defusedxml import DefusedXmlException
 
 from ..errors import SourceError
 
-ROOT = "icspackage"
-PROJECT_XML_GLOB = f"{ROOT}/project/<CODE>_<VERSION>/PROJECT-INF/project.xml"
+ICSPACKAGE = "icspackage"
+PROJECT_XML_GLOB = f"{ICSPACKAGE}/project/<CODE>_<VERSION>/PROJECT-INF/project.xml"
 VERSION_RE = re.compile(r"^\d{2}\.\d{2}\.\d{4}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
 MAX_XML_BYTES = 64 * 1024 * 1024
@@ -92,7 +92,7 @@ def read_metadata(
     projects = [
         n
         for n in names
-        if (p := PurePosixPath(n).parts)[:2] == (ROOT, "project")
+        if (p := PurePosixPath(n).parts)[:2] == (ICSPACKAGE, "project")
         and len(p) == 5
         and p[3:] == ("PROJECT-INF", "project.xml")
     ]
@@ -132,7 +132,7 @@ def read_metadata(
     has_schedule = False
     for name in names:
         parts = PurePosixPath(name).parts
-        if not parts or parts[0] != ROOT:
+        if not parts or parts[0] != ICSPACKAGE:
             extra.add(parts[0] if parts else name)
             continue
         if len(parts) == 3 and parts[1] == "appinstances" and parts[2].endswith(".xml"):

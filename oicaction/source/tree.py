@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SourceError
-from .metadata import MAX_XML_BYTES, ROOT, IntegrationMeta, read_metadata
+from .metadata import ICSPACKAGE, MAX_XML_BYTES, IntegrationMeta, read_metadata
 
 # Desktop and VCS litter that is never part of an export.
 IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".gitkeep", ".gitignore"})
@@ -75,7 +75,7 @@ class SourceTree:
                     raise SourceError(f"{path}: not a regular file", file=path)
                 entries.append(Entry(name, path, st.st_size))
 
-        walk(self.root, ROOT)
+        walk(self.root, ICSPACKAGE)
         entries.sort(key=lambda e: e.name)
         return entries
 
