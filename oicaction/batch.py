@@ -7,13 +7,16 @@ import glob
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .discover import duplicate_error, split_list
 from .errors import EXIT_OK, OicBuildError, SettingsError
-from .oic.fetch_cache import ServerCache
 from .pipeline import BuildResult, Loaded, connect, load, produce, server_reasons
 from .report import Reporter
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .oic.fetch_cache import ServerCache
 
 _GLOB_CHARS = frozenset("*?[")
 
