@@ -289,6 +289,24 @@ else
         | xargs -0 cp --parents -t "$release_copy" 2>/dev/null
     check "a copy of this checkout stands in for $PREBUILT_ACTION" [ -f "$release_copy/action.yml" ]
     check "the image is tagged $PREBUILT_IMAGE" docker tag "$IMAGE" "$PREBUILT_IMAGE"
+    # action/prepare.sh against this engine: the release's image is found (no pull); an image
+    # under the looked-up name that is not oic-build's (the name a nested composite action may
+    # get, actions/runner#2473) is refused.
+    prepare_use() {
+        local out=$scratch/prepare-output
+        : >"$out"
+        GITHUB_WORKSPACE=$scratch/prepare GITHUB_OUTPUT=$out OIC_ACTION_REPOSITORY=$1 \
+            OIC_ACTION_REF=$2 OIC_ACTION_PATH=$REPO_ROOT OIC_ACTION_INPUTS=integration-path \
+            bash action/prepare.sh >"$scratch/prepare-log" 2>&1
+        sed -n 's/^use=//p' "$out"
+    }
+    check "prepare.sh finds $PREBUILT_IMAGE here: prebuilt" \
+        [ "$(prepare_use "${PREBUILT_ACTION%@*}" "${PREBUILT_ACTION#*@}")" = prebuilt ]
+    docker tag "$BASE_IMAGE" ghcr.io/oic-build-test/not-oic-build:v1
+    check "prepare.sh refuses an image that is not oic-build's: dockerfile" \
+        [ "$(prepare_use oic-build-test/not-oic-build v1)" = dockerfile ]
+    check "  and says why" grep -q 'is not an oic-build image' "$scratch/prepare-log"
+    docker rmi ghcr.io/oic-build-test/not-oic-build:v1 >/dev/null
     socket=/var/run/docker.sock
     [[ ${DOCKER_HOST:-} == unix://* ]] && socket=${DOCKER_HOST#unix://}
     for wf in tests/workflows/*.yml; do

@@ -69,6 +69,12 @@ else
         reason="docker pull $image failed ($(tail -n 1 <<<"$pulled")): no image was published"
         reason+=" for '$ref' (a fork, or a branch or SHA never released)"
     fi
+    # Inside another composite action the runner may report the outer action's repository and
+    # ref (actions/runner#2473): an image found under that name must still be oic-build's.
+    title_of='{{index .Config.Labels "org.opencontainers.image.title"}}'
+    if [ -z "$reason" ] && [ "$(docker image inspect -f "$title_of" "$image")" != oic-build ]; then
+        reason="$image is not an oic-build image (its org.opencontainers.image.title label)"
+    fi
 fi
 
 mkdir -p "$generated"
