@@ -73,34 +73,78 @@ class Settings(BaseSettings):
     )
 
     mode: Literal["build", "discover"] = Field(
-        "build", description="build integrations, or discover them for a matrix"
+        "build",
+        description="`build` (default) builds integrations; `discover` lists them as the "
+        "`integrations` output, for a matrix.",
     )
     integration_path: str = Field(
         ".",
-        description="Folder holding the .iar or icspackage/; several (one per line or "
-        "comma-separated) or a glob for a batch; the root to scan in discover mode.",
+        description="Folder holding the integration's `.iar` and/or its unzipped `icspackage/` "
+        "folder, or the `.iar` itself. Several paths (one per line or comma-separated) or a glob "
+        "build a batch. In discover mode, the root to scan.",
     )
-    artifact_dir: Path = Field(Path("oic-artifacts"), description="Where artifacts are written.")
-    manage_connections: Flag = Field(True, description="Export connections from OIC.")
-    manage_lookups: Flag = Field(True, description="Export lookups from OIC.")
-    connection_plan: Path | None = Field(None, description="Connection plan file to ship.")
-    oic_url: str | None = Field(None, description="OIC instance URL.")
-    oic_instance: str | None = Field(None, description="Gen3 integration instance name.")
-    username: str | None = Field(None, description="Basic auth user (OIC Gen2).")
-    password: SecretStr | None = Field(None, description="Basic auth password (OIC Gen2).")
-    client_id: str | None = Field(None, description="OAuth2 client id (OIC Gen3).")
-    client_secret: SecretStr | None = Field(None, description="OAuth2 client secret (OIC Gen3).")
-    token_url: str | None = Field(None, description="OAuth2 token endpoint.")
-    scope: str | None = Field(None, description="OAuth2 scope.")
-    max_workers: int = Field(4, ge=1, le=64, description="Concurrent requests to OIC.")
+    artifact_dir: Path = Field(
+        Path("oic-artifacts"),
+        description="Folder the artifact is written to, as `<artifact-dir>/<CODE>_<VERSION>/`.",
+    )
+    manage_connections: Flag = Field(
+        True,
+        description="Export the definitions of the connections the integration uses from OIC.",
+    )
+    manage_lookups: Flag = Field(
+        True, description="Export the lookups the integration uses from OIC as CSV."
+    )
+    connection_plan: Path | None = Field(
+        None,
+        description="Connection plan (`.properties`) to ship with the artifact; default: one "
+        "found beside the source (`connectionPlan.properties`, `connection-plan.properties`, "
+        "`connection_plan.properties`, `replacement.properties`).",
+    )
+    oic_url: str | None = Field(
+        None,
+        description="OIC URL (Gen3: the design-time host "
+        "`https://design.integration.<region>.ocp.oraclecloud.com`).",
+    )
+    oic_instance: str | None = Field(
+        None, description="Gen3 integration instance name (sent as `?integrationInstance=`)."
+    )
+    username: str | None = Field(None, description="Basic-auth user (OIC Gen2).")
+    password: SecretStr | None = Field(
+        None, description="Basic-auth password (OIC Gen2); pass a secret."
+    )
+    client_id: str | None = Field(
+        None, description="OAuth2 client id (OIC Gen3, client credentials)."
+    )
+    client_secret: SecretStr | None = Field(
+        None, description="OAuth2 client secret (OIC Gen3); pass a secret."
+    )
+    token_url: str | None = Field(
+        None,
+        description="OAuth2 token endpoint (the identity domain's `/oauth2/v1/token`).",
+    )
+    scope: str | None = Field(
+        None,
+        description="OAuth2 scope (Gen3, e.g. `<instance URL>:443urn:opc:resource:consumer::all`).",
+    )
+    max_workers: int = Field(
+        4, ge=1, le=64, description="How many requests to OIC may run at once."
+    )
     missing_connections: Literal["error", "warn"] = Field(
-        "error", description="What a connection missing on the server does."
+        "error", description="What a connection missing on the server does: `error` or `warn`."
     )
 
-    include: str | None = Field(None, description="discover: globs of paths to keep")
-    exclude: str | None = Field(None, description="discover: globs of paths to leave out")
+    include: str | None = Field(
+        None,
+        description="discover: glob patterns (one per line or comma-separated) of source "
+        "paths to keep, relative to `integration-path`.",
+    )
+    exclude: str | None = Field(
+        None, description="discover: glob patterns of source paths to leave out."
+    )
     changed_since: str | None = Field(
-        None, description="discover: keep only integrations with files changed since this ref"
+        None,
+        description="discover: a git ref; keep only integrations with files changed since it "
+        "(e.g. `github.event.before`).",
     )
 
     @field_validator("missing_connections", "mode", mode="before")
