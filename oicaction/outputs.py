@@ -21,6 +21,26 @@ if TYPE_CHECKING:
 
 Outputs = Mapping[str, str]
 
+# Every step output, with its description: action.yml and README are generated from it
+# (scripts/gen_action.py); the CLI's --json prints the same names.
+OUTPUTS: dict[str, str] = {
+    "integration-id": "The integration id, `CODE|VERSION`.",
+    "integration-code": "The integration code.",
+    "integration-version": "The integration version, `NN.NN.NNNN`.",
+    "integration-name": "The integration's display name.",
+    "iar-path": "Path of the built `.iar` inside the artifact folder.",
+    "artifact-dir": "The artifact folder of this integration, `<artifact-dir>/<CODE>_<VERSION>`; "
+    "upload this. In a batch, the root folder of all of them.",
+    "source-kind": "What the archive was built from, `iar` or `icspackage`.",
+    "sha256": "SHA-256 of the `.iar`.",
+    "connections": "JSON array of the connection codes the integration uses.",
+    "lookups": "JSON array of the lookup names the integration uses.",
+    "connections-file": "Path of `connections.json` when connections were exported, else empty.",
+    "integrations": "JSON array. discover: `[{path, code, version, id}]` for `strategy.matrix`; "
+    "build: one result per integration "
+    "`[{path, id, code, version, status, artifact-dir, iar-path, sha256, error}]`.",
+}
+
 
 def to_output_text(value: object) -> str:
     """Lists become compact JSON (for fromJSON); everything else its string form."""

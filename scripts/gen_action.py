@@ -23,6 +23,7 @@ from typing import NamedTuple
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from oicaction.outputs import OUTPUTS  # noqa: E402
 from oicaction.settings import Settings, input_name  # noqa: E402
 
 ACTION = REPO / "action.yml"
@@ -30,25 +31,6 @@ README = REPO / "README.md"
 WIDTH = 100
 # The steps of action.yml that run the container: the prebuilt image, or the Dockerfile built.
 RUN_STEPS = ("prebuilt", "built")
-
-# Every output of the action, with its description (the CLI's --json prints the same names).
-OUTPUTS: dict[str, str] = {
-    "integration-id": "The integration id, `CODE|VERSION`.",
-    "integration-code": "The integration code.",
-    "integration-version": "The integration version, `NN.NN.NNNN`.",
-    "integration-name": "The integration's display name.",
-    "iar-path": "Path of the built `.iar` inside the artifact folder.",
-    "artifact-dir": "The artifact folder of this integration, `<artifact-dir>/<CODE>_<VERSION>`; "
-    "upload this. In a batch, the root folder of all of them.",
-    "source-kind": "What the archive was built from, `iar` or `icspackage`.",
-    "sha256": "SHA-256 of the `.iar`.",
-    "connections": "JSON array of the connection codes the integration uses.",
-    "lookups": "JSON array of the lookup names the integration uses.",
-    "connections-file": "Path of `connections.json` when connections were exported, else empty.",
-    "integrations": "JSON array. discover: `[{path, code, version, id}]` for `strategy.matrix`; "
-    "build: one result per integration "
-    "`[{path, id, code, version, status, artifact-dir, iar-path, sha256, error}]`.",
-}
 
 
 class Input(NamedTuple):
