@@ -44,7 +44,6 @@ import time
 import zlib
 from pathlib import Path
 
-from bench_startup import STAIRCASE
 from common import EXAMPLE, REPO, figure, load, machine
 
 BASE = "debian:trixie-slim"
@@ -56,22 +55,6 @@ MATRIX_JOBS = 50
 BENCH_REPO, BENCH_REF = "bench-org/oic-build", "bench"
 BENCH_TAG = f"ghcr.io/{BENCH_REPO}:{BENCH_REF}"
 PREPARE = REPO / "action" / "prepare.sh"
-
-# Runs inside the image: each [label, argv] of argv[2] as whole processes, interleaved, `runs`
-# times each after a warm-up; prints {label: median ms} as JSON.
-_IN_IMAGE = r"""
-import json, shutil, statistics, subprocess, sys, time
-runs, cmds = int(sys.argv[1]), dict(json.loads(sys.argv[2]))
-times = {k: [] for k in cmds}
-for i in range(runs + 1):
-    for name, cmd in (list(cmds.items()) if i % 2 else list(reversed(cmds.items()))):
-        shutil.rmtree("/tmp/out", ignore_errors=True)
-        t = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
-        if i:
-            times[name].append(time.perf_counter() - t)
-print(json.dumps({k: statistics.median(v) * 1000 for k, v in times.items()}))
-"""
 
 
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -321,44 +304,6 @@ def main(argv: list[str] | None = None) -> int:
         f"new container each time, median of {args.runs}",
     )
 
-    py = ["/opt/venv/bin/python", "-E", "-s", "-B", "-u"]  # the image's ENTRYPOINT
-    steps = [
-        (label, [*py, "-c", "import sys; sys.path.insert(0, '/app')\n" + code])
-        for label, code in STAIRCASE
-    ]
-    build = [*py, "/app/entrypoint.py", "--integration-path", "/example", "--artifact-dir"]
-    build += ["/tmp/out", "--manage-connections", "false", "--manage-lookups", "false"]
-    steps.append(("+ the offline build of hello-world", build))
-    runs = max(args.runs, 11)
-    inside = docker(
-        *run,
-        "-v",
-        f"{EXAMPLE}:/example:ro",
-        "--entrypoint",
-        py[0],
-        args.image,
-        "-c",
-        _IN_IMAGE,
-        str(runs),
-        json.dumps(steps),
-    )
-    medians = json.loads(inside.stdout)
-    version = docker(*run, "--entrypoint", py[0], args.image, "-V").stdout.strip()
-    print(f"\nwhere the time goes in the image ({version}, -E -s -B -u; median of {runs}):")
-    print("| process | median ms | step ms |\n|---|---:|---:|")
-    previous = 0.0
-    for label, med in medians.items():
-        print(f"| {label} | {med:.0f} | {med - previous:+.0f} |")
-        previous = med
-    build_ms, pass_ms = medians[steps[-1][0]], medians[steps[0][0]]
-    figure(
-        "start-up in the image (offline build of hello-world)",
-        f"{build_ms:.0f} ms",
-        f"python -c pass {pass_ms:.0f} ms",
-        build_ms / pass_ms,
-        3.0,
-        f"{version}, -E -s -B -u; median of {runs} in one container",
-    )
     bench_action(args.image, max(args.runs, 7), not args.no_cold, args.pull_mbps)
     print(f"after: {load()}")
     return 0
