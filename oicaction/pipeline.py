@@ -21,7 +21,7 @@ from .report import Reporter
 from .settings import Settings
 from .source.find import Source, find_connection_plan, read_source
 from .source.metadata import IntegrationMeta
-from .source.package import write_iar
+from .source.package import write_archive
 from .source.tree import SourceTree
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ def produce(
     with ArtifactStage(settings.artifact_dir, meta.slug) as stage:
         staged_iar = stage.path / archive_name(meta.slug)
         if loaded.tree is not None:
-            write_iar(loaded.tree.entries, staged_iar)
+            write_archive(loaded.tree.entries, staged_iar)
             reporter.info(f"packaged {loaded.entries} files into {staged_iar.name}")
         else:
             shutil.copyfile(source.path, staged_iar)
