@@ -359,3 +359,14 @@ def test_oic_project_setting_overrides_the_project_id(
     err = capsys.readouterr().err
     assert "connection B30_HB_FTP_CONN" in err and "in project B30_HEMANTH_INTEGRAT_FLOWS" in err
     assert not Path("out2/B30_HEMANTH_INTEGRAT_FLOWS").exists()
+
+
+def test_project_code_with_hyphen(real_dir: Path, tmp_path: Path) -> None:
+    """OIC 3 accepts hyphens in project codes (LAB-DEVOPS in the recorded import response)."""
+    src = _unzip(real_dir / HEMANTH, tmp_path / "src")
+    yaml_path = src / "project/project.yaml"
+    yaml_path.write_text(
+        yaml_path.read_text().replace("B30_HEMANTH_INTEGRAT_FLOWS", "LAB-DEVOPS"), "utf-8"
+    )
+    assert _build(src, tmp_path / "art", *OFFLINE) == 0
+    assert (tmp_path / "art/LAB-DEVOPS/LAB-DEVOPS.car").is_file()

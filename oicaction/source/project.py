@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from ..errors import SourceError
-from .metadata import CODE_RE, Connection, child_text, parse_xml
+from .metadata import Connection, child_text, parse_xml
 from .safe_yaml import load_yaml
 
 PROJECT = "project"
 PROJECT_YAML = f"{PROJECT}/project.yaml"
+# OIC 3 project codes take hyphens too (LAB-DEVOPS in ../shared/fixtures/api); never a `.`, so a
+# project's artifact folder cannot be mistaken for an integration's CODE_NN.NN.NNNN.
+PROJECT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 # An integration or library folder is named CODE_VERSION, its id is CODE|VERSION.
 _SLUG = re.compile(r"^(?P<code>.+)_(?P<version>\d{2}\.\d{2}\.\d{4})$")
 
@@ -120,7 +123,7 @@ def read_project(names: Iterable[str], read: Callable[[str], bytes], origin: str
     code = doc.get("code")
     if not isinstance(code, str) or not code:
         raise SourceError(f"{where}: no 'code'", file=where)
-    if not CODE_RE.fullmatch(code):
+    if not PROJECT_CODE_RE.fullmatch(code):
         raise SourceError(
             f"{where}: project code {code!r} has characters OIC does not allow", file=where
         )
