@@ -154,8 +154,6 @@ def project_outputs(result: BuildResult, meta: ProjectMeta) -> dict[str, str]:
 
 def integration_outputs(result: BuildResult) -> dict[str, str]:
     """The step outputs of one integration built."""
-    if isinstance(result.meta, ProjectMeta):
-        return project_outputs(result, result.meta)
     values: dict[str, object] = {
         "integration-id": result.meta.id,
         "integration-code": result.meta.code,
@@ -188,8 +186,6 @@ def project_summary(result: BuildResult, meta: ProjectMeta) -> str:
 
 def integration_summary(result: BuildResult) -> str:
     meta = result.meta
-    if isinstance(meta, ProjectMeta):
-        return project_summary(result, meta)
     rows = [
         ("Integration", f"`{meta.id}` {meta.name or ''}".strip()),
         ("Source", f"{result.source.kind}: `{result.source.path.as_posix()}`"),
@@ -230,12 +226,20 @@ def build_outputs(artifact_dir: Path, outcomes: Sequence[Outcome], single: bool)
     `integrations` is there either way, so a workflow can read it whatever it asked for."""
     records = to_output_text([outcome_record(o) for o in outcomes])
     if single and (result := outcomes[0].result):
-        return {**integration_outputs(result), "integrations": records}
+        meta = result.meta
+        own = (
+            project_outputs(result, meta)
+            if isinstance(meta, ProjectMeta)
+            else integration_outputs(result)
+        )
+        return {**own, "integrations": records}
     return {"artifact-dir": artifact_dir.as_posix(), "integrations": records}
 
 
 def build_summary(outcomes: Sequence[Outcome], single: bool) -> str:
     if single and (result := outcomes[0].result):
+        if isinstance(result.meta, ProjectMeta):
+            return project_summary(result, result.meta)
         return integration_summary(result)
     rows = [
         (

@@ -6,6 +6,7 @@ discovery, and export their connections and lookups from the project endpoints."
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -370,3 +371,26 @@ def test_project_code_with_hyphen(real_dir: Path, tmp_path: Path) -> None:
     )
     assert _build(src, tmp_path / "art", *OFFLINE) == 0
     assert (tmp_path / "art/LAB-DEVOPS/LAB-DEVOPS.car").is_file()
+
+
+def test_github_outputs_and_summary_of_a_project(
+    real_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outputs, summary = tmp_path / "out.txt", tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    car = _copy_car(real_dir, HEMANTH, tmp_path / "src")
+    assert run_cli("--integration-path", str(car), "--artifact-dir", "art", *OFFLINE) == 0
+    text = outputs.read_text(encoding="utf-8")
+    blocks = re.findall(r"^([a-z-]+)<<(ghadelimiter_\w+)\n(.*?)\n\2$", text, re.M | re.S)
+    parsed = {name: value for name, _, value in blocks}
+    assert "integration-id" not in parsed and "iar-path" not in parsed
+    assert parsed["source-kind"] == "project"
+    assert parsed["project-code"] == "B30_HEMANTH_INTEGRAT_FLOWS"
+    assert json.loads(parsed["project-integrations"]) == ["B30_HB_FTP_INT|01.00.0000"]
+    markdown = summary.read_text(encoding="utf-8")
+    assert (
+        "| Project | `B30_HEMANTH_INTEGRAT_FLOWS` B30 Hemanth Integration Flows (revision 559) |"
+        in (markdown)
+    )
+    assert "`B30_HB_FTP_INT\\|01.00.0000`" in markdown
