@@ -19,7 +19,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 from conftest import EXAMPLE, run_cli
-from oic_standin import CLIENT_ID, CLIENT_SECRET, USERNAME, StandIn
+from oic_standin import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME, StandIn
 
 from oicaction.artifact.connections import normalise_connection, strip_secrets
 from oicaction.oic.http_errors import MAX_DETAIL, one_line
@@ -298,3 +298,19 @@ def test_server_sending_odd_shapes_leaks_nothing_into_the_artifact(tmp_path: Pat
     assert any(p.endswith("connection.json") for p in places)
     for where, text in places.items():
         assert "LEAK" not in text, where
+
+
+@pytest.mark.parametrize("shown", [PASSWORD, _b64(f"{USERNAME}:{PASSWORD}")], ids=["raw", "b64"])
+def test_committed_plan_copied_offline_is_redacted(shown: str, tmp_path: Path, capsys) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(EXAMPLE, src)
+    (src / "connectionPlan.properties").write_bytes(
+        f"HELLO_REST_TRIGGER.connection.Note=caf\xe9 {shown}\n".encode("latin-1")
+    )
+    rc = run_cli(
+        "--integration-path", str(src), "--manage-connections", "false",
+        "--username", USERNAME, "--password", PASSWORD,
+    )  # fmt: skip
+    assert rc == 0, capsys.readouterr().err
+    plan = next(Path("oic-artifacts").rglob("connectionPlan.properties")).read_bytes()
+    assert plan == b"HELLO_REST_TRIGGER.connection.Note=caf\xe9 ***\n"  # other bytes as they were
