@@ -46,10 +46,21 @@ def split_list(value: str | None) -> list[str]:
     return [part.strip() for part in re.split(r"[\n,]", value) if part.strip()]
 
 
-def _candidates(root: Path, skip: set[Path]) -> Iterator[Path]:
+def _candidates(root: Path, skip: set[Path], problems: list[Problem]) -> Iterator[Path]:
     """Source paths under root, sorted, without descending into an icspackage/ or project/
-    export folder."""
-    for folder, dirs, files in os.walk(root):
+    export folder; a folder that cannot be listed is a problem, never skipped silently."""
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else root
+        problems.append(
+            Problem(
+                where.as_posix(),
+                f"{where}: cannot read folder ({exc.strerror}); what it holds was not searched",
+                where,
+            )
+        )
+
+    for folder, dirs, files in os.walk(root, onerror=unreadable):
         here = Path(folder)
         has_project = is_project_tree(here / PROJECT)
         dirs[:] = sorted(
@@ -94,7 +105,7 @@ def discover(
     changed = changed_paths(root, changed_since) if changed_since else None
     found: list[Found] = []
     problems: list[Problem] = []
-    for path in _candidates(root, {p.resolve() for p in skip}):
+    for path in _candidates(root, {p.resolve() for p in skip}, problems):
         rel = path.relative_to(root).as_posix() if path != root else "."
         if include and not _matches(rel, include):
             continue

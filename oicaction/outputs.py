@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .redact import Redactor
 from .source.metadata import IntegrationMeta
 from .source.project import ProjectMeta
 from .source.provenance import git_info
@@ -75,7 +77,24 @@ def write_github_outputs(outputs: Outputs, path: Path) -> None:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ") or "–"
+    """A table cell: one line, and no `|` that ends it (escaped in code spans too, as GFM
+    tables require)."""
+    return " ".join(text.splitlines()).replace("|", "\\|") or "–"
+
+
+def code(text: str) -> str:
+    """An inline code span around any text: a fence longer than any run of backticks inside,
+    so a name holding backticks cannot end the span early and inject Markdown."""
+    text = " ".join(text.splitlines())
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def plain(text: str) -> str:
+    """Text shown as it is: Markdown and HTML signs are backslash-escaped, so a name or an
+    error message cannot add a link, an image or markup to the summary."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+!~&])", r"\\\1", text)
 
 
 def markdown_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -171,15 +190,16 @@ def integration_outputs(result: BuildResult) -> dict[str, str]:
 
 
 def project_summary(result: BuildResult, meta: ProjectMeta) -> str:
+    name = f"{code(meta.code)} {plain(meta.name or '')} (revision {meta.revision})"
     rows = [
-        ("Project", f"`{meta.code}` {meta.name or ''} (revision {meta.revision})".strip()),
-        ("Integrations", ", ".join(f"`{i.id}`" for i in meta.integrations)),
-        ("Source", f"{result.source.kind}: `{result.source.path.as_posix()}`"),
-        ("Archive", f"`{result.iar.as_posix()}`"),
-        ("SHA-256", f"`{result.sha256}`"),
-        ("Connections", ", ".join(c.code for c in meta.connections)),
-        ("Lookups", ", ".join(meta.lookups)),
-        ("Exported from server", str(result.exported.get("server") or "no")),
+        ("Project", " ".join(name.split())),
+        ("Integrations", ", ".join(code(i.id) for i in meta.integrations)),
+        ("Source", f"{result.source.kind}: {code(result.source.path.as_posix())}"),
+        ("Archive", code(result.iar.as_posix())),
+        ("SHA-256", code(result.sha256)),
+        ("Connections", plain(", ".join(c.code for c in meta.connections))),
+        ("Lookups", plain(", ".join(meta.lookups))),
+        ("Exported from server", plain(str(result.exported.get("server") or "no"))),
     ]
     return markdown_table("oic-build", ("", ""), rows)
 
@@ -187,13 +207,13 @@ def project_summary(result: BuildResult, meta: ProjectMeta) -> str:
 def integration_summary(result: BuildResult) -> str:
     meta = result.meta
     rows = [
-        ("Integration", f"`{meta.id}` {meta.name or ''}".strip()),
-        ("Source", f"{result.source.kind}: `{result.source.path.as_posix()}`"),
-        ("Archive", f"`{result.iar.as_posix()}`"),
-        ("SHA-256", f"`{result.sha256}`"),
-        ("Connections", ", ".join(c.code for c in meta.connections)),
-        ("Lookups", ", ".join(meta.lookups)),
-        ("Exported from server", str(result.exported.get("server") or "no")),
+        ("Integration", f"{code(meta.id)} {plain(meta.name or '')}".strip()),
+        ("Source", f"{result.source.kind}: {code(result.source.path.as_posix())}"),
+        ("Archive", code(result.iar.as_posix())),
+        ("SHA-256", code(result.sha256)),
+        ("Connections", plain(", ".join(c.code for c in meta.connections))),
+        ("Lookups", plain(", ".join(meta.lookups))),
+        ("Exported from server", plain(str(result.exported.get("server") or "no"))),
     ]
     return markdown_table("oic-build", ("", ""), rows)
 
@@ -243,9 +263,9 @@ def build_summary(outcomes: Sequence[Outcome], single: bool) -> str:
         return integration_summary(result)
     rows = [
         (
-            f"`{o.loaded.meta.id}`" if o.loaded else "–",
-            f"`{o.path}`",
-            "built" if o.result else f"failed: {o.error}",
+            code(o.loaded.meta.id) if o.loaded else "–",
+            code(o.path),
+            "built" if o.result else f"failed: {plain(str(o.error))}",
         )
         for o in outcomes
     ]
@@ -271,8 +291,8 @@ def discover_outputs(found: Sequence[Found]) -> Outputs:
 
 
 def discover_summary(found: Sequence[Found], problems: Sequence[Problem]) -> str:
-    rows = [(f"`{f.meta.id}`", f"`{f.path}`", "found") for f in found]
-    rows += [("–", f"`{p.path}`", p.message) for p in problems]
+    rows = [(code(f.meta.id), code(f.path), "found") for f in found]
+    rows += [("–", code(p.path), plain(p.message)) for p in problems]
     return markdown_table("oic-build discover", ("integration", "path", "result"), rows)
 
 
@@ -281,12 +301,25 @@ def write_step_summary(markdown: str, path: Path) -> None:
         fh.write(markdown)
 
 
-def emit(outputs: Outputs, summary: str, as_json: bool) -> str | None:
-    """Write GitHub files when the runner names them; return the JSON text when asked for."""
+def _redacted_output(value: str, redactor: Redactor) -> str:
+    """A JSON output is redacted value by value (its structure stays valid JSON whatever a
+    secret holds); any other output as text."""
+    if value[:1] in "[{":
+        try:
+            return to_output_text(redactor.data(json.loads(value)))
+        except json.JSONDecodeError:
+            pass
+    return redactor.text(value)
+
+
+def emit(outputs: Outputs, summary: str, as_json: bool, redactor: Redactor) -> str | None:
+    """Write GitHub files when the runner names them; return the JSON text when asked for.
+    Every sink here passes the run's one redactor."""
+    outputs = {name: _redacted_output(value, redactor) for name, value in outputs.items()}
     if path := os.environ.get("GITHUB_OUTPUT"):
         write_github_outputs(outputs, Path(path))
     if path := os.environ.get("GITHUB_STEP_SUMMARY"):
-        write_step_summary(summary, Path(path))
+        write_step_summary(redactor.text(summary), Path(path))
     if as_json:
         decoded: dict[str, object] = {}
         for name, value in outputs.items():

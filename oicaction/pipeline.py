@@ -176,12 +176,14 @@ def produce(
                 server, settings, meta, stage.path, reporter, plan, project=project_id
             )
         elif plan is not None:
-            shutil.copyfile(plan, stage.path / PLAN_FILE)
+            text = plan.read_bytes().decode("utf-8", "surrogateescape")  # bytes kept as they are
+            redacted = reporter.redact(text).encode("utf-8", "surrogateescape")
+            write_file(stage.path / PLAN_FILE, redacted)
             reporter.info(f"connection plan {plan} -> {PLAN_FILE}")
         final_iar = stage.final / staged_iar.name
         result = BuildResult(meta, source, stage.final, final_iar, sha256_of(staged_iar), exported)
         info = build_info(result, loaded.entries, staged_iar.stat().st_size)
-        write_file(stage.path / BUILD_INFO, to_json(info))
+        write_file(stage.path / BUILD_INFO, to_json(reporter.redactor.data(info)))
         stage.commit()
     reporter.info(
         f"artifact {result.artifact} ({os.path.getsize(result.iar)} bytes, "

@@ -236,14 +236,28 @@ def _describe_origin(field: str, flags: dict[str, Any], env_file: Path | None) -
     return f"setting '{input_name(field)}'"
 
 
+def resolve_env_file(given: Path | None) -> Path:
+    """The .env file to read: one named by --env-file (`given`) or OIC_ENV_FILE must exist (a
+    typo must not silently drop every setting in it); the default ./.env may be absent."""
+    named = os.environ.get("OIC_ENV_FILE")
+    origin = "--env-file" if given is not None else "OIC_ENV_FILE" if named else None
+    env_file = given if given is not None else Path(named or ".env")
+    if origin and not env_file.exists():
+        raise SettingsError(f"env file {env_file} (from {origin}) does not exist")
+    return env_file
+
+
 def load_settings(flags: dict[str, Any] | None = None, env_file: Path | None = None) -> Settings:
     """Build Settings from all sources; a bad value becomes one SettingsError naming its origin."""
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
-    env_file = env_file if env_file is not None else Path(os.environ.get("OIC_ENV_FILE") or ".env")
+    env_file = env_file if env_file is not None else resolve_env_file(None)
     if env_file.exists() and not env_file.is_file():
         raise SettingsError(f"env file {env_file} is not a file", file=env_file)
     try:
         return Settings(_env_file=env_file, **flags)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise SettingsError(f"env file {env_file}: cannot read ({reason})", file=env_file) from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

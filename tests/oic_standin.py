@@ -54,6 +54,7 @@ FAULTS = (
     "redirect",
     "oic-error",
     "gateway-error",
+    "echo",
 )
 
 SIGN_IN_PAGE = (
@@ -64,10 +65,13 @@ SIGN_IN_PAGE = (
 
 @dataclass
 class Fault:
-    """One injected misbehaviour; `seconds` is Retry-After (429/503) or the delay (slow)."""
+    """One injected misbehaviour; `seconds` is Retry-After (429/503) or the delay (slow);
+    `text` the error detail of `echo`, where `{authorization}` stands for the request's
+    Authorization header (a hostile or debugging server that echoes what it was sent)."""
 
     kind: str
     seconds: float = 0.0
+    text: str = ""
 
 
 @dataclass
@@ -230,6 +234,11 @@ class _Handler(BaseHTTPRequestHandler):
                 "Unable to read the connection metadata",
                 "OIC-STANDIN-500",
             )
+        elif kind == "echo":
+            sent = self.headers.get("Authorization") or ""
+            self._oic_error(
+                500, "Internal Server Error", fault.text.replace("{authorization}", sent), "ECHO"
+            )
         elif kind == "gateway-error":
             self._json(
                 404,
@@ -381,13 +390,15 @@ class StandIn:
     def add_lookup(self, name: str, csv: bytes, project: str | None = None) -> None:
         self.state.lookups[_scoped(name, project)] = csv
 
-    def fault(self, path: str, kind: str, times: int = 1, seconds: float = 0.0) -> None:
+    def fault(
+        self, path: str, kind: str, times: int = 1, seconds: float = 0.0, text: str = ""
+    ) -> None:
         """Answer the next `times` requests whose path ends with `path` with fault `kind`."""
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind}; one of {', '.join(FAULTS)}")
         with self.state.lock:
             queue = self.state.faults.setdefault(path, deque())
-            queue.extend(Fault(kind, seconds) for _ in range(times))
+            queue.extend(Fault(kind, seconds, text) for _ in range(times))
 
     # -- inspecting -------------------------------------------------------------------------
 

@@ -41,13 +41,8 @@ class SourceTree:
 
     def _walk(self) -> list[Entry]:
         entries: list[Entry] = []
-        seen_dirs: set[Path] = set()
 
         def walk(folder: Path, prefix: str) -> None:
-            real = folder.resolve()
-            if real in seen_dirs:
-                raise SourceError(f"{folder}: symlink loop", file=folder)
-            seen_dirs.add(real)
             try:
                 children = sorted(os.scandir(folder), key=lambda d: d.name)
             except OSError as exc:
@@ -62,6 +57,16 @@ class SourceTree:
                     if not self._inside(target):
                         raise SourceError(
                             f"{path}: symlink points outside {self.root} (to {target}); refused",
+                            file=path,
+                        )
+                    if child.is_dir():
+                        # Refused, not packed: OIC exports hold no links, a link to a folder
+                        # would pack its files twice under two names (or forever, to an
+                        # ancestor), and a checkout without symlinks has a text file there.
+                        raise SourceError(
+                            f"{path}: a symlink to the folder {target} inside the source; "
+                            "refused (an export holds no links: replace it with the folder or "
+                            "remove it)",
                             file=path,
                         )
                 if child.is_dir():
