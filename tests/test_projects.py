@@ -394,3 +394,24 @@ def test_github_outputs_and_summary_of_a_project(
         in (markdown)
     )
     assert "`B30_HB_FTP_INT\\|01.00.0000`" in markdown
+
+
+def test_discover_passes_over_par_files(
+    real_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "repo").mkdir()
+    shutil.copy(real_dir / "oracle-livelabs__oic/oic.ocw.hol.par", tmp_path / "repo")
+    _copy_car(real_dir, HEMANTH, tmp_path / "repo")
+    assert run_cli("discover", "--integration-path", str(tmp_path / "repo"), "--json") == 0
+    found = json.loads(capsys.readouterr().out)["integrations"]
+    assert [(f["kind"], f["id"]) for f in found] == [("project", "B30_HEMANTH_INTEGRAT_FLOWS")]
+
+
+def test_project_export_without_server_settings_is_a_settings_error(
+    real_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    car = _copy_car(real_dir, HEMANTH, tmp_path / "src")
+    assert run_cli("--integration-path", str(car), "--artifact-dir", str(tmp_path / "a")) == 2
+    err = capsys.readouterr().err
+    assert "project B30_HEMANTH_INTEGRAT_FLOWS uses connections" in err and "oic-url" in err
+    assert not (tmp_path / "a").exists()
