@@ -1,5 +1,6 @@
-"""Build several integrations in one step: each into its own folder, one failure never costs
-the others their artifacts, and duplicates of one CODE|VERSION are refused by name."""
+"""Build several integrations and projects in one step: each into its own folder, one failure
+never costs the others their artifacts, and duplicates of one CODE|VERSION (or project code) are
+refused by name."""
 
 from __future__ import annotations
 
@@ -67,9 +68,11 @@ def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> li
     for outcome in outcomes:
         if outcome.loaded:
             by_id.setdefault(outcome.loaded.meta.id, []).append(outcome)
-    for id_, same in by_id.items():
+    for same in by_id.values():
         if len(same) > 1:
-            error = duplicate_error(id_, [o.path for o in same])
+            first = same[0].loaded
+            assert first is not None
+            error = duplicate_error(first.meta, [o.path for o in same])
             for outcome in same:
                 outcome.error = error
     with ExitStack() as stack:

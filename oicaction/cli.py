@@ -114,11 +114,11 @@ def _discover(settings: Settings, reporter: Reporter, as_json: bool) -> int:
         skip=[settings.artifact_dir],
     )
     for item in found:
-        reporter.info(f"found {item.meta.id} in {item.path}")
+        reporter.info(f"found {item.meta.label} in {item.path}")
     for problem in problems:
         reporter.error(problem.message, problem.file)
     reporter.info(
-        f"{len(found)} integration(s) found under {root}"
+        f"{len(found)} source(s) found under {root}"
         + (f", {len(problems)} problem(s)" if problems else "")
     )
     text = emit(

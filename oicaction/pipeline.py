@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .artifact.layout import BUILD_INFO, PLAN_FILE, archive_name, to_json, write_file
+from .artifact.layout import (
+    BUILD_INFO,
+    PLAN_FILE,
+    archive_name,
+    project_archive_name,
+    to_json,
+    write_file,
+)
 from .artifact.staging import ArtifactStage, sha256_of
 from .errors import SettingsError
 from .outputs import build_info
@@ -21,7 +28,8 @@ from .report import Reporter
 from .settings import Settings
 from .source.find import Source, find_connection_plan, read_source
 from .source.metadata import IntegrationMeta
-from .source.package import write_iar
+from .source.package import write_archive
+from .source.project import ProjectMeta
 from .source.tree import SourceTree
 
 if TYPE_CHECKING:
@@ -33,7 +41,7 @@ class Loaded:
     """A source found, checked and read: everything needed before writing anything."""
 
     source: Source
-    meta: IntegrationMeta
+    meta: IntegrationMeta | ProjectMeta
     tree: SourceTree | None
     plan: Path | None
     entries: int
@@ -41,9 +49,9 @@ class Loaded:
 
 @dataclass
 class BuildResult:
-    """What one build produced."""
+    """What one build produced; `iar` is the archive (a .car for a project)."""
 
-    meta: IntegrationMeta
+    meta: IntegrationMeta | ProjectMeta
     source: Source
     artifact: Path
     iar: Path
@@ -54,7 +62,7 @@ class BuildResult:
 def _check_artifact_dir(settings: Settings, source: Source) -> None:
     """The artifact folder must not sit inside what we package, or the build would change it."""
     artifact = settings.artifact_dir.resolve()
-    if source.kind == "icspackage":
+    if source.kind in ("icspackage", "project"):
         package = source.path.resolve()
         if artifact == package or package in artifact.parents:
             raise SettingsError(
@@ -70,19 +78,25 @@ def load(settings: Settings, path: Path, reporter: Reporter) -> Loaded:
         reporter.info(source.note)
     _check_artifact_dir(settings, source)
     plan = find_connection_plan(source.folder, settings.connection_plan)
-    reporter.info(
-        f"integration {meta.id} ({meta.name or 'no name'}) from {source.kind} {source.path}"
-    )
+    reporter.info(f"{meta.label} ({meta.name or 'no name'}) from {source.kind} {source.path}")
+    if isinstance(meta, ProjectMeta):
+        reporter.info(
+            f"project revision {meta.revision}; integrations: "
+            + (", ".join(i.id for i in meta.integrations) or "none")
+        )
+        for warning in meta.warnings:
+            reporter.warning(warning, file=source.path)
     if meta.extra_roots:
         reporter.warning(
-            f"{source.path}: entries outside icspackage/ ({', '.join(meta.extra_roots)}) are "
-            "not part of the integration; OIC ignores them",
+            f"{source.path}: entries outside {source.root}/ ({', '.join(meta.extra_roots)}) are "
+            f"not part of the {'project' if source.is_project else 'integration'}; OIC ignores "
+            "them",
             file=source.path,
         )
     return Loaded(source, meta, data.tree, plan, data.entries)
 
 
-def server_reasons(settings: Settings, meta: IntegrationMeta) -> list[str]:
+def server_reasons(settings: Settings, meta: IntegrationMeta | ProjectMeta) -> list[str]:
     """Why this build must talk to OIC (empty: it need not)."""
     reasons = []
     if settings.manage_connections and meta.connections:
@@ -92,10 +106,13 @@ def server_reasons(settings: Settings, meta: IntegrationMeta) -> list[str]:
     return reasons
 
 
-def _missing_server_settings(settings: Settings, meta: IntegrationMeta) -> SettingsError:
+def _missing_server_settings(
+    settings: Settings, meta: IntegrationMeta | ProjectMeta
+) -> SettingsError:
     reasons = server_reasons(settings, meta)
+    shown = meta.id if isinstance(meta, IntegrationMeta) else meta.label
     return SettingsError(
-        f"{' and '.join(reasons)} is on and {meta.id} uses "
+        f"{' and '.join(reasons)} is on and {shown} uses "
         f"{'connections' if 'manage-connections' in reasons else 'lookups'}, "
         f"but server settings are missing: {', '.join(settings.missing_server_settings())} "
         "(or set manage-connections/manage-lookups to false)"
@@ -138,10 +155,12 @@ def produce(
     needs_server = bool(server_reasons(settings, meta))
     if needs_server and server is None:
         raise _missing_server_settings(settings, meta)
+    project = isinstance(meta, ProjectMeta)
     with ArtifactStage(settings.artifact_dir, meta.slug) as stage:
-        staged_iar = stage.path / archive_name(meta.slug)
+        name = project_archive_name(meta.code) if project else archive_name(meta.slug)
+        staged_iar = stage.path / name
         if loaded.tree is not None:
-            write_iar(loaded.tree.entries, staged_iar)
+            write_archive(loaded.tree.entries, staged_iar)
             reporter.info(f"packaged {loaded.entries} files into {staged_iar.name}")
         else:
             shutil.copyfile(source.path, staged_iar)
@@ -150,7 +169,12 @@ def produce(
         if server is not None and needs_server:  # the export checks the plan before it asks
             from .artifact.export import export_integration
 
-            exported = export_integration(server, settings, meta, stage.path, reporter, plan)
+            project_id = None
+            if isinstance(meta, ProjectMeta):  # its connections live in the project on OIC 3
+                project_id = settings.oic_project or meta.project_id
+            exported = export_integration(
+                server, settings, meta, stage.path, reporter, plan, project=project_id
+            )
         elif plan is not None:
             text = plan.read_bytes().decode("utf-8", "surrogateescape")  # bytes kept as they are
             redacted = reporter.redact(text).encode("utf-8", "surrogateescape")

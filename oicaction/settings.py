@@ -80,12 +80,14 @@ class Settings(BaseSettings):
     integration_path: str = Field(
         ".",
         description="Folder holding the integration's `.iar` and/or its unzipped `icspackage/` "
-        "folder, or the `.iar` itself. Several paths (one per line or comma-separated) or a glob "
+        "folder, or the `.iar` itself; or an OIC 3 project's `.car` and/or `project/` folder, "
+        "or the `.car` itself. Several paths (one per line or comma-separated) or a glob "
         "build a batch. In discover mode, the root to scan.",
     )
     artifact_dir: Path = Field(
         Path("oic-artifacts"),
-        description="Folder the artifact is written to, as `<artifact-dir>/<CODE>_<VERSION>/`.",
+        description="Folder the artifact is written to, as `<artifact-dir>/<CODE>_<VERSION>/` "
+        "(a project: `<artifact-dir>/<CODE>/`).",
     )
     manage_connections: Flag = Field(
         True,
@@ -107,6 +109,11 @@ class Settings(BaseSettings):
     )
     oic_instance: str | None = Field(
         None, description="Gen3 integration instance name (sent as `?integrationInstance=`)."
+    )
+    oic_project: str | None = Field(
+        None,
+        description="OIC 3 project id to export a project's connections and lookups from "
+        "(default: the `id` in its `project.yaml`).",
     )
     username: str | None = Field(None, description="Basic-auth user (OIC Gen2).")
     password: SecretStr | None = Field(

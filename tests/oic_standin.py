@@ -95,6 +95,11 @@ class StandInState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def _scoped(key: str, project: str | None) -> str:
+    """How a project's connection or lookup is keyed in the state, apart from global ones."""
+    return key if project is None else f"projects/{project}/{key}"
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # TCP_NODELAY: the handler sends headers and body in two writes, and with Nagle's algorithm
@@ -303,9 +308,12 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         segments = rest.strip("/").split("/")
+        scope = ""  # OIC 3 project endpoints: /projects/{projectId}/connections/... and lookups
+        if len(segments) > 2 and segments[0] == "projects":
+            scope, segments = _scoped("", unquote(segments[1])), segments[2:]
         if len(segments) == 2 and segments[0] == "connections":
             conn_id = unquote(segments[1])
-            conn = state.connections.get(conn_id)
+            conn = state.connections.get(scope + conn_id)
             if conn is None:
                 self._send(404, NOT_FOUND_TEXT, "text/plain")
             elif isinstance(conn, bytes | str):
@@ -314,7 +322,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(200, conn)
         elif len(segments) == 3 and segments[0] == "lookups" and segments[2] == "archive":
             name = unquote(segments[1])
-            data = state.lookups.get(name)
+            data = state.lookups.get(scope + name)
             if data is None:
                 self._oic_error(404, "Not Found", f"Lookup {name} not found", "OIC-STANDIN-404")
             else:
@@ -375,11 +383,12 @@ class StandIn:
 
     # -- arranging --------------------------------------------------------------------------
 
-    def add_connection(self, conn_id: str, body: Any) -> None:
-        self.state.connections[conn_id] = body
+    def add_connection(self, conn_id: str, body: Any, project: str | None = None) -> None:
+        """Serve a connection; with `project`, only under that project's endpoints."""
+        self.state.connections[_scoped(conn_id, project)] = body
 
-    def add_lookup(self, name: str, csv: bytes) -> None:
-        self.state.lookups[name] = csv
+    def add_lookup(self, name: str, csv: bytes, project: str | None = None) -> None:
+        self.state.lookups[_scoped(name, project)] = csv
 
     def fault(
         self, path: str, kind: str, times: int = 1, seconds: float = 0.0, text: str = ""

@@ -193,6 +193,11 @@ def test_action_yml_declares_every_setting_and_output(
         == 0
     )
     produced = set(json.loads(capsys.readouterr().out))
+    project = tmp_path / "p" / "project"
+    (project / "integrations").mkdir(parents=True)
+    (project / "project.yaml").write_text("code: DEMO\n")
+    assert run_cli("--integration-path", str(project.parent), "--json") == 0
+    produced |= set(json.loads(capsys.readouterr().out))  # a project's outputs too
     assert set(action["outputs"]) == produced
     for name, output in action["outputs"].items():
         value = f"${{{{ steps.prebuilt.outputs.{name} || steps.built.outputs.{name} }}}}"

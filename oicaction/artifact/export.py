@@ -82,14 +82,17 @@ def export_integration(
     stage: Path,
     reporter: Reporter,
     plan: Path | None = None,
+    project: str | None = None,
 ) -> dict[str, object]:
-    """Export what `meta` uses into `stage`; returns what build-info.json records.
+    """Export what `meta` uses into `stage`; returns what build-info.json records. `project`
+    (an OIC 3 project id) takes connections and lookups from that project's endpoints.
 
     The plan is parsed and checked before any request, so a malformed plan costs no traffic.
     """
     parsed_plan = _read_plan(plan, meta, reporter)
     client = server.client
     where = client.server + (f" (instance {client.instance})" if client.instance else "")
+    where += f" in project {project}" if project else ""
     conn_ids = [c.code for c in meta.connections] if settings.manage_connections else []
     lookup_names = list(meta.lookups) if settings.manage_lookups else []
     for conn_id in conn_ids:
@@ -100,7 +103,7 @@ def export_integration(
         f"exporting {_plural(conn_ids, 'connection')} and {_plural(lookup_names, 'lookup')} "
         f"from {where}"
     )
-    found, csvs = server.fetch(conn_ids, lookup_names)
+    found, csvs = server.fetch(conn_ids, lookup_names, project)
 
     exported: list[CleanConnection] = []
     skipped: list[str] = []
@@ -160,6 +163,7 @@ def export_integration(
     return {
         "server": client.server,
         "instance": client.instance,
+        **({"project": project} if project else {}),
         "auth": client.auth.kind,
         "connections": [c.id for c in exported],
         "lookups": lookup_names,

@@ -123,6 +123,11 @@ def _retries_used(resp: requests.Response) -> int:
     return len(getattr(retries, "history", ()) or ())
 
 
+def _scope(project: str | None) -> str:
+    """The API root, or a project's (OIC 3 keeps a project's connections and lookups there)."""
+    return API if project is None else f"{API}/projects/{quote(project, safe='')}"
+
+
 def _redirect_hint(target: str, base: str, instance: str | None) -> str:
     host = urlsplit(target).hostname or "?"
     if host.startswith("design.integration.") or host.startswith("design."):
@@ -257,16 +262,18 @@ class OicClient:
             )
         return data
 
-    def connection(self, conn_id: str) -> dict[str, Any] | None:
-        """The connection's definition as the server returns it; None if it does not exist."""
+    def connection(self, conn_id: str, project: str | None = None) -> dict[str, Any] | None:
+        """The connection's definition as the server returns it; None if it does not exist.
+        With `project`, the one in that OIC 3 project (`/projects/{id}/connections/{cid}`)."""
         return self.get_json(
-            f"{API}/connections/{quote(conn_id, safe='')}", f"connection {conn_id}"
+            f"{_scope(project)}/connections/{quote(conn_id, safe='')}", f"connection {conn_id}"
         )
 
-    def lookup_csv(self, name: str) -> bytes | None:
-        """The lookup's CSV export; None if it does not exist."""
+    def lookup_csv(self, name: str, project: str | None = None) -> bytes | None:
+        """The lookup's CSV export; None if it does not exist. `project` as for connection."""
         what = f"lookup {name}"
-        resp = self.get(f"{API}/lookups/{quote(name, safe='')}/archive", what, accept="*/*")
+        path = f"{_scope(project)}/lookups/{quote(name, safe='')}/archive"
+        resp = self.get(path, what, accept="*/*")
         if resp.status_code == 404:
             return None
         ctype = resp.headers.get("Content-Type", "").lower()
