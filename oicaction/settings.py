@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     missing_connections: Literal["error", "warn"] = Field(
         "error", description="What a connection missing on the server does."
     )
+    debug: Flag = Field(
+        False, description="Print the Python traceback of an unexpected error (for a bug report)."
+    )
 
     include: str | None = Field(None, description="discover: globs of paths to keep")
     exclude: str | None = Field(None, description="discover: globs of paths to leave out")
