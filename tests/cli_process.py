@@ -12,7 +12,9 @@ import tempfile
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 NOBODY = 65534
 CLI = [sys.executable, "-c", "import sys; from oicaction.cli import main; sys.exit(main())"]
@@ -27,39 +29,59 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_as_nobody(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """main() in a forked child that has dropped to nobody (when we are root; else it runs as
-    ourselves, already unprivileged). Forked, not exec'd: the interpreter may live where nobody
+@dataclass
+class Forked:
+    """A forked child running main(); wait() for its exit code and output."""
+
+    pid: int
+    out: IO[bytes]
+    err: IO[bytes]
+
+    def wait(self) -> subprocess.CompletedProcess[str]:
+        _, status = os.waitpid(self.pid, 0)
+        texts = []
+        for stream in (self.out, self.err):
+            stream.seek(0)
+            texts.append(stream.read().decode(errors="backslashreplace"))
+            stream.close()
+        return subprocess.CompletedProcess([], os.waitstatus_to_exitcode(status), *texts)
+
+
+def fork_cli(*argv: str, cwd: Path, as_nobody: bool = False, gate: int | None = None) -> Forked:
+    """main() in a forked child, optionally dropped to nobody (when we are root; else it runs as
+    ourselves, already unprivileged) and held until it reads a byte from `gate` (a pipe).
+    Forked, not exec'd: cheap for many at once, and the interpreter may live where nobody
     cannot read (here under /root), so everything is imported before the uid changes."""
     from oicaction.cli import main
 
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        pid = os.fork()
-        if pid == 0:  # the child: never returns into pytest
-            code = 99
-            try:
-                os.dup2(out.fileno(), 1)
-                os.dup2(err.fileno(), 2)
-                sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
-                sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
-                if os.geteuid() == 0:
-                    os.setgroups([])
-                    os.setgid(NOBODY)
-                    os.setuid(NOBODY)
-                os.chdir(cwd)
-                code = main(list(argv))
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-        _, status = os.waitpid(pid, 0)
-        out.seek(0)
-        err.seek(0)
-        return subprocess.CompletedProcess(
-            argv, os.waitstatus_to_exitcode(status), out.read().decode(), err.read().decode()
-        )
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115
+    pid = os.fork()
+    if pid:
+        return Forked(pid, out, err)
+    code = 99  # the child: never returns into pytest
+    try:
+        os.dup2(out.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+        if as_nobody and os.geteuid() == 0:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+        os.chdir(cwd)
+        if gate is not None:
+            os.read(gate, 1)
+        code = main(list(argv))
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def run_as_nobody(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return fork_cli(*argv, cwd=cwd, as_nobody=True).wait()
 
 
 def start_cli(*argv: str, cwd: Path, fsize: int | None = None) -> subprocess.Popen[str]:
