@@ -359,3 +359,29 @@ def test_batch_goes_on_past_every_kind_of_failure(
         assert HOSTILE[case][1] in results[f"ints/a{i}"]["error"]
     assert len([x for x in captured.err.splitlines() if x.startswith("error:")]) == len(bad)
     assert good.exists()
+
+
+# -- the last resort in cli.main ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("debug", ["false", "true"])
+def test_an_unforeseen_failure_outside_a_build_is_one_line(
+    debug: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """$GITHUB_OUTPUT naming a folder fails where the outputs are written, after the builds:
+    one line naming the exception type; the traceback only with debug on."""
+    _tree(tmp_path / "src")
+    (tmp_path / "outputs").mkdir()
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "outputs"))
+    rc = run_cli(
+        "--integration-path", str(tmp_path / "src"), "--manage-connections", "false",
+        "--debug", debug,
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 1
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: oic-build: unexpected IsADirectoryError: [Errno 21] Is a directory: "
+        f"'{tmp_path / 'outputs'}' (set debug to true for the traceback)"
+    ]
+    assert ("Traceback (most recent call last)" in err) == (debug == "true")
