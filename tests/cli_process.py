@@ -47,7 +47,13 @@ class Forked:
         return subprocess.CompletedProcess([], os.waitstatus_to_exitcode(status), *texts)
 
 
-def fork_cli(*argv: str, cwd: Path, as_nobody: bool = False, gate: int | None = None) -> Forked:
+def fork_cli(
+    *argv: str,
+    cwd: Path,
+    as_nobody: bool = False,
+    gate: int | None = None,
+    fsize: int | None = None,
+) -> Forked:
     """main() in a forked child, optionally dropped to nobody (when we are root; else it runs as
     ourselves, already unprivileged) and held until it reads a byte from `gate` (a pipe).
     Forked, not exec'd: cheap for many at once, and the interpreter may live where nobody
@@ -69,6 +75,8 @@ def fork_cli(*argv: str, cwd: Path, as_nobody: bool = False, gate: int | None = 
             os.setgid(NOBODY)
             os.setuid(NOBODY)
         os.chdir(cwd)
+        if fsize is not None:  # Python ignores SIGXFSZ: a write past it fails with EFBIG
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
         if gate is not None:
             os.read(gate, 1)
         code = main(list(argv))

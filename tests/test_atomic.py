@@ -97,18 +97,26 @@ def _wait_for_staging(art: Path, proc: subprocess.Popen[str], timeout: float = 6
 
 
 def test_48_concurrent_builds_into_one_artifact_dir(tmp_path: Path) -> None:
-    """48 processes started at one instant into an artifact-dir none has made yet: 16 pack the
-    tree, 16 copy an .iar of the same integration, 16 build another; a watcher checks that the
+    """48 processes started at one instant into an artifact-dir none has made yet: 12 pack the
+    tree, 12 copy an .iar of the same integration, 12 build another, and 12 fail while packing
+    (a file-size limit: as a full disk) and remove what they made; a watcher checks that the
     artifact, once there, is whole at every look."""
     _example(tmp_path / "tree")
     _as_iar(tmp_path / "tree", tmp_path / "iar")
     _example(tmp_path / "other", "OTHER")
+    failing = _example(tmp_path / "failing", "FAILING")
+    (failing / "icspackage/appinstances/blob.bin").write_bytes(os.urandom(300_000))
     art = tmp_path / "art"
-    sources = ["tree"] * 16 + ["iar"] * 16 + ["other"] * 16
+    sources = ["tree", "iar", "other", "failing"] * 12
     gate_read, gate_write = os.pipe()
     children = [
-        fork_cli(*argv, cwd=tmp_path, gate=gate_read)
-        for argv in [("--integration-path", s, "--artifact-dir", "art", *OFFLINE) for s in sources]
+        fork_cli(
+            *("--integration-path", source, "--artifact-dir", "art", *OFFLINE),
+            cwd=tmp_path,
+            gate=gate_read,
+            fsize=100_000 if source == "failing" else None,
+        )
+        for source in sources
     ]
     os.close(gate_read)
     seen_broken: list[str] = []
@@ -133,10 +141,16 @@ def test_48_concurrent_builds_into_one_artifact_dir(tmp_path: Path) -> None:
     runs = [child.wait() for child in children]
     done.set()
     watcher.join()
-    failed = [
-        (r.returncode, r.stderr) for r in runs if r.returncode != 0 or "Traceback" in r.stderr
-    ]
-    assert failed == []
+    for source, run in zip(sources, runs, strict=True):
+        assert "Traceback" not in run.stderr
+        if source == "failing":
+            assert run.returncode == 1
+            assert run.stderr.splitlines()[-1] == (
+                "error: art/FAILING_01.00.0000: cannot write the artifact (File too large); "
+                "nothing written"
+            )
+        else:
+            assert run.returncode == 0, run.stderr
     assert seen_broken == []
     assert looks > 0
     assert sorted(p.name for p in art.iterdir()) == [SLUG, "OTHER_01.00.0000"]

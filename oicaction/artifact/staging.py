@@ -211,16 +211,18 @@ class ArtifactStage:
         as we open it: then make it again."""
         for _ in range(10):
             self._make_root()
-            self._root_fd = _open_dir(self.artifact_dir)
-            with _locked(self._root_fd):
-                if os.fstat(self._root_fd).st_nlink == 0:
-                    os.close(self._root_fd)
-                    self._root_fd = None
-                    continue
-                stale = self._claim_stale()
-                self.path.mkdir()
-                self._fd = _open_dir(self.path)
-                _try_lock(self._fd)
+            root_fd = _open_dir(self.artifact_dir)
+            with _locked(root_fd):
+                gone = os.fstat(root_fd).st_nlink == 0
+                if not gone:
+                    self._root_fd = root_fd
+                    stale = self._claim_stale()
+                    self.path.mkdir()
+                    self._fd = _open_dir(self.path)
+                    _try_lock(self._fd)
+            if gone:
+                os.close(root_fd)
+                continue
             for path, fd in stale:
                 shutil.rmtree(path, ignore_errors=True)
                 os.close(fd)
@@ -249,7 +251,8 @@ class ArtifactStage:
             assert match is not None
             final = self.artifact_dir / match["slug"]
             if match["kind"] == "old" and not os.path.lexists(final):
-                os.rename(path, final)
+                with suppress(OSError):
+                    os.rename(path, final)
                 os.close(fd)
                 continue
             claimed.append((path, fd))
