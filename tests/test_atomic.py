@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from cli_process import CLI, cli_env, fork_cli, run_cli_process, start_cli
 from conftest import EXAMPLE, run_cli, tree_digest
+from oic_standin import CLIENT_ID, CLIENT_SECRET, StandIn
 
 SLUG = "HELLO_WORLD_01.00.0000"
 OFFLINE = ("--manage-connections", "false")
@@ -284,3 +285,25 @@ def test_a_live_runs_staging_is_left_alone(tmp_path: Path) -> None:
         os.close(fd)
     assert run_cli(*argv) == 0
     assert _hidden(art) == []
+
+
+def test_sigterm_while_waiting_on_oic(tmp_path: Path, oic_standin: StandIn) -> None:
+    """docker stop while the export waits on a slow OIC: the staging folder is removed at once
+    and the build ends (143) when the request in flight returns (bounded by its timeouts)."""
+    _example(tmp_path / "src")
+    oic_standin.add_connection("HELLO_REST_TRIGGER", {"id": "HELLO_REST_TRIGGER"})
+    oic_standin.fault("connections/HELLO_REST_TRIGGER", "slow", seconds=3)
+    proc = start_cli(
+        *("--integration-path", "src", "--artifact-dir", "art"),
+        *("--oic-url", oic_standin.url, "--token-url", oic_standin.token_url),
+        *("--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET),
+        cwd=tmp_path,
+    )
+    _wait_for_staging(tmp_path / "art", proc)
+    while oic_standin.connection_gets("HELLO_REST_TRIGGER") == 0:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "art").exists()
