@@ -5,14 +5,24 @@ refused by name."""
 from __future__ import annotations
 
 import glob
-from contextlib import ExitStack
+import traceback
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .discover import duplicate_error, split_list
-from .errors import EXIT_OK, OicBuildError, SettingsError
-from .pipeline import BuildResult, Loaded, connect, load, produce, server_reasons
+from .errors import EXIT_OK, OicBuildError, SettingsError, unexpected
+from .pipeline import (
+    BuildResult,
+    Loaded,
+    connect,
+    load,
+    produce,
+    protected_paths,
+    server_reasons,
+)
 from .report import Reporter
 from .settings import Settings
 
@@ -60,10 +70,8 @@ def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> li
     build each that loaded; errors are collected, reported, and the batch goes on."""
     outcomes = [Outcome(p.as_posix()) for p in paths]
     for outcome, path in zip(outcomes, paths, strict=True):
-        try:
+        with _failure_of(outcome, reporter, settings.debug):
             outcome.loaded = load(settings, path, reporter)
-        except OicBuildError as exc:
-            outcome.error = exc
     by_id: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
         if outcome.loaded:
@@ -75,20 +83,36 @@ def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> li
             error = duplicate_error(first.meta, [o.path for o in same])
             for outcome in same:
                 outcome.error = error
+    protected = protected_paths(paths, [o.loaded for o in outcomes if o.loaded])
     with ExitStack() as stack:
-        server = _connect(settings, outcomes, stack)
+        server = _connect(settings, outcomes, stack, reporter)
         for outcome in outcomes:
             if outcome.loaded and not outcome.error:
-                try:
-                    outcome.result = produce(settings, outcome.loaded, reporter, server)
-                except OicBuildError as exc:
-                    outcome.error = exc
+                with _failure_of(outcome, reporter, settings.debug):
+                    outcome.result = produce(settings, outcome.loaded, reporter, server, protected)
             if outcome.error:
                 reporter.error(str(outcome.error), outcome.error.file)
     return outcomes
 
 
-def _connect(settings: Settings, outcomes: list[Outcome], stack: ExitStack) -> ServerCache | None:
+@contextmanager
+def _failure_of(outcome: Outcome, reporter: Reporter, debug: bool) -> Iterator[None]:
+    """Whatever goes wrong in one integration is its failure and the batch goes on: our errors
+    as they are; anything else (a bug, an input not foreseen) as one line naming its type, the
+    traceback only when `debug` asks."""
+    try:
+        yield
+    except OicBuildError as exc:
+        outcome.error = exc
+    except Exception as exc:
+        outcome.error = unexpected(exc, outcome.path)
+        if debug:
+            reporter.info("".join(traceback.format_exception(exc)).rstrip())
+
+
+def _connect(
+    settings: Settings, outcomes: list[Outcome], stack: ExitStack, reporter: Reporter
+) -> ServerCache | None:
     """One OIC client, token and fetch-once cache for every integration of the run that
     exports; None when none does, or settings are missing (each such build says which). A
     client that cannot even be set up fails those integrations only."""
@@ -97,12 +121,12 @@ def _connect(settings: Settings, outcomes: list[Outcome], stack: ExitStack) -> S
     ]
     if not exporting or settings.missing_server_settings():
         return None
-    try:
+    setup = Outcome(f"OIC client for {settings.oic_url}")
+    with _failure_of(setup, reporter, settings.debug):
         return stack.enter_context(connect(settings))
-    except OicBuildError as exc:
-        for outcome in exporting:
-            outcome.error = exc
-        return None
+    for outcome in exporting:
+        outcome.error = setup.error
+    return None
 
 
 def exit_code(outcomes: list[Outcome]) -> int:

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import io
 import re
+import signal
 import sys
+import threading
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import NoReturn
 
 from . import __version__
 from .batch import build_batch, exit_code, is_batch, resolve_paths
 from .discover import discover, split_list
-from .errors import EXIT_BUILD, EXIT_OK, OicBuildError, SettingsError
+from .errors import EXIT_BUILD, EXIT_OK, OicBuildError, SettingsError, unexpected
 from .outputs import build_outputs, build_summary, discover_outputs, discover_summary, emit
 from .redact import Redactor
 from .report import Reporter
 from .settings import Settings, input_name, load_settings, raw_secrets, resolve_env_file
+
+EXIT_SIGINT = 128 + signal.SIGINT
+EXIT_SIGTERM = 128 + signal.SIGTERM
 
 
 class _Parser(argparse.ArgumentParser):
@@ -143,10 +153,48 @@ def _build(settings: Settings, reporter: Reporter, as_json: bool) -> int:
     return exit_code(outcomes)
 
 
+class Terminated(BaseException):
+    """SIGTERM (docker stop, a cancelled job): unwinds like Ctrl-C, so the stage cleans up.
+    A BaseException, so no per-integration handler takes it for one build's failure."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleanup short
+    raise Terminated
+
+
+@contextmanager
+def _signals() -> Iterator[None]:
+    """Turn SIGTERM into Terminated while main runs. As PID 1 in a container the process has
+    no default action for it: without a handler `docker stop` waits, then kills."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _printable_streams() -> None:
+    """A file name that is not UTF-8 must not crash a log line: write it escaped."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: list[str] | None = None) -> int:
+    _printable_streams()
+    with _signals():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     redactor = Redactor()  # the run's one redaction: log, annotations, outputs, artifact files
     reporter = Reporter(redactor=redactor)
     reporter.add_secrets(raw_secrets({}))  # masks first: before any other line, even usage
+    debug = False
     try:
         args = _parser().parse_args(argv)
         flags = {k: v for k, v in vars(args).items() if k not in ("json", "env_file", "command")}
@@ -158,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         for user, secret in ((settings.username, settings.password),
                              (settings.client_id, settings.client_secret)):  # fmt: skip
             redactor.add_credentials(user, secret.get_secret_value() if secret else None)
+        debug = settings.debug
         if settings.mode == "discover":
             return _discover(settings, reporter, args.json)
         return _build(settings, reporter, args.json)
@@ -165,5 +214,13 @@ def main(argv: list[str] | None = None) -> int:
         reporter.error(str(exc), exc.file)
         return exc.exit_code
     except KeyboardInterrupt:
-        reporter.error("interrupted")
+        reporter.error("interrupted (SIGINT); nothing half-written is left")
+        return EXIT_SIGINT
+    except Terminated:
+        reporter.error("terminated (SIGTERM); nothing half-written is left")
+        return EXIT_SIGTERM
+    except Exception as exc:  # the last resort: one line, never a traceback unless asked
+        reporter.error(str(unexpected(exc, "oic-build")))
+        if debug:
+            reporter.info("".join(traceback.format_exception(exc)).rstrip())
         return EXIT_BUILD

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 EXIT_OK = 0
@@ -35,3 +37,34 @@ class SourceError(OicBuildError):
 
 class ServerError(OicBuildError):
     """The OIC server refused or failed a request the build needs."""
+
+
+class ArtifactError(OicBuildError):
+    """The artifact folder could not be written (disk full, no permission)."""
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Reading a source: an OSError (no permission, a symlink loop, a name too long, an I/O
+    error) becomes a SourceError naming the path at fault."""
+    try:
+        yield
+    except OSError as exc:
+        at = exc.filename if exc.filename is not None else path
+        raise SourceError(
+            f"{at}: cannot read ({exc.strerror or type(exc).__name__})", file=path
+        ) from None
+
+
+def unexpected(exc: Exception, where: str) -> OicBuildError:
+    """The last resort: an exception nothing mapped (a bug, or an input not foreseen), as one
+    line naming its type."""
+    text = one_line(str(exc))
+    return OicBuildError(
+        f"{where}: unexpected {type(exc).__name__}{': ' + text if text else ''} "
+        "(set debug to true for the traceback)"
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,15 +22,15 @@ from .artifact.layout import (
     to_json,
     write_file,
 )
-from .artifact.staging import ArtifactStage, sha256_of
+from .artifact.staging import ArtifactStage, Protected, sha256_of
 from .errors import SettingsError
 from .outputs import build_info
 from .report import Reporter
 from .settings import Settings
 from .source.find import Source, find_connection_plan, read_source
-from .source.metadata import IntegrationMeta
+from .source.metadata import ICSPACKAGE, IntegrationMeta
 from .source.package import write_archive
-from .source.project import ProjectMeta
+from .source.project import PROJECT, ProjectMeta
 from .source.tree import SourceTree
 
 if TYPE_CHECKING:
@@ -59,15 +60,13 @@ class BuildResult:
     exported: dict[str, object] = field(default_factory=dict)
 
 
-def _check_artifact_dir(settings: Settings, source: Source) -> None:
-    """The artifact folder must not sit inside what we package, or the build would change it."""
-    artifact = settings.artifact_dir.resolve()
-    if source.kind in ("icspackage", "project"):
-        package = source.path.resolve()
-        if artifact == package or package in artifact.parents:
-            raise SettingsError(
-                f"artifact-dir {settings.artifact_dir} is inside the source {source.path}"
-            )
+def protected_paths(paths: Sequence[Path], loaded: Sequence[Loaded]) -> Protected:
+    """Every source path of the run, which no artifact folder may replace, hold or (for an
+    icspackage/ or project/ tree) sit in: the paths as given, and each source found, the folder
+    it was found in and its plan."""
+    found = [p for one in loaded for p in (one.source.path, one.source.folder, one.plan) if p]
+    trees = [one.source.path for one in loaded if one.source.kind in (ICSPACKAGE, PROJECT)]
+    return Protected(tuple(paths) + tuple(found), tuple(trees))
 
 
 def load(settings: Settings, path: Path, reporter: Reporter) -> Loaded:
@@ -76,7 +75,6 @@ def load(settings: Settings, path: Path, reporter: Reporter) -> Loaded:
     source, meta = data.source, data.meta
     if source.note:
         reporter.info(source.note)
-    _check_artifact_dir(settings, source)
     plan = find_connection_plan(source.folder, settings.connection_plan)
     reporter.info(f"{meta.label} ({meta.name or 'no name'}) from {source.kind} {source.path}")
     if isinstance(meta, ProjectMeta):
@@ -146,17 +144,24 @@ def connect(settings: Settings) -> ServerCache:
 
 
 def produce(
-    settings: Settings, loaded: Loaded, reporter: Reporter, server: ServerCache | None
+    settings: Settings,
+    loaded: Loaded,
+    reporter: Reporter,
+    server: ServerCache | None,
+    protected: Protected | None = None,
 ) -> BuildResult:
     """Write `<artifact-dir>/<CODE>_<VERSION>/` from a loaded source; all or nothing.
 
-    `server` is the run's connection to OIC, needed when `server_reasons` names any."""
+    `server` is the run's connection to OIC, needed when `server_reasons` names any;
+    `protected` every source path of the run (default: this source's)."""
     meta, source, plan = loaded.meta, loaded.source, loaded.plan
     needs_server = bool(server_reasons(settings, meta))
     if needs_server and server is None:
         raise _missing_server_settings(settings, meta)
     project = isinstance(meta, ProjectMeta)
-    with ArtifactStage(settings.artifact_dir, meta.slug) as stage:
+    if protected is None:
+        protected = protected_paths([source.path], [loaded])
+    with ArtifactStage(settings.artifact_dir, meta.slug, protected) as stage:
         name = project_archive_name(meta.code) if project else archive_name(meta.slug)
         staged_iar = stage.path / name
         if loaded.tree is not None:

@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     missing_connections: Literal["error", "warn"] = Field(
         "error", description="What a connection missing on the server does: `error` or `warn`."
     )
+    debug: Flag = Field(
+        False, description="Print the Python traceback of an unexpected error (for a bug report)."
+    )
 
     include: str | None = Field(
         None,

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..errors import SettingsError, SourceError
+from ..errors import SettingsError, SourceError, reading
 from .iar import IarFile
 from .metadata import ICSPACKAGE, IntegrationMeta
 from .project import PROJECT, ProjectMeta, read_project
-from .tree import SourceTree
+from .tree import SourceTree, check_utf8
 
 # Names a connection plan / replacement properties file is kept under beside the source.
 CONNECTION_PLAN_NAMES = (
@@ -131,7 +131,14 @@ class SourceData:
 
 def read_source(path: Path, *, verify: bool) -> SourceData:
     """Find the source at `path` and read its metadata; `verify` also checks every CRC of a
-    committed .iar or .car (a build does, discovery need not). Writes nothing."""
+    committed .iar or .car (a build does, discovery need not). Writes nothing; an OSError
+    anywhere in reading is this source's SourceError."""
+    with reading(path):
+        return _read_source(path, verify)
+
+
+def _read_source(path: Path, verify: bool) -> SourceData:
+    check_utf8(path)
     source = find_source(path)
     if source.kind in ("iar", "car"):
         with IarFile(source.path, root=source.root) as archive:
@@ -153,6 +160,11 @@ def read_source(path: Path, *, verify: bool) -> SourceData:
 
 def find_connection_plan(folder: Path, explicit: Path | None) -> Path | None:
     """The plan named by `connection-plan`, else one kept beside the source under a known name."""
+    with reading(folder):
+        return _find_connection_plan(folder, explicit)
+
+
+def _find_connection_plan(folder: Path, explicit: Path | None) -> Path | None:
     if explicit is not None:
         if not explicit.is_file():
             raise SettingsError(f"connection-plan {explicit} is not a file")

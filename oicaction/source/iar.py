@@ -8,12 +8,27 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from ..errors import SourceError
+from ..errors import SourceError, reading
 from .metadata import ICSPACKAGE, MAX_XML_BYTES, IntegrationMeta, read_metadata
 
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024  # uncompressed; real integrations are a few MB
 MAX_ENTRIES = 100_000
 LFS_MAGIC = b"version https://git-lfs"
+# What reading a zip raises on bad data: RuntimeError for an encrypted entry,
+# NotImplementedError for a method zipfile lacks (Deflate64), zlib.error for bad deflate data.
+ZIP_READ_ERRORS = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+    zlib.error,
+)
+# OIC exports deflate (and stores); zipfile also reads these. Deflate64 (9) and others it cannot.
+READABLE_METHODS = frozenset(
+    {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+)
 
 
 def check_entry_name(name: str, where: Path) -> None:
@@ -24,6 +39,21 @@ def check_entry_name(name: str, where: Path) -> None:
         raise SourceError(f"{where}: entry {name!r} escapes the archive root", file=where)
 
 
+def check_readable(info: zipfile.ZipInfo, where: Path) -> None:
+    """Refuse an entry no one can unpack without more than the archive: encrypted, or in a
+    compression method zipfile cannot read (Deflate64, as Windows Explorer writes for big files)."""
+    if info.flag_bits & 0x1:
+        raise SourceError(
+            f"{where}: entry {info.filename} is encrypted; export the integration again", file=where
+        )
+    if info.compress_type not in READABLE_METHODS:
+        raise SourceError(
+            f"{where}: entry {info.filename} uses compression method {info.compress_type}, which "
+            "cannot be read (Deflate64 is 9); re-create the archive with deflate",
+            file=where,
+        )
+
+
 class IarFile:
     """A validated .iar (or, with `root="project"`, a project's .car); reading metadata touches
     only the entries it needs."""
@@ -31,7 +61,7 @@ class IarFile:
     def __init__(self, path: Path, root: str = ICSPACKAGE) -> None:
         self.path = path
         self.root = root
-        with path.open("rb") as fh:
+        with reading(path), path.open("rb") as fh:
             head = fh.read(len(LFS_MAGIC))
         if head == LFS_MAGIC:
             raise SourceError(
@@ -40,7 +70,7 @@ class IarFile:
             )
         try:
             self._zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        except ZIP_READ_ERRORS as exc:
             raise SourceError(f"{path}: not a readable zip archive ({exc})", file=path) from None
         try:
             self._check_entries()
@@ -57,6 +87,7 @@ class IarFile:
         total = 0
         for info in infos:
             check_entry_name(info.filename, self.path)
+            check_readable(info, self.path)
             total += info.file_size
         if total > MAX_TOTAL_BYTES:
             raise SourceError(
@@ -93,7 +124,7 @@ class IarFile:
             )
         try:
             return self._zip.read(info)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
+        except ZIP_READ_ERRORS as exc:
             raise SourceError(
                 f"{self.path}: entry {name} is corrupt ({exc})", file=self.path
             ) from None
@@ -106,14 +137,7 @@ class IarFile:
         """Decompress every entry once, streaming, to catch corruption before a deploy does."""
         try:
             bad = self._zip.testzip()
-        except (
-            zipfile.BadZipFile,
-            OSError,
-            EOFError,
-            ValueError,
-            NotImplementedError,
-            zlib.error,
-        ) as exc:
+        except ZIP_READ_ERRORS as exc:
             raise SourceError(
                 f"{self.path}: archive data is corrupt ({exc})", file=self.path
             ) from None

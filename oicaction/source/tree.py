@@ -8,7 +8,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SourceError
+from ..errors import SourceError, reading
 from .metadata import ICSPACKAGE, MAX_XML_BYTES, IntegrationMeta, read_metadata
 
 # Desktop and VCS litter that is never part of an export.
@@ -23,6 +23,32 @@ class Entry:
     name: str
     path: Path
     size: int
+
+
+def _resolve(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: Python 3.11's "Symlink loop from"
+        reason = exc.strerror if isinstance(exc, OSError) else "symlink loop"
+        raise SourceError(f"{path}: cannot follow the symlink ({reason})", file=path) from None
+
+
+def _identity(folder: Path) -> tuple[int, int]:
+    try:
+        st = folder.stat()
+    except OSError as exc:
+        raise SourceError(f"{folder}: cannot open folder ({exc.strerror})", file=folder) from None
+    return st.st_dev, st.st_ino
+
+
+def check_utf8(path: Path) -> None:
+    """Names are UTF-8 (in an .iar, a log line, an output); a path that is not (read as
+    surrogate escapes) is refused here, its bytes escaped, before it can break any of them."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise SourceError(f"{shown}: file name is not valid UTF-8", file=path.parent) from None
 
 
 class SourceTree:
@@ -41,8 +67,15 @@ class SourceTree:
 
     def _walk(self) -> list[Entry]:
         entries: list[Entry] = []
+        seen_dirs: set[tuple[int, int]] = set()
 
-        def walk(folder: Path, prefix: str) -> None:
+        stack = [(self.root, self.archive_root)]  # a loop, not recursion: any depth the disk allows
+        while stack:
+            folder, prefix = stack.pop()
+            real = _identity(folder)  # not resolve(): that costs a stat per level, per folder
+            if real in seen_dirs:
+                raise SourceError(f"{folder}: symlink loop", file=folder)
+            seen_dirs.add(real)
             try:
                 children = sorted(os.scandir(folder), key=lambda d: d.name)
             except OSError as exc:
@@ -52,8 +85,9 @@ class SourceTree:
             for child in children:
                 path = Path(child.path)
                 name = f"{prefix}/{child.name}"
+                check_utf8(path)
                 if child.is_symlink():
-                    target = path.resolve()
+                    target = _resolve(path)
                     if not self._inside(target):
                         raise SourceError(
                             f"{path}: symlink points outside {self.root} (to {target}); refused",
@@ -71,7 +105,7 @@ class SourceTree:
                         )
                 if child.is_dir():
                     if child.name not in IGNORED_DIRS:
-                        walk(path, name)
+                        stack.append((path, name))
                     continue
                 if child.name in IGNORED_NAMES:
                     continue
@@ -83,7 +117,6 @@ class SourceTree:
                     raise SourceError(f"{path}: not a regular file", file=path)
                 entries.append(Entry(name, path, st.st_size))
 
-        walk(self.root, self.archive_root)
         entries.sort(key=lambda e: e.name)
         return entries
 
@@ -97,7 +130,8 @@ class SourceTree:
             raise SourceError(
                 f"{entry.path}: {entry.size} bytes, too large to be metadata", file=entry.path
             )
-        return entry.path.read_bytes()
+        with reading(entry.path):
+            return entry.path.read_bytes()
 
     def metadata(self) -> IntegrationMeta:
         return read_metadata(self.entry_names, self.read, str(self.root.parent))

@@ -1,0 +1,193 @@
+"""The artifact step never replaces, holds or writes into a source (issue 12.1): an artifact-dir
+whose <CODE>_<VERSION>/ would land on a source is refused in one line naming both paths, before
+anything is written, and every source stays byte for byte."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLE, run_cli, tree_digest
+
+SLUG = "HELLO_WORLD_01.00.0000"
+PROJECT_DIR = f"icspackage/project/{SLUG}"
+
+
+def _example(dest: Path, code: str = "HELLO_WORLD") -> Path:
+    """The example integration, as `code` (its project folder and project.xml renamed)."""
+    shutil.copytree(EXAMPLE, dest)
+    if code != "HELLO_WORLD":
+        project = dest / f"icspackage/project/{code}_01.00.0000"
+        (dest / PROJECT_DIR).rename(project)
+        xml = project / "PROJECT-INF/project.xml"
+        xml.write_text(xml.read_text().replace(">HELLO_WORLD<", f">{code}<"))
+    return dest
+
+
+def _as_iar(folder: Path) -> Path:
+    """Turn an example folder into a committed .iar beside nothing else."""
+    archive = shutil.make_archive(str(folder / "x"), "zip", folder, "icspackage")
+    shutil.rmtree(folder / "icspackage")
+    return Path(archive).rename(folder / f"{SLUG}.iar")
+
+
+def _build(*argv: str) -> int:
+    return run_cli("--manage-connections", "false", *argv)
+
+
+def _refusal(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return [line for line in err.splitlines() if line.startswith("error:")]
+
+
+def _no_hidden(folder: Path) -> None:
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("kind", ["icspackage", "iar"])
+def test_artifact_dir_parent_of_a_source_named_like_the_artifact(
+    kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The data loss of the issue: integrations/HELLO_WORLD_01.00.0000/ with artifact-dir
+    integrations would have been replaced by the artifact."""
+    src = _example(Path("integrations") / SLUG)
+    if kind == "iar":
+        _as_iar(src)
+    before = tree_digest(Path("integrations"))
+    rc = _build("--integration-path", str(src), "--artifact-dir", "integrations")
+    [line] = _refusal(capsys)
+    assert rc == 2
+    assert f"artifact-dir integrations: the artifact folder integrations/{SLUG}" in line
+    assert f"the source integrations/{SLUG}" in line
+    assert tree_digest(Path("integrations")) == before
+    _no_hidden(Path("integrations"))
+
+
+def test_batch_with_artifact_dir_holding_every_source(capsys: pytest.CaptureFixture[str]) -> None:
+    """integrations/* with artifact-dir integrations: every source kept, each one refused."""
+    codes = ["HELLO_WORLD", "SECOND", "THIRD"]
+    for code in codes:
+        _example(Path("integrations") / f"{code}_01.00.0000", code)
+    before = tree_digest(Path("integrations"))
+    rc = _build("--integration-path", "integrations/*", "--artifact-dir", "integrations")
+    lines = _refusal(capsys)
+    assert rc == 2
+    assert len(lines) == 3
+    assert tree_digest(Path("integrations")) == before
+
+
+def test_one_sources_artifact_over_another_source(capsys: pytest.CaptureFixture[str]) -> None:
+    """A batch where HELLO_WORLD's artifact folder is the folder holding OTHER: HELLO_WORLD is
+    refused, OTHER is built."""
+    _example(Path("ints") / SLUG, "OTHER")  # a folder named like HELLO_WORLD's artifact
+    _example(Path("ints") / "hello")
+    before = tree_digest(Path("ints"))
+    rc = _build("--integration-path", f"ints/{SLUG},ints/hello", "--artifact-dir", "ints")
+    [line] = _refusal(capsys)
+    assert rc == 2
+    assert f"the artifact folder ints/{SLUG} would replace or hold the source ints/{SLUG}" in line
+    assert (Path("ints") / "OTHER_01.00.0000" / "OTHER_01.00.0000.iar").is_file()
+    after = tree_digest(Path("ints"))
+    assert {k: v for k, v in after.items() if not k.startswith("OTHER_01")} == before
+
+
+def test_artifact_dir_through_a_symlink_to_the_sources_parent(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    src = _example(Path("integrations") / SLUG)
+    Path("art").symlink_to("integrations")
+    before = tree_digest(src)
+    rc = _build("--integration-path", str(src), "--artifact-dir", "art")
+    [line] = _refusal(capsys)
+    assert rc == 2 and f"art/{SLUG} would replace or hold the source" in line
+    assert tree_digest(src) == before
+
+
+def test_existing_artifact_name_is_a_symlink_to_the_source(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    src = _example(Path("src"))
+    Path("art").mkdir()
+    (Path("art") / SLUG).symlink_to("../src")
+    before = tree_digest(src)
+    rc = _build("--integration-path", "src", "--artifact-dir", "art")
+    [line] = _refusal(capsys)
+    assert rc == 2 and "would replace or hold the source src" in line
+    assert tree_digest(src) == before
+    assert os.readlink(Path("art") / SLUG) == "../src"
+
+
+@pytest.mark.parametrize("where", ["icspackage", f"{PROJECT_DIR}/out"])
+def test_artifact_dir_inside_the_tree_it_packs(
+    where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = _example(Path("src"))
+    before = tree_digest(src)
+    rc = _build("--integration-path", "src", "--artifact-dir", f"src/{where}")
+    [line] = _refusal(capsys)
+    assert rc == 2 and "is inside the source src/icspackage" in line
+    assert tree_digest(src) == before
+
+
+def test_building_from_a_previous_artifacts_iar_into_the_same_place(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The .iar of an earlier artifact as the source, artifact-dir the same: the new artifact
+    would replace the folder the source is in."""
+    _example(Path("src"))
+    assert _build("--integration-path", "src") == 0
+    previous = Path("oic-artifacts") / SLUG
+    before = tree_digest(previous)
+    capsys.readouterr()
+    rc = _build("--integration-path", str(previous / f"{SLUG}.iar"))
+    [line] = _refusal(capsys)
+    assert rc == 2 and f"would replace or hold the source oic-artifacts/{SLUG}" in line
+    assert tree_digest(previous) == before
+
+
+def test_connection_plan_inside_the_artifact_it_would_replace(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _example(Path("src"))
+    assert _build("--integration-path", "src") == 0
+    plan = Path("oic-artifacts") / SLUG / "keep.properties"
+    plan.write_text("HELLO_REST_TRIGGER.connection.URL=https://example.com\n")
+    capsys.readouterr()
+    rc = _build("--integration-path", "src", "--connection-plan", str(plan))
+    [line] = _refusal(capsys)
+    assert rc == 2 and f"hold the source {plan}" in line
+    assert plan.is_file()
+
+
+def test_a_folder_that_is_not_an_artifact_of_ours_is_not_replaced(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _example(Path("src"))
+    foreign = Path("oic-artifacts") / SLUG
+    foreign.mkdir(parents=True)
+    (foreign / "notes.txt").write_text("mine")
+    (foreign / "build-info.json").write_text('{"tool": {"name": "something else"}}')
+    rc = _build("--integration-path", "src")
+    [line] = _refusal(capsys)
+    assert rc == 2
+    assert f"{foreign} exists and is not an oic-build artifact" in line
+    assert (foreign / "notes.txt").read_text() == "mine"
+    _no_hidden(Path("oic-artifacts"))
+
+
+def test_the_usual_cases_still_build(capsys: pytest.CaptureFixture[str]) -> None:
+    """Sources under the artifact-dir's parent, the artifact-dir inside the integration path,
+    a rerun over our own artifact, and an empty folder in its place: all fine."""
+    shutil.copytree(EXAMPLE / "icspackage", "icspackage")
+    assert _build() == 0  # integration-path . and artifact-dir oic-artifacts inside it
+    first = (Path("oic-artifacts") / SLUG / f"{SLUG}.iar").read_bytes()
+    assert _build() == 0  # our own artifact is replaced
+    assert (Path("oic-artifacts") / SLUG / f"{SLUG}.iar").read_bytes() == first
+    shutil.rmtree(Path("oic-artifacts") / SLUG)
+    (Path("oic-artifacts") / SLUG).mkdir()
+    assert _build() == 0  # an empty folder holds nothing to lose
+    assert "error:" not in capsys.readouterr().err
+    _no_hidden(Path("oic-artifacts"))
