@@ -70,7 +70,7 @@ def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> li
             for outcome in same:
                 outcome.error = error
     with ExitStack() as stack:
-        server = _connect(settings, outcomes, stack)
+        server = _connect(settings, outcomes, stack, reporter)
         for outcome in outcomes:
             if outcome.loaded and not outcome.error:
                 try:
@@ -82,7 +82,9 @@ def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> li
     return outcomes
 
 
-def _connect(settings: Settings, outcomes: list[Outcome], stack: ExitStack) -> ServerCache | None:
+def _connect(
+    settings: Settings, outcomes: list[Outcome], stack: ExitStack, reporter: Reporter
+) -> ServerCache | None:
     """One OIC client, token and fetch-once cache for every integration of the run that
     exports; None when none does, or settings are missing (each such build says which). A
     client that cannot even be set up fails those integrations only."""
@@ -92,7 +94,7 @@ def _connect(settings: Settings, outcomes: list[Outcome], stack: ExitStack) -> S
     if not exporting or settings.missing_server_settings():
         return None
     try:
-        return stack.enter_context(connect(settings))
+        return stack.enter_context(connect(settings, reporter))
     except OicBuildError as exc:
         for outcome in exporting:
             outcome.error = exc

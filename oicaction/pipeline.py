@@ -7,13 +7,15 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .artifact.export import export_integration
-from .artifact.layout import BUILD_INFO, PLAN_FILE, archive_name, to_json, write_file
+from .artifact.export import export_integration, load_plan, ship_plan
+from .artifact.layout import BUILD_INFO, archive_name, to_json, write_file
+from .artifact.plan import Plan
 from .artifact.staging import ArtifactStage, sha256_of
 from .errors import SettingsError
 from .oic.auth import Auth, BasicAuth, ClientCredentials
 from .oic.client import OicClient
 from .oic.fetch_cache import ServerCache
+from .oic.preflight import ca_bundle, check_server_settings
 from .outputs import build_info
 from .report import Reporter
 from .settings import Settings
@@ -30,7 +32,7 @@ class Loaded:
     source: Source
     meta: IntegrationMeta
     tree: SourceTree | None
-    plan: Path | None
+    plan: Plan | None
     entries: int
 
 
@@ -64,7 +66,8 @@ def load(settings: Settings, path: Path, reporter: Reporter) -> Loaded:
     if source.note:
         reporter.info(source.note)
     _check_artifact_dir(settings, source)
-    plan = find_connection_plan(source.folder, settings.connection_plan)
+    plan_path = find_connection_plan(source.folder, settings.connection_plan)
+    plan = load_plan(plan_path, [source.folder, Path.cwd()], meta, reporter)
     reporter.info(
         f"integration {meta.id} ({meta.name or 'no name'}) from {source.kind} {source.path}"
     )
@@ -97,9 +100,12 @@ def _missing_server_settings(settings: Settings, meta: IntegrationMeta) -> Setti
     )
 
 
-def connect(settings: Settings) -> ServerCache:
-    """One client (pool, token) and fetch cache for the whole run; nothing is sent until the
-    first fetch. The caller has checked `missing_server_settings()`."""
+def connect(settings: Settings, reporter: Reporter) -> ServerCache:
+    """One client (pool, token) and fetch cache for the whole run, its settings checked and
+    confirmed by one cheap first request (`probe`). The caller has checked
+    `missing_server_settings()`."""
+    for warning in check_server_settings(settings):
+        reporter.warning(warning)
     auth: Auth
     if settings.auth_kind() == "oauth":
         assert settings.client_id and settings.client_secret and settings.token_url
@@ -114,8 +120,21 @@ def connect(settings: Settings) -> ServerCache:
         auth = BasicAuth(settings.username, settings.password.get_secret_value())
     assert settings.oic_url
     client = OicClient(
-        settings.oic_url, auth, instance=settings.oic_instance, pool_size=settings.max_workers
+        settings.oic_url,
+        auth,
+        instance=settings.oic_instance,
+        project=settings.oic_project,
+        pool_size=settings.max_workers,
+        ca_bundle=ca_bundle(),
+        deadline=settings.request_deadline,
+        max_response_size=settings.max_response_size,
     )
+    try:
+        client.probe()
+    except BaseException:
+        client.close()
+        raise
+    reporter.info(f"connected to {client.where()}")
     return ServerCache(client, settings.max_workers)
 
 
@@ -141,8 +160,7 @@ def produce(
         if server is not None and needs_server:  # the export checks the plan before it asks
             exported = export_integration(server, settings, meta, stage.path, reporter, plan)
         elif plan is not None:
-            shutil.copyfile(plan, stage.path / PLAN_FILE)
-            reporter.info(f"connection plan {plan} -> {PLAN_FILE}")
+            ship_plan(plan, stage.path, reporter)
         final_iar = stage.final / staged_iar.name
         result = BuildResult(meta, source, stage.final, final_iar, sha256_of(staged_iar), exported)
         info = build_info(result, loaded.entries, staged_iar.stat().st_size)

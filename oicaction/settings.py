@@ -7,7 +7,14 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -32,6 +39,19 @@ def _parse_bool(value: object) -> object:
 
 
 Flag = Annotated[bool, BeforeValidator(_parse_bool)]
+_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def _parse_size(value: object) -> object:
+    """`65536`, `64K`, `64M`, `1G` (also `MiB`/`MB`, both binary) as a number of bytes."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().lower().removesuffix("ib").removesuffix("b")
+    unit = text[-1:] if text[-1:] in ("k", "m", "g") else ""
+    number = text[: len(text) - len(unit)].strip()
+    if not number.isdigit():
+        raise ValueError(f"{value!r} is not a size; use bytes or a number with K, M or G")
+    return int(number) * _SIZE_UNITS[unit]
 
 
 def input_name(field: str) -> str:
@@ -82,17 +102,52 @@ class Settings(BaseSettings):
     )
     artifact_dir: Path = Field(Path("oic-artifacts"), description="Where artifacts are written.")
     manage_connections: Flag = Field(True, description="Export connections from OIC.")
-    manage_lookups: Flag = Field(True, description="Export lookups from OIC.")
+    manage_lookups: Flag | None = Field(
+        None,
+        description="Export lookups from OIC; unset, it follows manage-connections (FlexDeploy "
+        "has one switch for both), so manage-connections: false alone builds offline.",
+    )
     connection_plan: Path | None = Field(None, description="Connection plan file to ship.")
-    oic_url: str | None = Field(None, description="OIC instance URL.")
-    oic_instance: str | None = Field(None, description="Gen3 integration instance name.")
+    oic_url: str | None = Field(
+        None,
+        description="OIC REST API host: on OIC 3 the design host "
+        "https://design.integration.<region>.ocp.oraclecloud.com; on Gen2 the instance URL.",
+    )
+    oic_instance: str | None = Field(
+        None,
+        description="OIC 3 integration instance name (About page, 'Service instance'); required "
+        "with the design host.",
+    )
+    oic_project: str | None = Field(
+        None,
+        description="OIC 3 project identifier: connections, their attachments and lookups are "
+        "then read from the project (/ic/api/integration/v1/projects/<id>/...).",
+    )
     username: str | None = Field(None, description="Basic auth user (OIC Gen2).")
     password: SecretStr | None = Field(None, description="Basic auth password (OIC Gen2).")
     client_id: str | None = Field(None, description="OAuth2 client id (OIC Gen3).")
     client_secret: SecretStr | None = Field(None, description="OAuth2 client secret (OIC Gen3).")
     token_url: str | None = Field(None, description="OAuth2 token endpoint.")
-    scope: str | None = Field(None, description="OAuth2 scope.")
+    scope: str | None = Field(
+        None,
+        description="OAuth2 scope, required with client-id: the OAuth resource's audience from "
+        "the confidential app's token policy followed by urn:opc:resource:consumer::all, e.g. "
+        "https://<id>.integration.<region>.ocp.oraclecloud.com:443urn:opc:resource:consumer::all.",
+    )
     max_workers: int = Field(4, ge=1, le=64, description="Concurrent requests to OIC.")
+    request_deadline: float = Field(
+        120.0,
+        gt=0,
+        le=3600,
+        description="Seconds one request to OIC may take in all, retries included, however "
+        "slowly the server trickles its answer.",
+    )
+    max_response_size: Annotated[int, BeforeValidator(_parse_size)] = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        description="Largest answer accepted from OIC (bytes, or with K/M/G: 64M); a larger "
+        "one fails the build instead of filling memory.",
+    )
     missing_connections: Literal["error", "warn"] = Field(
         "error", description="What a connection missing on the server does."
     )
@@ -102,6 +157,12 @@ class Settings(BaseSettings):
     changed_since: str | None = Field(
         None, description="discover: keep only integrations with files changed since this ref"
     )
+
+    @model_validator(mode="after")
+    def _lookups_follow_connections(self) -> Settings:
+        if self.manage_lookups is None:
+            self.manage_lookups = self.manage_connections
+        return self
 
     @field_validator("missing_connections", "mode", mode="before")
     @classmethod

@@ -25,6 +25,7 @@ from oic_standin import (
     CLIENT_ID,
     CLIENT_SECRET,
     PASSWORD,
+    SCOPE,
     TOKEN_PATH,
     TOKEN_PREFIX,
     USERNAME,
@@ -120,6 +121,8 @@ def server_args(standin: StandIn, auth: str = "oauth") -> list[str]:
         CLIENT_ID,
         "--client-secret",
         CLIENT_SECRET,
+        "--scope",
+        SCOPE,
     ]
 
 

@@ -99,8 +99,11 @@ def test_end_to_end_country_info(country_info, oic_fixture_standin, capsys) -> N
     assert info["exported"] == {
         "server": oic_fixture_standin.url,
         "instance": None,
+        "project": None,
         "auth": "oauth",
         "connections": ["LOCAL_REST", "RESTCOUNTRIESEU"],
+        "attachments": [],
+        "attachments_to_supply": [],
         "lookups": [],
         "connections_file": out["connections-file"],
         "skipped": [],
@@ -119,8 +122,9 @@ def test_rebuild_is_identical_apart_from_time(country_info, oic_fixture_standin,
 
 def test_gen3_instance_and_basic_auth(country_info, oic_fixture_standin, capsys) -> None:
     oic_fixture_standin.state.instance = "team-oic3-fr"
-    assert build(country_info, oic_fixture_standin, auth="basic") == 1
-    assert "InvalidParameter" in error_lines(capsys.readouterr().err)[0]
+    assert build(country_info, oic_fixture_standin, auth="basic") == 2  # before any connection
+    said = error_lines(capsys.readouterr().err)[0]
+    assert "InvalidParameter" in said and "check oic-url" in said and "oic-instance" in said
     args = ("--oic-instance", "team-oic3-fr")
     assert build(country_info, oic_fixture_standin, *args, auth="basic") == 0
     info = json.loads((ARTIFACT / "build-info.json").read_text())
@@ -131,7 +135,8 @@ def test_gen3_instance_and_basic_auth(country_info, oic_fixture_standin, capsys)
 def test_lookups_exported(tree_source, oic_fixture_standin, capsys) -> None:
     add_lookup(tree_source, "COUNTRY_CODES")
     oic_fixture_standin.add_lookup("COUNTRY_CODES", SAMPLE_LOOKUP)
-    assert build(tree_source, oic_fixture_standin, "--manage-connections", "false") == 0
+    args = ("--manage-connections", "false", "--manage-lookups", "true")
+    assert build(tree_source, oic_fixture_standin, *args) == 0
     assert (ARTIFACT / "lookups/COUNTRY_CODES.csv").read_bytes() == SAMPLE_LOOKUP
     assert not (ARTIFACT / "connections.json").exists()
     assert oic_fixture_standin.connection_gets("RESTCOUNTRIESEU") == 0
@@ -169,7 +174,7 @@ def test_transient_fault_survived(country_info, oic_fixture_standin, capsys, kin
         ("reset", 10, "connection reset by the server"),
         ("slow", 10, "read timeout"),
         ("html", 1, "expected a JSON object"),
-        ("redirect", 1, "set oic-url to https://design.integration."),
+        ("redirect-away", 1, "redirected (HTTP 302) to https://oic.example.net/"),
         ("oic-error", 1, "(o:errorCode OIC-STANDIN-500)"),
         ("gateway-error", 1, "NotAuthorizedOrNotFound"),
         ("401", 2, "HTTP 401"),
@@ -233,14 +238,47 @@ def test_missing_connection_can_be_a_warning(country_info, oic_fixture_standin, 
     assert index["skipped"] == ["RESTCOUNTRIESEU"]
 
 
-def test_schedule_pseudo_connection_skipped(tree_source, oic_fixture_standin, capsys) -> None:
-    add_connection(tree_source, "SCHEDULE_RECEIVE")
+@pytest.mark.parametrize(
+    "code",
+    [
+        "PRESEEDED_COLLOCATED_CONN_1741",
+        "PRESEEDED_B2B_TRANSLATOR_CONN_1851",
+        "APPLICATION_EVENT_CONNECTION",
+    ],
+)
+def test_oic_managed_connection_not_served_is_skipped(
+    tree_source, oic_fixture_standin, capsys, code
+) -> None:
+    """Real Gen3 archives (LL_ERPPO_BACKEND_B2B, INT03) list these; the API need not serve
+    them, and they never go into the plan."""
+    add_connection(tree_source, code)
     assert build(tree_source, oic_fixture_standin) == 0
-    err = capsys.readouterr().err
-    assert "warning: connection SCHEDULE_RECEIVE of COUNTRY_INFO|01.00.0000 is not on" in err
+    assert f"connection {code} of COUNTRY_INFO|01.00.0000 is managed by OIC" in (
+        capsys.readouterr().err
+    )
     info = json.loads((ARTIFACT / "build-info.json").read_text())
-    assert info["exported"]["skipped"] == ["SCHEDULE_RECEIVE"]
-    assert oic_fixture_standin.connection_gets("SCHEDULE_RECEIVE") == 1
+    assert info["exported"]["skipped"] == [code]
+    assert code not in (ARTIFACT / "connectionPlan.properties").read_text()
+
+
+def test_oic_managed_connection_served_is_kept_out_of_the_plan(
+    tree_source, oic_fixture_standin, capsys
+) -> None:
+    add_connection(tree_source, "APPLICATION_EVENT_CONNECTION")
+    oic_fixture_standin.add_connection(
+        "APPLICATION_EVENT_CONNECTION", {"id": "APPLICATION_EVENT_CONNECTION", "role": "SOURCE"}
+    )
+    assert build(tree_source, oic_fixture_standin) == 0
+    assert (ARTIFACT / "connections/APPLICATION_EVENT_CONNECTION/connection.json").is_file()
+    plan = (ARTIFACT / "connectionPlan.properties").read_text()
+    assert "APPLICATION_EVENT_CONNECTION" not in plan and "RESTCOUNTRIESEU." in plan
+
+
+def test_schedule_connection_is_no_longer_special(tree_source, oic_fixture_standin, capsys):
+    """The SCHEDULE_* rule rested on a legacy /icsapis answer; no real archive lists one."""
+    add_connection(tree_source, "SCHEDULE_RECEIVE")
+    assert build(tree_source, oic_fixture_standin) == 1
+    assert "connection SCHEDULE_RECEIVE used by integration" in capsys.readouterr().err
 
 
 # -- connection plans from the source -----------------------------------------------------------
@@ -286,7 +324,7 @@ def test_batch_shares_client_token_and_cache(oic_standin, tmp_path, monkeypatch)
     settings = load_settings({"artifact_dir": "out"})
     metas = [meta("ONE", "A", "B"), meta("TWO", "B", "C"), meta("THREE", "A", "C")]
     reporter = Reporter(github=False, stream=open(os.devnull, "w"))  # noqa: SIM115
-    with connect(settings) as cache:
+    with connect(settings, reporter) as cache:
         for m in metas:
             stage = tmp_path / m.slug
             stage.mkdir()
@@ -294,7 +332,7 @@ def test_batch_shares_client_token_and_cache(oic_standin, tmp_path, monkeypatch)
             assert (stage / "connections.json").is_file()
     assert [oic_standin.connection_gets(c) for c in "ABC"] == [1, 1, 1]
     assert oic_standin.token_requests == 1
-    assert oic_standin.total_requests == 4
+    assert oic_standin.total_requests == 5  # token, the first request, three connections
 
 
 def test_builds_sharing_one_server_share_one_token(tree_source, oic_fixture_standin):
@@ -303,7 +341,7 @@ def test_builds_sharing_one_server_share_one_token(tree_source, oic_fixture_stan
     flags = {k[2:].replace("-", "_"): v for k, v in zip(args[::2], args[1::2], strict=True)}
     settings = load_settings({**flags, "artifact_dir": "out"})
     reporter = Reporter(github=False)
-    with connect(settings) as server:
+    with connect(settings, reporter) as server:
         for _ in range(2):
             produce(settings, load(settings, tree_source, reporter), reporter, server)
     assert oic_fixture_standin.token_requests == 1

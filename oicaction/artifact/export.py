@@ -1,7 +1,9 @@
 """Pull an integration's connections and lookups from a running OIC into its artifact folder.
 
     connections/<ID>/connection.json   each connection, normalised, secret values removed
-    connections.json                   all of them, with the server they came from
+    connections/<ID>/attachments/<P>   files uploaded to its properties (WSDL, schema, cert)
+    connections.json                   all of them, with the server they came from, and the
+                                       attachments (sha256) and those to supply at deployment
     lookups/<NAME>.csv                 each lookup's CSV export
     connectionPlan.properties          the plan from the source (checked), or a template
 
@@ -11,7 +13,8 @@ its client, token and fetched objects.
 
 from __future__ import annotations
 
-import re
+import hashlib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..errors import ServerError
@@ -19,21 +22,19 @@ from ..oic.fetch_cache import ServerCache
 from ..report import Reporter
 from ..settings import Settings
 from ..source.metadata import IntegrationMeta
-from .connections import CleanConnection
+from .connections import CleanConnection, is_oic_managed
 from .layout import (
     CONNECTIONS_DIR,
     CONNECTIONS_INDEX,
     PLAN_FILE,
+    attachment_path,
     connection_path,
     lookup_path,
     safe_component,
     to_json,
     write_file,
 )
-from .plan import Plan, check_plan, finalise_plan, generate_plan, read_plan
-
-# Scheduled integrations reference these; they are not connections and answer 404.
-PSEUDO_CONNECTION = re.compile(r"^SCHEDULE(_|$)", re.IGNORECASE)
+from .plan import Plan, check_plan, check_plan_values, generate_plan, read_plan
 
 
 def _plural(items: list[str], word: str) -> str:
@@ -49,10 +50,10 @@ def _write_text(path: Path, text: str, reporter: Reporter) -> None:
 def _missing_connection(
     conn_id: str, meta: IntegrationMeta, where: str, settings: Settings, reporter: Reporter
 ) -> None:
-    if PSEUDO_CONNECTION.match(conn_id):
-        reporter.warning(
-            f"connection {conn_id} of {meta.id} is not on {where} (HTTP 404): the pseudo-"
-            "connection of a scheduled integration, skipped"
+    if is_oic_managed(conn_id):
+        reporter.info(
+            f"connection {conn_id} of {meta.id} is managed by OIC itself and not served by "
+            f"{where}; skipped"
         )
         return
     message = (
@@ -66,13 +67,73 @@ def _missing_connection(
     )
 
 
-def _read_plan(plan: Path | None, meta: IntegrationMeta, reporter: Reporter) -> Plan | None:
+def load_plan(
+    plan: Path | None, roots: Sequence[Path], meta: IntegrationMeta, reporter: Reporter
+) -> Plan | None:
+    """Read and check a committed plan the same way in every mode, before anything is sent
+    or written: it parses, is no symlink out of `roots`, holds no secret value."""
     if plan is None:
         return None
-    parsed = read_plan(plan)
+    parsed = read_plan(plan, roots)
     for warning in check_plan(parsed, [c.code for c in meta.connections], meta.id):
         reporter.warning(warning, file=parsed.path)
+    check_plan_values(parsed)
     return parsed
+
+
+def ship_plan(
+    plan: Plan,
+    stage: Path,
+    reporter: Reporter,
+    connections: Mapping[str, CleanConnection] | None = None,
+    server: str = "",
+) -> None:
+    """Copy a checked plan into the artifact as committed; with the exported connections, also
+    check its values against their property types and names."""
+    if connections is not None:
+        for warning in check_plan_values(plan, connections, server):
+            reporter.warning(warning, file=plan.path)
+    text = plan.raw.decode("utf-8", "replace")
+    data = plan.raw if reporter.redact(text) == text else reporter.redact(text).encode()
+    write_file(stage / PLAN_FILE, data)
+    reporter.info(f"connection plan {plan.path} checked -> {PLAN_FILE}")
+
+
+def _write_attachments(
+    conn: CleanConnection, stage: Path, meta: IntegrationMeta, where: str, reporter: Reporter
+) -> tuple[list[dict[str, object]], list[dict[str, str]]]:
+    """Save a connection's attachments; returns (saved, to supply at deployment)."""
+    saved: list[dict[str, object]] = []
+    to_supply: list[dict[str, str]] = []
+    for item in conn.attachments:
+        safe_component(item.property, "attachment", meta.id)
+        if item.to_supply:
+            to_supply.append({"connection": conn.id, "property": item.property})
+            reporter.warning(
+                f"attachment {item.property} of connection {conn.id} holds a secret (keystore "
+                "or key): not exported, supply it at deployment"
+            )
+            continue
+        if item.data is None:
+            reporter.warning(
+                f"attachment {item.property} of connection {conn.id} is marked hasAttachment "
+                f"but {where} has no file for it (HTTP 404); not exported"
+            )
+            continue
+        path = attachment_path(stage, conn.id, item.property)
+        write_file(path, item.data)
+        rel = path.relative_to(stage).as_posix()
+        saved.append(
+            {
+                "connection": conn.id,
+                "property": item.property,
+                "file": rel,
+                "sha256": hashlib.sha256(item.data).hexdigest(),
+                "size": len(item.data),
+            }
+        )
+        reporter.info(f"attachment {item.property} of {conn.id} -> {rel} ({len(item.data)} bytes)")
+    return saved, to_supply
 
 
 def export_integration(
@@ -81,15 +142,14 @@ def export_integration(
     meta: IntegrationMeta,
     stage: Path,
     reporter: Reporter,
-    plan: Path | None = None,
+    plan: Plan | None = None,
 ) -> dict[str, object]:
     """Export what `meta` uses into `stage`; returns what build-info.json records.
 
-    The plan is parsed and checked before any request, so a malformed plan costs no traffic.
+    The plan was read and checked when the source was loaded, so a bad plan costs no traffic.
     """
-    parsed_plan = _read_plan(plan, meta, reporter)
     client = server.client
-    where = client.server + (f" (instance {client.instance})" if client.instance else "")
+    where = client.where()
     conn_ids = [c.code for c in meta.connections] if settings.manage_connections else []
     lookup_names = list(meta.lookups) if settings.manage_lookups else []
     for conn_id in conn_ids:
@@ -104,6 +164,8 @@ def export_integration(
 
     exported: list[CleanConnection] = []
     skipped: list[str] = []
+    attachments: list[dict[str, object]] = []
+    to_supply: list[dict[str, str]] = []
     for conn_id in conn_ids:
         clean = found[conn_id]
         if clean is None:
@@ -115,6 +177,9 @@ def export_integration(
         if clean.secrets_removed:
             note = f" (values of {', '.join(clean.secrets_removed)} removed)"
         reporter.info(f"connection {conn_id} -> {CONNECTIONS_DIR}/{conn_id}/{note}")
+        saved, supply = _write_attachments(clean, stage, meta, where, reporter)
+        attachments += saved
+        to_supply += supply
         exported.append(clean)
 
     for name in lookup_names:
@@ -135,24 +200,23 @@ def export_integration(
             "integration": meta.id,
             "server": client.server,
             "instance": client.instance,
+            "project": client.project,
             "connections": [c.data for c in exported],
+            "attachments": attachments,
+            "attachments_to_supply": to_supply,
             "skipped": skipped,
         }
         _write_text(stage / CONNECTIONS_INDEX, to_json(index), reporter)
         connections_file = (settings.artifact_dir / meta.slug / CONNECTIONS_INDEX).as_posix()
 
     plan_source: str | None = None
-    if parsed_plan is not None:
-        by_id = {c.id: c for c in exported}
-        text, warnings = finalise_plan(parsed_plan, by_id, client.server)
-        for warning in warnings:
-            reporter.warning(warning, file=parsed_plan.path)
-        _write_text(stage / PLAN_FILE, text, reporter)
-        plan_source = parsed_plan.path.as_posix()
-        reporter.info(f"connection plan {plan_source} checked -> {PLAN_FILE}")
-    elif exported:
+    planned = [c for c in exported if not is_oic_managed(c.id)]
+    if plan is not None:
+        ship_plan(plan, stage, reporter, {c.id: c for c in exported}, client.server)
+        plan_source = plan.path.as_posix()
+    elif planned:
         adapters = {c.code: c.adapter for c in meta.connections}
-        text = generate_plan(exported, meta.id, client.server, adapters)
+        text = generate_plan(planned, meta.id, client.server, adapters)
         _write_text(stage / PLAN_FILE, text, reporter)
         plan_source = "generated"
         reporter.info(f"connection plan template -> {PLAN_FILE}")
@@ -160,8 +224,11 @@ def export_integration(
     return {
         "server": client.server,
         "instance": client.instance,
+        "project": client.project,
         "auth": client.auth.kind,
         "connections": [c.id for c in exported],
+        "attachments": attachments,
+        "attachments_to_supply": to_supply,
         "lookups": lookup_names,
         "connections_file": connections_file,
         "skipped": skipped,
