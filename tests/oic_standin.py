@@ -68,6 +68,7 @@ FAULTS = (
     "drip",
     "drip-headers",
     "big",
+    "big-unsized",
     "big-gzip",
 )
 
@@ -276,6 +277,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._drip(fault, headers_too=kind == "drip-headers")
         elif kind == "big":
             self._send(200, b"x" * fault.size, "application/octet-stream")
+        elif kind == "big-unsized":  # no Content-Length: the size shows only while reading
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            block = b"x" * 65536
+            try:
+                for _ in range(fault.size // len(block)):
+                    self.wfile.write(block)
+            except OSError:
+                pass
         elif kind == "big-gzip":
             data = gzip.compress(b"0" * fault.size)
             self._send(200, data, "application/octet-stream", {"Content-Encoding": "gzip"})

@@ -3,6 +3,7 @@ does to the build (survived, or one line and nothing left behind), and shared fe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import zipfile
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from oic_standin import SAMPLE_LOOKUP, StandIn
+from oic_standin import DESIGN_HOST, REDIRECT_INSTANCE, SAMPLE_LOOKUP, StandIn
 from standin_fixtures import server_args
 
 from oicaction.artifact.export import export_integration
@@ -346,3 +347,287 @@ def test_builds_sharing_one_server_share_one_token(tree_source, oic_fixture_stan
             produce(settings, load(settings, tree_source, reporter), reporter, server)
     assert oic_fixture_standin.token_requests == 1
     assert oic_fixture_standin.connection_gets("RESTCOUNTRIESEU") == 1
+
+
+# -- settings checked before the first request ------------------------------------------------
+
+DESIGN = "https://design.integration.us-ashburn-1.ocp.oraclecloud.com"
+OAUTH = ("--client-id", "app", "--client-secret", "s3cr3t-value", "--token-url", DESIGN + "/t")
+GOOD_SCOPE = (
+    "https://abc.integration.us-ashburn-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--oic-url", DESIGN, "--oic-instance", "i", *OAUTH), "error: scope is required with"),
+        (
+            ("--oic-url", DESIGN, *OAUTH, "--scope", GOOD_SCOPE),
+            f"error: oic-url {DESIGN} is OIC 3's design host, which serves every instance of "
+            "the region: set oic-instance",
+        ),
+        (
+            ("--oic-url", DESIGN, "--oic-instance", "i", "--username", "u", "--password", "pw-9x"),
+            "error: username/password (basic auth) against design.integration.us-ashburn-1."
+            "ocp.oraclecloud.com: OIC 3's REST API accepts only OAuth",
+        ),
+        (
+            (
+                "--oic-url",
+                "https://myoic-abcdefgh-ia.integration.eu-frankfurt-1.ocp.oraclecloud.com/ic/home",
+                "--username",
+                "u",
+                "--password",
+                "pw-9x",
+            ),
+            "error: username/password (basic auth) against myoic-abcdefgh-ia.integration.",
+        ),
+    ],
+    ids=["no-scope", "design-host-no-instance", "basic-on-design-host", "basic-on-instance-host"],
+)
+def test_server_settings_checked_before_any_request(country_info, capsys, args, said) -> None:
+    """These hosts do not exist: an attempt to reach them would fail differently."""
+    code = run_cli("--integration-path", str(country_info), "--artifact-dir", "out", *args)
+    err = capsys.readouterr().err
+    assert code == 2
+    [line] = error_lines(err)
+    assert line.startswith(said)
+    assert "s3cr3t-value" not in err
+    assert_nothing_left()
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "https://abc.integration.us-ashburn-1.ocp.oraclecloud.com:443",
+        "urn:opc:resource:consumer::all",  # the suffix alone is accepted, the warning is not
+        f"{DESIGN}:443urn:opc:resource:consumer::all",
+    ],
+)
+def test_doubtful_scope_warns(country_info, oic_fixture_standin, capsys, scope) -> None:
+    oic_fixture_standin.state.scope = scope
+    args = [
+        a if a != SCOPE_OF(oic_fixture_standin) else scope for a in server_args(oic_fixture_standin)
+    ]
+    code = run_cli("--integration-path", str(country_info), "--artifact-dir", "out", *args)
+    err = capsys.readouterr().err
+    assert code == 0
+    warned = [line for line in err.splitlines() if line.startswith("warning:") and "scope" in line]
+    if scope.endswith("consumer::all") and "design." not in scope:
+        assert warned == []
+    else:
+        assert len(warned) == 1
+
+
+def SCOPE_OF(standin: StandIn) -> str:
+    args = server_args(standin)
+    return args[args.index("--scope") + 1]
+
+
+def test_runtime_url_redirect_names_design_url_and_instance(
+    country_info, oic_fixture_standin, capsys
+) -> None:
+    oic_fixture_standin.fault("/ic/api/integration/v1/connections", "redirect")
+    assert build(country_info, oic_fixture_standin) == 2
+    [line] = error_lines(capsys.readouterr().err)
+    assert line == (
+        f"error: oic-url {oic_fixture_standin.url} redirects to OIC 3's design host: set oic-url "
+        f"to https://{DESIGN_HOST} and oic-instance to {REDIRECT_INSTANCE} (credentials are "
+        "only sent where oic-url points)"
+    )
+    assert oic_fixture_standin.connection_gets("RESTCOUNTRIESEU") == 0
+
+
+@pytest.mark.parametrize("missing", ["error", "warn"])
+def test_wrong_instance_is_never_a_missing_connection(
+    country_info, oic_fixture_standin, capsys, missing
+) -> None:
+    oic_fixture_standin.state.instance = "team-oic3-fr"
+    args = ("--oic-instance", "team-oic3-de", "--missing-connections", missing)
+    assert build(country_info, oic_fixture_standin, *args) == 2
+    [line] = error_lines(capsys.readouterr().err)
+    assert "with oic-instance team-oic3-de is not an OIC REST API" in line
+    assert oic_fixture_standin.connection_gets("RESTCOUNTRIESEU") == 0
+    assert_nothing_left()
+
+
+@pytest.mark.parametrize("kind", ["html", "gateway-error", "oic-error"])
+def test_first_request_failures_name_the_setting(
+    country_info, oic_fixture_standin, capsys, kind
+) -> None:
+    oic_fixture_standin.fault("/ic/api/integration/v1/connections", kind, times=10)
+    code = build(country_info, oic_fixture_standin)
+    [line] = error_lines(capsys.readouterr().err)
+    if kind == "oic-error":  # a server error is the server's, not a setting's
+        assert code == 1 and "first request: HTTP 500" in line
+    else:
+        assert code == 2 and "check oic-url" in line
+
+
+def test_manage_connections_false_alone_is_offline_with_lookups(tree_source, capsys) -> None:
+    """No server settings at all: a real archive with a lookup builds offline."""
+    add_lookup(tree_source, "COUNTRY_CODES")
+    code = run_cli(
+        "--integration-path", str(tree_source), "--artifact-dir", "out",
+        "--manage-connections", "false", "--json",
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["lookups"] == ["COUNTRY_CODES"]
+    assert not (ARTIFACT / "lookups").exists()
+
+
+# -- OIC 3 projects ----------------------------------------------------------------------------
+
+
+def test_project_connections_come_from_the_project(
+    tree_source, oic_fixture_standin, capsys
+) -> None:
+    add_lookup(tree_source, "COUNTRY_CODES")
+    project = oic_fixture_standin.add_project("SALES_PRJ")
+    project["connections"].update(oic_fixture_standin.state.connections)
+    project["lookups"]["COUNTRY_CODES"] = SAMPLE_LOOKUP
+    assert build(tree_source, oic_fixture_standin, "--oic-project", "SALES_PRJ") == 0
+    assert oic_fixture_standin.connection_gets("RESTCOUNTRIESEU") == 0
+    prefix = "/ic/api/integration/v1/projects/SALES_PRJ"
+    assert oic_fixture_standin.count("GET", f"{prefix}/connections/RESTCOUNTRIESEU") == 1
+    assert oic_fixture_standin.count("GET", f"{prefix}/lookups/COUNTRY_CODES/archive") == 1
+    info = json.loads((ARTIFACT / "build-info.json").read_text())
+    assert info["exported"]["project"] == "SALES_PRJ"
+
+
+def test_wrong_project_is_a_settings_error(country_info, oic_fixture_standin, capsys) -> None:
+    oic_fixture_standin.add_project("SALES_PRJ")
+    assert build(country_info, oic_fixture_standin, "--oic-project", "SALES") == 2
+    [line] = error_lines(capsys.readouterr().err)
+    assert line.startswith("error: oic-project SALES was not found on ")
+    assert_nothing_left()
+
+
+# -- attachments -----------------------------------------------------------------------------
+
+WSDL = b'<?xml version="1.0"?>\n<definitions name="Countries"/>\n'
+
+
+def with_attachments(standin: StandIn) -> None:
+    """RESTCOUNTRIESEU as recorded, plus an uploaded WSDL and a keystore property."""
+    body = json.loads(json.dumps(standin.state.connections["RESTCOUNTRIESEU"]))
+    body["connectionProperties"].append(
+        {"displayName": "WSDL URL", "propertyName": "targetWSDLURL", "propertyType": "URL_OR_FILE",
+         "propertyValue": "countries.wsdl", "hasAttachment": True, "hiddenFlag": False,
+         "propertyGroup": "CONNECTION_PROPS"}
+    )  # fmt: skip
+    body["securityProperties"] = [
+        {"displayName": "Identity Keystore", "propertyName": "identityKeystore",
+         "propertyType": "FILE", "hasAttachment": True, "hiddenFlag": False,
+         "propertyGroup": "CREDENTIALS"}
+    ]  # fmt: skip
+    standin.add_connection("RESTCOUNTRIESEU", body)
+    standin.add_attachment("RESTCOUNTRIESEU", "targetWSDLURL", WSDL)
+    standin.add_attachment("RESTCOUNTRIESEU", "identityKeystore", b"PRIVATE KEYSTORE BYTES")
+
+
+def test_attachments_saved_with_sha256(country_info, oic_fixture_standin, capsys) -> None:
+    with_attachments(oic_fixture_standin)
+    assert build(country_info, oic_fixture_standin) == 0
+    err = capsys.readouterr().err
+    saved = ARTIFACT / "connections/RESTCOUNTRIESEU/attachments/targetWSDLURL"
+    assert saved.read_bytes() == WSDL
+    assert not (ARTIFACT / "connections/RESTCOUNTRIESEU/attachments/identityKeystore").exists()
+    expected = [
+        {
+            "connection": "RESTCOUNTRIESEU",
+            "property": "targetWSDLURL",
+            "file": "connections/RESTCOUNTRIESEU/attachments/targetWSDLURL",
+            "sha256": hashlib.sha256(WSDL).hexdigest(),
+            "size": len(WSDL),
+        }
+    ]
+    supply = [{"connection": "RESTCOUNTRIESEU", "property": "identityKeystore"}]
+    index = json.loads((ARTIFACT / "connections.json").read_text())
+    info = json.loads((ARTIFACT / "build-info.json").read_text())
+    assert index["attachments"] == info["exported"]["attachments"] == expected
+    assert index["attachments_to_supply"] == info["exported"]["attachments_to_supply"] == supply
+    assert "attachment identityKeystore of connection RESTCOUNTRIESEU holds a secret" in err
+    assert b"PRIVATE KEYSTORE" not in b"".join(
+        p.read_bytes() for p in ARTIFACT.rglob("*") if p.is_file()
+    )
+    plan = (ARTIFACT / "connectionPlan.properties").read_text()
+    assert "RESTCOUNTRIESEU.secure.Identity Keystore=\n" in plan
+
+
+def test_attachment_404_is_a_warning(country_info, oic_fixture_standin, capsys) -> None:
+    with_attachments(oic_fixture_standin)
+    del oic_fixture_standin.state.attachments[("RESTCOUNTRIESEU", "targetWSDLURL")]
+    assert build(country_info, oic_fixture_standin) == 0
+    err = capsys.readouterr().err
+    assert "warning: attachment targetWSDLURL of connection RESTCOUNTRIESEU is marked" in err
+    assert json.loads((ARTIFACT / "connections.json").read_text())["attachments"] == []
+
+
+def test_locked_attachment_retried_then_fails_naming_the_connection(
+    country_info, oic_fixture_standin, capsys
+) -> None:
+    with_attachments(oic_fixture_standin)
+    oic_fixture_standin.fault("/attachments/targetWSDLURL", "423", times=10)
+    assert build(country_info, oic_fixture_standin) == 1
+    [line] = error_lines(capsys.readouterr().err)
+    assert line.startswith(
+        "error: attachment targetWSDLURL of connection RESTCOUNTRIESEU: HTTP 423"
+    )
+    assert "after 3 retries" in line
+    assert_nothing_left()
+
+
+def test_locked_attachment_once_is_waited_for(country_info, oic_fixture_standin) -> None:
+    with_attachments(oic_fixture_standin)
+    oic_fixture_standin.fault("/attachments/targetWSDLURL", "423")
+    assert build(country_info, oic_fixture_standin) == 0
+    assert (ARTIFACT / "connections/RESTCOUNTRIESEU/attachments/targetWSDLURL").is_file()
+
+
+# -- the committed plan, checked the same way offline ------------------------------------------
+
+
+@pytest.mark.parametrize("online", [False, True], ids=["offline", "online"])
+@pytest.mark.parametrize(
+    ("write", "said"),
+    [
+        (lambda p: p.symlink_to("/proc/self/environ"), "connection plan is a symlink to /proc/"),
+        (lambda p: p.write_text("no equals sign here\n"), ":1: no '=' in this line"),
+        (lambda p: p.write_text("X.other.Y=1\n"), "is not <CONNECTION_ID>.connection"),
+        (
+            lambda p: p.write_text("RESTCOUNTRIESEU.secure.Password=hunter2\n"),
+            ":1: RESTCOUNTRIESEU.secure.Password holds a committed value for a secret",
+        ),
+        (lambda p: p.write_text("C.connection.x=\\u12\n"), "malformed \\u escape"),
+    ],
+    ids=["symlink-environ", "no-equals", "bad-key", "secret", "bad-escape"],
+)
+def test_bad_committed_plan_fails_in_every_mode(
+    country_info, oic_fixture_standin, capsys, online, write, said
+) -> None:
+    plan = country_info.parent / "connectionPlan.properties"
+    write(plan)
+    extra = () if online else ("--manage-connections", "false")
+    code = build(country_info, oic_fixture_standin, *extra)
+    err = capsys.readouterr().err
+    assert code in (1, 2)
+    [line] = error_lines(err)
+    assert str(plan) in line and said in line
+    assert "hunter2" not in err and "PATH=" not in err
+    assert_nothing_left()
+    assert oic_fixture_standin.total_requests == 0
+
+
+def test_committed_plan_shipped_unchanged_offline(country_info, capsys) -> None:
+    text = (
+        "# prod\r\nRESTCOUNTRIESEU.secure.Username=svc_prod\r\nLOCAL_REST.connection.x=caf\xe9\r\n"
+    )
+    (country_info.parent / "connectionPlan.properties").write_bytes(text.encode("latin-1"))
+    code = run_cli(
+        "--integration-path", str(country_info), "--artifact-dir", "out",
+        "--manage-connections", "false",
+    )  # fmt: skip
+    assert code == 0
+    assert (ARTIFACT / "connectionPlan.properties").read_bytes() == text.encode("latin-1")
