@@ -196,7 +196,7 @@ def test_fault_fails_cleanly(country_info, oic_fixture_standin, capsys, kind, ti
 
 def test_bad_client_secret_fails_cleanly(country_info, oic_fixture_standin, capsys) -> None:
     oic_fixture_standin.state.client_secret = "the-server-expects-another"
-    assert build(country_info, oic_fixture_standin) == 1
+    assert build(country_info, oic_fixture_standin) == 2  # a setting to check
     [line] = error_lines(capsys.readouterr().err)
     assert line.startswith("error: token request to ") and "invalid_client" in line
     assert_nothing_left()

@@ -213,11 +213,12 @@ def test_invalid_client_names_the_token_endpoint(oic_cassette) -> None:
     with oic_cassette("oauth_invalid_client") as rec:
         auth = ClientCredentials(rec.token_url, CLIENT_ID, "wrong-secret", SCOPE)
         client = OicClient(rec.url, auth, options=FAST)
-        with pytest.raises(ServerError) as err:
+        with pytest.raises(SettingsError) as err:
             client.connection("RESTCOUNTRIESEU")
     message = str(err.value)
     assert message.startswith("token request to ")
     assert "HTTP 401" in message and "invalid_client" in message
+    assert "(check client-id and client-secret, then token-url)" in message
     assert "wrong-secret" not in message
 
 
@@ -225,7 +226,7 @@ def test_invalid_scope_names_scope(oic_cassette) -> None:
     with oic_cassette("oauth_invalid_scope") as rec:
         auth = ClientCredentials(rec.token_url, CLIENT_ID, CLIENT_SECRET, f"https://{DESIGN_HOST}")
         client = OicClient(rec.url, auth, options=FAST)
-        with pytest.raises(ServerError) as err:
+        with pytest.raises(SettingsError) as err:
             client.probe()
     message = str(err.value)
     assert message.startswith("token request to ") and "invalid_scope" in message

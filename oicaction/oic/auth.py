@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import requests
 
-from ..errors import ServerError
+from ..errors import OicBuildError, ServerError, SettingsError
 from .http_errors import describe_body, one_line
 from .url import check_url, without_query
 
@@ -112,13 +112,7 @@ class ClientCredentials:
             headers={"Accept": "application/json"},
         )
         if resp.status_code != 200:
-            detail = describe_body(resp)
-            hint = "" if self.scope else f" (no scope was sent; {GEN3_SCOPE_HINT})"
-            if resp.status_code in (400, 401) and self.scope and "scope" in detail.lower():
-                hint = f" (check scope: {GEN3_SCOPE_HINT})"
-            raise ServerError(
-                one_line(f"{where}: HTTP {resp.status_code} {resp.reason}: {detail}{hint}")
-            )
+            raise _token_error(resp, where, self.scope)
         try:
             body = resp.json()
         except ValueError:
@@ -143,3 +137,22 @@ def _lifetime(value: Any) -> int:
     if seconds != seconds or seconds in (float("inf"), float("-inf")):
         return 3600
     return int(min(max(seconds, 60), 86400))
+
+
+def _token_error(resp: requests.Response, where: str, scope: str | None) -> OicBuildError:
+    """A refused token request is a settings error naming what to check (exit 2); a failing
+    identity domain (5xx after the retries) is a server error."""
+    detail = describe_body(resp)
+    said = one_line(f"{where}: HTTP {resp.status_code} {resp.reason}: {detail}")
+    if not scope:
+        return ServerError(f"{said} (no scope was sent; {GEN3_SCOPE_HINT})")
+    if resp.status_code in (400, 401) and "scope" in detail.lower():
+        return SettingsError(f"{said} (check scope: {GEN3_SCOPE_HINT})")
+    if resp.status_code in (400, 401, 403):
+        return SettingsError(f"{said} (check client-id and client-secret, then token-url)")
+    if resp.status_code in (404, 405):
+        return SettingsError(
+            f"{said} (check token-url: https://<identity domain>.identity.oraclecloud.com"
+            "/oauth2/v1/token)"
+        )
+    return ServerError(said)

@@ -346,7 +346,7 @@ class OicClient:
         if setting == "oic-project" and status == 404:
             raise SettingsError(
                 one_line(
-                    f"oic-project {self.project} was not found on {self.where()} ({said}); "
+                    f"oic-project {self.project} was not found on {self.server} ({said}); "
                     "use the project's identifier (shown in the project's URL), not its name"
                 )
             )
