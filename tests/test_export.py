@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from oic_standin import DESIGN_HOST, REDIRECT_INSTANCE, SAMPLE_LOOKUP, StandIn
+from oic_standin import DESIGN_HOST, REDIRECT_INSTANCE, SAMPLE_LOOKUP, SCOPE, StandIn
 from standin_fixtures import server_args
 
 from oicaction.artifact.export import export_integration
@@ -262,6 +262,47 @@ def test_oic_managed_connection_not_served_is_skipped(
     assert code not in (ARTIFACT / "connectionPlan.properties").read_text()
 
 
+def test_real_gen3_archive_with_oic_managed_connections(
+    real_dir, tmp_path, oic_standin, capsys
+) -> None:
+    """LL_ERPPO_BACKEND_B2B (oracle-livelabs) uses ERP_CLOUD, two PRESEEDED_* connections and
+    APPLICATION_EVENT_CONNECTION; the server serves ERP_CLOUD only."""
+    src = tmp_path / "b2b"
+    src.mkdir()
+    (src / "LL.iar").write_bytes(
+        (real_dir / "oracle-livelabs__oic/LL_ERPPO_BACKEND_B2B_02.00.0000.iar").read_bytes()
+    )
+    oic_standin.add_connection(
+        "ERP_CLOUD",
+        {"id": "ERP_CLOUD", "securityPolicy": "USERNAME_PASSWORD_TOKEN",
+         "connectionProperties": [{"displayName": "ERP Cloud Host", "propertyName": "erpHost",
+                                   "propertyType": "URL", "propertyValue": "https://erp.example"}],
+         "securityProperties": [{"displayName": "Username", "propertyName": "username",
+                                 "propertyType": "STRING", "propertyValue": "svc"},
+                                {"displayName": "Password", "propertyName": "password",
+                                 "propertyType": "PASSWORD", "propertyValue": "*****"}]},
+    )  # fmt: skip
+    assert build(src, oic_standin) == 0, capsys.readouterr().err
+    artifact = Path("out/LL_ERPPO_BACKEND_B2B_02.00.0000")
+    info = json.loads((artifact / "build-info.json").read_text())
+    assert info["exported"]["connections"] == ["ERP_CLOUD"]
+    assert sorted(info["exported"]["skipped"]) == [
+        "APPLICATION_EVENT_CONNECTION",
+        "PRESEEDED_B2B_TRANSLATOR_CONN_1851",
+        "PRESEEDED_COLLOCATED_CONN_1741",
+    ]
+    plan = [
+        line
+        for line in (artifact / "connectionPlan.properties").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert plan == [
+        "ERP_CLOUD.connection.ERP Cloud Host=https://erp.example",
+        "ERP_CLOUD.secure.Username=svc",
+        "ERP_CLOUD.secure.Password=",
+    ]
+
+
 def test_oic_managed_connection_served_is_kept_out_of_the_plan(
     tree_source, oic_fixture_standin, capsys
 ) -> None:
@@ -407,9 +448,7 @@ def test_server_settings_checked_before_any_request(country_info, capsys, args, 
 )
 def test_doubtful_scope_warns(country_info, oic_fixture_standin, capsys, scope) -> None:
     oic_fixture_standin.state.scope = scope
-    args = [
-        a if a != SCOPE_OF(oic_fixture_standin) else scope for a in server_args(oic_fixture_standin)
-    ]
+    args = [scope if a == SCOPE else a for a in server_args(oic_fixture_standin)]
     code = run_cli("--integration-path", str(country_info), "--artifact-dir", "out", *args)
     err = capsys.readouterr().err
     assert code == 0
@@ -418,11 +457,6 @@ def test_doubtful_scope_warns(country_info, oic_fixture_standin, capsys, scope) 
         assert warned == []
     else:
         assert len(warned) == 1
-
-
-def SCOPE_OF(standin: StandIn) -> str:
-    args = server_args(standin)
-    return args[args.index("--scope") + 1]
 
 
 def test_runtime_url_redirect_names_design_url_and_instance(
