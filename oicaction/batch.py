@@ -1,5 +1,6 @@
-"""Build several integrations in one step: each into its own folder, one failure never costs
-the others their artifacts, and duplicates of one CODE|VERSION are refused by name."""
+"""Build several integrations and projects in one step: each into its own folder, one failure
+never costs the others their artifacts, and duplicates of one CODE|VERSION (or project code) are
+refused by name."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import glob
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .discover import duplicate_error, split_list
 from .errors import EXIT_OK, OicBuildError, SettingsError
-from .oic.fetch_cache import ServerCache
 from .pipeline import BuildResult, Loaded, connect, load, produce, server_reasons
 from .report import Reporter
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .oic.fetch_cache import ServerCache
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -64,9 +68,11 @@ def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> li
     for outcome in outcomes:
         if outcome.loaded:
             by_id.setdefault(outcome.loaded.meta.id, []).append(outcome)
-    for id_, same in by_id.items():
+    for same in by_id.values():
         if len(same) > 1:
-            error = duplicate_error(id_, [o.path for o in same])
+            first = same[0].loaded
+            assert first is not None
+            error = duplicate_error(first.meta, [o.path for o in same])
             for outcome in same:
                 outcome.error = error
     with ExitStack() as stack:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -12,20 +14,65 @@ from .batch import build_batch, exit_code, is_batch, resolve_paths
 from .discover import discover, split_list
 from .errors import EXIT_BUILD, EXIT_OK, OicBuildError, SettingsError
 from .outputs import build_outputs, build_summary, discover_outputs, discover_summary, emit
+from .redact import Redactor
 from .report import Reporter
-from .settings import Settings, input_name, load_settings, raw_secrets
+from .settings import Settings, input_name, load_settings, raw_secrets, resolve_env_file
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is a SettingsError: one line, redacted, exit 2."""
+    """argparse, but a usage error is a SettingsError: one line, exit 2, and no value from the
+    command line in it: a mistyped flag (`--pasword hunter2`, `--client_secret=...`) is not
+    known to be secret, so argparse's own message would print its value."""
+
+    def parse_args(  # type: ignore[override]
+        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        self._argv = list(sys.argv[1:] if args is None else args)
+        return super().parse_args(self._argv, namespace)
+
+    def _known_words(self) -> set[str]:
+        words = {opt for action in self._actions for opt in action.option_strings}
+        for action in self._actions:
+            words.update(str(c) for c in action.choices or ())
+        return words
 
     def error(self, message: str) -> NoReturn:
-        raise SettingsError(f"{message} (see --help)")
+        argv = getattr(self, "_argv", [])
+        known = self._known_words()
+        message = _hide_values(message, argv, known)
+        unknown = [
+            t.partition("=")[0]
+            for t in argv
+            if t.startswith("--") and t.partition("=")[0] not in known
+        ]
+        hints = {u: difflib.get_close_matches(u, sorted(known), n=1) for u in unknown}
+        said = [f"{u} -> {h[0]}" for u, h in hints.items() if h]
+        hint = f"; did you mean {', '.join(said)}?" if said else ""
+        raise SettingsError(f"{message}{hint} (see --help)")
+
+
+def _hide_values(message: str, argv: list[str], known: set[str]) -> str:
+    """Replace every value given on the command line (a word that is not one of our flags or
+    commands, the part after `=` of any flag) by *** in an argparse message."""
+    hidden: set[str] = set()
+    for token in argv:
+        _, eq, value = token.partition("=")
+        if token.startswith("-") and eq:
+            hidden.add(value)
+        elif not token.startswith("-") and token not in known:
+            hidden.add(token)
+    for value in sorted((v for v in hidden if v), key=len, reverse=True):
+        for shown in (value, repr(value)[1:-1]):
+            message = re.sub(
+                rf"(?<![^\s'\"=,(\[]){re.escape(shown)}(?![^\s'\",)\]])", "***", message
+            )
+    return message
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="oic-build",
+        allow_abbrev=False,  # `--pass=x` must not be taken for --password, nor echoed
         description="Build an Oracle Integration (OIC) integration from source control: "
         "package icspackage/ into an .iar (or check a committed one), export its connections "
         "and lookups from OIC, and write one artifact folder.",
@@ -67,16 +114,18 @@ def _discover(settings: Settings, reporter: Reporter, as_json: bool) -> int:
         skip=[settings.artifact_dir],
     )
     for item in found:
-        reporter.info(f"found {item.meta.id} in {item.path}")
+        reporter.info(f"found {item.meta.label} in {item.path}")
     for problem in problems:
         reporter.error(problem.message, problem.file)
     reporter.info(
-        f"{len(found)} integration(s) found under {root}"
+        f"{len(found)} source(s) found under {root}"
         + (f", {len(problems)} problem(s)" if problems else "")
     )
-    text = emit(discover_outputs(found), discover_summary(found, problems), as_json)
+    text = emit(
+        discover_outputs(found), discover_summary(found, problems), as_json, reporter.redactor
+    )
     if text is not None:
-        sys.stdout.write(text + "\n")
+        reporter.result(text)
     return EXIT_BUILD if problems else EXIT_OK
 
 
@@ -88,14 +137,15 @@ def _build(settings: Settings, reporter: Reporter, as_json: bool) -> int:
     if single and not outcomes[0].result:
         return exit_code(outcomes)  # the error is reported; no outputs to hand on
     outputs = build_outputs(settings.artifact_dir, outcomes, single)
-    text = emit(outputs, build_summary(outcomes, single), as_json)
+    text = emit(outputs, build_summary(outcomes, single), as_json, reporter.redactor)
     if text is not None:
-        sys.stdout.write(reporter.redact(text) + "\n")
+        reporter.result(text)
     return exit_code(outcomes)
 
 
 def main(argv: list[str] | None = None) -> int:
-    reporter = Reporter()
+    redactor = Redactor()  # the run's one redaction: log, annotations, outputs, artifact files
+    reporter = Reporter(redactor=redactor)
     reporter.add_secrets(raw_secrets({}))  # masks first: before any other line, even usage
     try:
         args = _parser().parse_args(argv)
@@ -103,8 +153,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command:
             flags["mode"] = args.command
         reporter.add_secrets(raw_secrets(flags))
-        settings = load_settings(flags, args.env_file)
+        settings = load_settings(flags, resolve_env_file(args.env_file))
         reporter.add_secrets(settings.secret_values())
+        for user, secret in ((settings.username, settings.password),
+                             (settings.client_id, settings.client_secret)):  # fmt: skip
+            redactor.add_credentials(user, secret.get_secret_value() if secret else None)
         if settings.mode == "discover":
             return _discover(settings, reporter, args.json)
         return _build(settings, reporter, args.json)

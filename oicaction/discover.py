@@ -1,7 +1,8 @@
-"""Find every integration source under a root, for matrix builds and batch builds.
+"""Find every integration and project source under a root, for matrix builds and batch builds.
 
-A source is a folder holding one `.iar` and/or an `icspackage/` folder (as a single build takes
-it), or, in a folder of several archives, each `.iar` on its own.
+A source is a folder holding one `.iar` and/or an `icspackage/` folder, or one `.car` and/or a
+`project/` folder (as a single build takes it), or, in a folder of several archives, each `.iar`
+and `.car` on its own. Package archives (`.par`) are not sources and are passed over.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OicBuildError, SettingsError
-from .source.find import read_source
+from .source.find import is_project_tree, read_source
 from .source.git import changed_paths
 from .source.metadata import ICSPACKAGE, IntegrationMeta
+from .source.project import PROJECT, ProjectMeta
 
 # Folders that never hold integration sources and can be large.
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
@@ -27,7 +29,7 @@ class Found:
     """One discovered source: its path as the build takes it, and what it says it is."""
 
     path: str
-    meta: IntegrationMeta
+    meta: IntegrationMeta | ProjectMeta
 
 
 @dataclass(frozen=True)
@@ -44,20 +46,36 @@ def split_list(value: str | None) -> list[str]:
     return [part.strip() for part in re.split(r"[\n,]", value) if part.strip()]
 
 
-def _candidates(root: Path, skip: set[Path]) -> Iterator[Path]:
-    """Source paths under root, sorted, without descending into an icspackage/ folder."""
-    for folder, dirs, files in os.walk(root):
+def _candidates(root: Path, skip: set[Path], problems: list[Problem]) -> Iterator[Path]:
+    """Source paths under root, sorted, without descending into an icspackage/ or project/
+    export folder; a folder that cannot be listed is a problem, never skipped silently."""
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else root
+        problems.append(
+            Problem(
+                where.as_posix(),
+                f"{where}: cannot read folder ({exc.strerror}); what it holds was not searched",
+                where,
+            )
+        )
+
+    for folder, dirs, files in os.walk(root, onerror=unreadable):
         here = Path(folder)
+        has_project = is_project_tree(here / PROJECT)
         dirs[:] = sorted(
             d
             for d in dirs
-            if d not in SKIP_DIRS and d != ICSPACKAGE and (here / d).resolve() not in skip
+            if d not in SKIP_DIRS
+            and d != ICSPACKAGE
+            and not (d == PROJECT and has_project)
+            and (here / d).resolve() not in skip
         )
-        iars = sorted(f for f in files if f.lower().endswith(".iar"))
-        has_package = (here / ICSPACKAGE).is_dir()
-        if len(iars) > 1 and not has_package:
-            yield from (here / f for f in iars)
-        elif iars or has_package:
+        archives = sorted(f for f in files if f.lower().endswith((".iar", ".car")))
+        has_tree = (here / ICSPACKAGE).is_dir() or has_project
+        if len(archives) > 1 and not has_tree:
+            yield from (here / f for f in archives)
+        elif archives or has_tree:
             yield here
 
 
@@ -68,11 +86,10 @@ def _matches(rel: str, patterns: Sequence[str]) -> bool:
     )
 
 
-def duplicate_error(id_: str, paths: Sequence[str]) -> OicBuildError:
-    """Two sources claiming one CODE|VERSION: OIC would keep only one of them."""
-    return OicBuildError(
-        f"integration {id_} is in both {' and '.join(paths)}; code and version must be unique"
-    )
+def duplicate_error(meta: IntegrationMeta | ProjectMeta, paths: Sequence[str]) -> OicBuildError:
+    """Two sources claiming one CODE|VERSION (or one project code): OIC would keep only one."""
+    unique = "the project code" if isinstance(meta, ProjectMeta) else "code and version"
+    return OicBuildError(f"{meta.label} is in both {' and '.join(paths)}; {unique} must be unique")
 
 
 def discover(
@@ -88,7 +105,7 @@ def discover(
     changed = changed_paths(root, changed_since) if changed_since else None
     found: list[Found] = []
     problems: list[Problem] = []
-    for path in _candidates(root, {p.resolve() for p in skip}):
+    for path in _candidates(root, {p.resolve() for p in skip}, problems):
         rel = path.relative_to(root).as_posix() if path != root else "."
         if include and not _matches(rel, include):
             continue
@@ -106,9 +123,9 @@ def discover(
     by_id: dict[str, list[Found]] = {}
     for item in found:
         by_id.setdefault(item.meta.id, []).append(item)
-    for id_, items in by_id.items():
+    for items in by_id.values():
         if len(items) > 1:
-            error = duplicate_error(id_, [i.path for i in items])
+            error = duplicate_error(items[0].meta, [i.path for i in items])
             problems.append(Problem(items[0].path, str(error)))
     found = [f for f in found if len(by_id[f.meta.id]) == 1]
     return found, problems

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -12,6 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .redact import Redactor
+from .source.metadata import IntegrationMeta
+from .source.project import ProjectMeta
 from .source.provenance import git_info
 
 if TYPE_CHECKING:
@@ -20,6 +24,35 @@ if TYPE_CHECKING:
     from .pipeline import BuildResult
 
 Outputs = Mapping[str, str]
+
+# Every step output, with its description: action.yml and README are generated from it
+# (scripts/gen_action.py); the CLI's --json prints the same names.
+OUTPUTS: dict[str, str] = {
+    "integration-id": "The integration id, `CODE|VERSION`.",
+    "integration-code": "The integration code.",
+    "integration-version": "The integration version, `NN.NN.NNNN`.",
+    "integration-name": "The integration's display name.",
+    "iar-path": "Path of the built `.iar` inside the artifact folder.",
+    "artifact-dir": "The artifact folder of this integration, `<artifact-dir>/<CODE>_<VERSION>` "
+    "(of a project, `<artifact-dir>/<CODE>`); upload this. In a batch, the root folder of all "
+    "of them.",
+    "source-kind": "What the archive was built from, `iar` or `icspackage`; `project` for a "
+    "project (`.car` or `project/`).",
+    "sha256": "SHA-256 of the `.iar` (of the `.car` for a project).",
+    "connections": "JSON array of the connection codes the integration (or project) uses.",
+    "lookups": "JSON array of the lookup names the integration (or project) uses.",
+    "connections-file": "Path of `connections.json` when connections were exported, else empty.",
+    "project-code": "Project builds: the project code.",
+    "project-name": "Project builds: the project's display name.",
+    "project-revision": "Project builds: `projectRevision` from `project.yaml`.",
+    "project-integrations": "Project builds: JSON array of the project's integration ids, "
+    "`CODE|VERSION`.",
+    "car-path": "Project builds: path of the built `.car` inside the artifact folder.",
+    "integrations": "JSON array. discover: `[{path, kind, code, version, id}]` for "
+    "`strategy.matrix` (`kind` is `integration` or `project`); build: one result per integration "
+    "or project `[{path, kind, id, code, version, status, artifact-dir, iar-path, sha256, "
+    "error}]`, plus `car-path` and `integrations` for a project.",
+}
 
 
 def to_output_text(value: object) -> str:
@@ -44,7 +77,24 @@ def write_github_outputs(outputs: Outputs, path: Path) -> None:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ") or "–"
+    """A table cell: one line, and no `|` that ends it (escaped in code spans too, as GFM
+    tables require)."""
+    return " ".join(text.splitlines()).replace("|", "\\|") or "–"
+
+
+def code(text: str) -> str:
+    """An inline code span around any text: a fence longer than any run of backticks inside,
+    so a name holding backticks cannot end the span early and inject Markdown."""
+    text = " ".join(text.splitlines())
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def plain(text: str) -> str:
+    """Text shown as it is: Markdown and HTML signs are backslash-escaped, so a name or an
+    error message cannot add a link, an image or markup to the summary."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+!~&])", r"\\\1", text)
 
 
 def markdown_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -54,9 +104,36 @@ def markdown_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[s
     return "\n".join(lines) + "\n\n"
 
 
+def _project_build_info(
+    result: BuildResult, meta: ProjectMeta, entries: int, size: int
+) -> dict[str, object]:
+    return {
+        "kind": "project",
+        "id": meta.project_id,
+        "code": meta.code,
+        "name": meta.name,
+        "revision": meta.revision,
+        "source": {"kind": result.source.kind, "path": result.source.path.as_posix()},
+        "car": {"file": result.iar.name, "sha256": result.sha256, "size": size, "entries": entries},
+        "integrations": [
+            {"id": i.id, "code": i.code, "version": i.version, "name": i.name}
+            for i in meta.integrations
+        ],
+        "connections": [{"code": c.code, "adapter": c.adapter} for c in meta.connections],
+        "lookups": list(meta.lookups),
+        "libraries": list(meta.libraries),
+        "exported": result.exported,
+        "tool": {"name": "oic-build", "version": __version__},
+        "git": git_info(result.source.folder),
+        "built_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    }
+
+
 def build_info(result: BuildResult, entries: int, size: int) -> dict[str, object]:
     """The artifact's own record (build-info.json): what was built, from what, and how."""
     meta = result.meta
+    if isinstance(meta, ProjectMeta):
+        return _project_build_info(result, meta, entries, size)
     return {
         "id": meta.id,
         "code": meta.code,
@@ -73,6 +150,25 @@ def build_info(result: BuildResult, entries: int, size: int) -> dict[str, object
         "git": git_info(result.source.folder),
         "built_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
     }
+
+
+def project_outputs(result: BuildResult, meta: ProjectMeta) -> dict[str, str]:
+    """The step outputs of one project built; the integration-only ones (integration-*,
+    iar-path) are not set, so a workflow reads them as empty."""
+    values: dict[str, object] = {
+        "source-kind": "project",
+        "project-code": meta.code,
+        "project-name": meta.name or "",
+        "project-revision": "" if meta.revision is None else meta.revision,
+        "project-integrations": [i.id for i in meta.integrations],
+        "car-path": result.iar.as_posix(),
+        "artifact-dir": result.artifact.as_posix(),
+        "sha256": result.sha256,
+        "connections": [c.code for c in meta.connections],
+        "lookups": list(meta.lookups),
+        "connections-file": result.exported.get("connections_file") or "",
+    }
+    return {k: to_output_text(v) for k, v in values.items()}
 
 
 def integration_outputs(result: BuildResult) -> dict[str, str]:
@@ -93,16 +189,31 @@ def integration_outputs(result: BuildResult) -> dict[str, str]:
     return {k: to_output_text(v) for k, v in values.items()}
 
 
+def project_summary(result: BuildResult, meta: ProjectMeta) -> str:
+    name = f"{code(meta.code)} {plain(meta.name or '')} (revision {meta.revision})"
+    rows = [
+        ("Project", " ".join(name.split())),
+        ("Integrations", ", ".join(code(i.id) for i in meta.integrations)),
+        ("Source", f"{result.source.kind}: {code(result.source.path.as_posix())}"),
+        ("Archive", code(result.iar.as_posix())),
+        ("SHA-256", code(result.sha256)),
+        ("Connections", plain(", ".join(c.code for c in meta.connections))),
+        ("Lookups", plain(", ".join(meta.lookups))),
+        ("Exported from server", plain(str(result.exported.get("server") or "no"))),
+    ]
+    return markdown_table("oic-build", ("", ""), rows)
+
+
 def integration_summary(result: BuildResult) -> str:
     meta = result.meta
     rows = [
-        ("Integration", f"`{meta.id}` {meta.name or ''}".strip()),
-        ("Source", f"{result.source.kind}: `{result.source.path.as_posix()}`"),
-        ("Archive", f"`{result.iar.as_posix()}`"),
-        ("SHA-256", f"`{result.sha256}`"),
-        ("Connections", ", ".join(c.code for c in meta.connections)),
-        ("Lookups", ", ".join(meta.lookups)),
-        ("Exported from server", str(result.exported.get("server") or "no")),
+        ("Integration", f"{code(meta.id)} {plain(meta.name or '')}".strip()),
+        ("Source", f"{result.source.kind}: {code(result.source.path.as_posix())}"),
+        ("Archive", code(result.iar.as_posix())),
+        ("SHA-256", code(result.sha256)),
+        ("Connections", plain(", ".join(c.code for c in meta.connections))),
+        ("Lookups", plain(", ".join(meta.lookups))),
+        ("Exported from server", plain(str(result.exported.get("server") or "no"))),
     ]
     return markdown_table("oic-build", ("", ""), rows)
 
@@ -111,17 +222,23 @@ def outcome_record(outcome: Outcome) -> dict[str, object]:
     """One entry of the `integrations` output of a build: built, or failed with its error."""
     meta = outcome.loaded.meta if outcome.loaded else None
     res = outcome.result
-    return {
+    project = isinstance(meta, ProjectMeta)
+    record: dict[str, object] = {
         "path": outcome.path,
+        "kind": None if meta is None else "project" if project else "integration",
         "id": meta.id if meta else None,
         "code": meta.code if meta else None,
-        "version": meta.version if meta else None,
+        "version": meta.version if isinstance(meta, IntegrationMeta) else None,
         "status": "built" if res else "failed",
         "artifact-dir": res.artifact.as_posix() if res else None,
-        "iar-path": res.iar.as_posix() if res else None,
+        "iar-path": res.iar.as_posix() if res and not project else None,
         "sha256": res.sha256 if res else None,
         "error": str(outcome.error) if outcome.error else None,
     }
+    if isinstance(meta, ProjectMeta):
+        record["car-path"] = res.iar.as_posix() if res else None
+        record["integrations"] = [i.id for i in meta.integrations]
+    return record
 
 
 def build_outputs(artifact_dir: Path, outcomes: Sequence[Outcome], single: bool) -> Outputs:
@@ -129,18 +246,26 @@ def build_outputs(artifact_dir: Path, outcomes: Sequence[Outcome], single: bool)
     `integrations` is there either way, so a workflow can read it whatever it asked for."""
     records = to_output_text([outcome_record(o) for o in outcomes])
     if single and (result := outcomes[0].result):
-        return {**integration_outputs(result), "integrations": records}
+        meta = result.meta
+        own = (
+            project_outputs(result, meta)
+            if isinstance(meta, ProjectMeta)
+            else integration_outputs(result)
+        )
+        return {**own, "integrations": records}
     return {"artifact-dir": artifact_dir.as_posix(), "integrations": records}
 
 
 def build_summary(outcomes: Sequence[Outcome], single: bool) -> str:
     if single and (result := outcomes[0].result):
+        if isinstance(result.meta, ProjectMeta):
+            return project_summary(result, result.meta)
         return integration_summary(result)
     rows = [
         (
-            f"`{o.loaded.meta.id}`" if o.loaded else "–",
-            f"`{o.path}`",
-            "built" if o.result else f"failed: {o.error}",
+            code(o.loaded.meta.id) if o.loaded else "–",
+            code(o.path),
+            "built" if o.result else f"failed: {plain(str(o.error))}",
         )
         for o in outcomes
     ]
@@ -153,15 +278,21 @@ def build_summary(outcomes: Sequence[Outcome], single: bool) -> str:
 def discover_outputs(found: Sequence[Found]) -> Outputs:
     """`integrations` is compact JSON, always valid (`[]` when nothing is found)."""
     items = [
-        {"path": f.path, "code": f.meta.code, "version": f.meta.version, "id": f.meta.id}
+        {
+            "path": f.path,
+            "kind": "project" if isinstance(f.meta, ProjectMeta) else "integration",
+            "code": f.meta.code,
+            "version": f.meta.version if isinstance(f.meta, IntegrationMeta) else None,
+            "id": f.meta.id,
+        }
         for f in found
     ]
     return {"integrations": json.dumps(items, separators=(",", ":"))}
 
 
 def discover_summary(found: Sequence[Found], problems: Sequence[Problem]) -> str:
-    rows = [(f"`{f.meta.id}`", f"`{f.path}`", "found") for f in found]
-    rows += [("–", f"`{p.path}`", p.message) for p in problems]
+    rows = [(code(f.meta.id), code(f.path), "found") for f in found]
+    rows += [("–", code(p.path), plain(p.message)) for p in problems]
     return markdown_table("oic-build discover", ("integration", "path", "result"), rows)
 
 
@@ -170,12 +301,25 @@ def write_step_summary(markdown: str, path: Path) -> None:
         fh.write(markdown)
 
 
-def emit(outputs: Outputs, summary: str, as_json: bool) -> str | None:
-    """Write GitHub files when the runner names them; return the JSON text when asked for."""
+def _redacted_output(value: str, redactor: Redactor) -> str:
+    """A JSON output is redacted value by value (its structure stays valid JSON whatever a
+    secret holds); any other output as text."""
+    if value[:1] in "[{":
+        try:
+            return to_output_text(redactor.data(json.loads(value)))
+        except json.JSONDecodeError:
+            pass
+    return redactor.text(value)
+
+
+def emit(outputs: Outputs, summary: str, as_json: bool, redactor: Redactor) -> str | None:
+    """Write GitHub files when the runner names them; return the JSON text when asked for.
+    Every sink here passes the run's one redactor."""
+    outputs = {name: _redacted_output(value, redactor) for name, value in outputs.items()}
     if path := os.environ.get("GITHUB_OUTPUT"):
         write_github_outputs(outputs, Path(path))
     if path := os.environ.get("GITHUB_STEP_SUMMARY"):
-        write_step_summary(summary, Path(path))
+        write_step_summary(redactor.text(summary), Path(path))
     if as_json:
         decoded: dict[str, object] = {}
         for name, value in outputs.items():

@@ -1,6 +1,15 @@
 """Say what happens: plain log lines locally, workflow commands (masks, annotations) in GitHub.
 
-Every line goes through `redact`, so a secret that slips into a message is still never printed.
+The one place that prints, and so the one place that makes text safe to print:
+
+- every line passes the run's `Redactor` first, so a secret that slips into a message is never
+  shown;
+- every value is escaped the way the GitHub runner reads workflow commands (`%`, CR, LF as
+  `%25`, `%0D`, `%0A`; in properties also `:` and `,`), so a name from project.xml, a file or
+  folder name or a field from the server can never break a line in two;
+- a plain line never reads as a command: its leading `::` and any `##[` (the runner's older
+  command form, recognised anywhere in a line) are escaped too. This holds outside GitHub as
+  well, since `docker run` in a workflow step prints into a log the runner parses.
 """
 
 from __future__ import annotations
@@ -11,17 +20,37 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from .redact import Redactor
+
 
 def in_github() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
-def _escape_data(text: str) -> str:
+def escape_data(text: str) -> str:
+    """Workflow command data, as the runner unescapes it."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+def escape_property(text: str) -> str:
+    """A workflow command property (`file=`), as the runner unescapes it."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def plain_line(text: str) -> str:
+    """One log line that the runner shows as text, never runs as a command."""
+    text = escape_data(text).replace("##[", "##%5B")
+    stripped = text.lstrip()
+    if stripped.startswith("::"):
+        text = text[: len(text) - len(stripped)] + "%3A" + stripped[1:]
+    return text
+
+
+def json_for_stdout(text: str) -> str:
+    """Indented JSON printed on stdout: no line of it starts with `::` (each starts with
+    indentation, a quote or a bracket) and `##[` can only sit inside a string, where `\\u005b`
+    spells the same `[` without forming a command."""
+    return text.replace("##[", "##\\u005b")
 
 
 def _workspace_relative(path: Path) -> str:
@@ -37,45 +66,53 @@ def _workspace_relative(path: Path) -> str:
 
 
 class Reporter:
-    """The one place that prints; knows the secrets and whether it talks to a GitHub runner."""
+    """The one place that prints; holds the run's redactor and whether it talks to a runner."""
 
-    def __init__(self, github: bool | None = None, stream: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        github: bool | None = None,
+        stream: TextIO | None = None,
+        redactor: Redactor | None = None,
+    ) -> None:
         self.github = in_github() if github is None else github
         self.stream = stream or (sys.stdout if self.github else sys.stderr)
-        self._secrets: list[str] = []
+        self.redactor = redactor if redactor is not None else Redactor()
         self.warnings: list[str] = []
 
     def add_secrets(self, values: Iterable[str]) -> None:
         """Register secrets; in GitHub, mask them before any other line is printed."""
         for value in values:
-            if not value or value in self._secrets:
+            if not value or value in self.redactor:
                 continue
-            self._secrets.append(value)
+            self.redactor.add(value)
             if self.github:
                 for line in value.splitlines() or [value]:
                     if line.strip():
-                        self._write(f"::add-mask::{_escape_data(line)}")
-        self._secrets.sort(key=len, reverse=True)
+                        self._command("add-mask", line)
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return self.redactor.text(text)
 
     def _write(self, line: str) -> None:
         self.stream.write(line + "\n")
         self.stream.flush()
 
+    def _command(self, name: str, data: str, file: Path | None = None) -> None:
+        """The only way a workflow command is written; its data and properties escaped."""
+        props = f" file={escape_property(_workspace_relative(file))}" if file else ""
+        self._write(f"::{name}{props}::{escape_data(data)}")
+
     def info(self, message: str) -> None:
-        self._write(self.redact(message))
+        self._write(plain_line(self.redact(message)))
 
     def _annotate(self, level: str, message: str, file: Path | None) -> None:
         message = self.redact(message)
         if self.github:
-            props = f" file={_escape_property(_workspace_relative(file))}" if file else ""
-            self._write(f"::{level}{props}::{_escape_data(message)}")
+            if file is not None:
+                file = Path(self.redact(str(file)))
+            self._command(level, message, file)
         else:
-            self._write(f"{level}: {message}")
+            self._write(plain_line(f"{level}: {message}"))
 
     def warning(self, message: str, file: Path | None = None) -> None:
         self.warnings.append(self.redact(message))
@@ -83,3 +120,8 @@ class Reporter:
 
     def error(self, message: str, file: Path | None = None) -> None:
         self._annotate("error", message, file)
+
+    def result(self, json_text: str) -> None:
+        """The --json object, on stdout whatever the log stream: redacted, command-safe."""
+        sys.stdout.write(json_for_stdout(self.redact(json_text)) + "\n")
+        sys.stdout.flush()

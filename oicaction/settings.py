@@ -93,69 +93,108 @@ class Settings(BaseSettings):
     )
 
     mode: Literal["build", "discover"] = Field(
-        "build", description="build integrations, or discover them for a matrix"
+        "build",
+        description="`build` (default) builds integrations; `discover` lists them as the "
+        "`integrations` output, for a matrix.",
     )
     integration_path: str = Field(
         ".",
-        description="Folder holding the .iar or icspackage/; several (one per line or "
-        "comma-separated) or a glob for a batch; the root to scan in discover mode.",
+        description="Folder holding the integration's `.iar` and/or its unzipped `icspackage/` "
+        "folder, or the `.iar` itself; or an OIC 3 project's `.car` and/or `project/` folder, "
+        "or the `.car` itself. Several paths (one per line or comma-separated) or a glob "
+        "build a batch. In discover mode, the root to scan.",
     )
-    artifact_dir: Path = Field(Path("oic-artifacts"), description="Where artifacts are written.")
-    manage_connections: Flag = Field(True, description="Export connections from OIC.")
+    artifact_dir: Path = Field(
+        Path("oic-artifacts"),
+        description="Folder the artifact is written to, as `<artifact-dir>/<CODE>_<VERSION>/` "
+        "(a project: `<artifact-dir>/<CODE>/`).",
+    )
+    manage_connections: Flag = Field(
+        True,
+        description="Export the definitions of the connections the integration uses from OIC.",
+    )
     manage_lookups: Flag | None = Field(
         None,
-        description="Export lookups from OIC; unset, it follows manage-connections (FlexDeploy "
-        "has one switch for both), so manage-connections: false alone builds offline.",
+        description="Export the lookups the integration uses from OIC as CSV. Unset, it follows "
+        "`manage-connections` (FlexDeploy has one switch for both), so `manage-connections: "
+        "false` alone gives an offline build.",
     )
-    connection_plan: Path | None = Field(None, description="Connection plan file to ship.")
+    connection_plan: Path | None = Field(
+        None,
+        description="Connection plan (`.properties`) to ship with the artifact; default: one "
+        "found beside the source (`connectionPlan.properties`, `connection-plan.properties`, "
+        "`connection_plan.properties`, `replacement.properties`).",
+    )
     oic_url: str | None = Field(
         None,
         description="OIC REST API host: on OIC 3 the design host "
-        "https://design.integration.<region>.ocp.oraclecloud.com; on Gen2 the instance URL.",
+        "`https://design.integration.<region>.ocp.oraclecloud.com` (a runtime/console URL is "
+        "refused naming the design URL to use); on Gen2 the instance URL.",
     )
     oic_instance: str | None = Field(
         None,
-        description="OIC 3 integration instance name (About page, 'Service instance'); required "
-        "with the design host.",
+        description="OIC 3 integration instance name (About page, 'Service instance'; sent as "
+        "`?integrationInstance=`). Required with the design host.",
     )
     oic_project: str | None = Field(
         None,
         description="OIC 3 project identifier: connections, their attachments and lookups are "
-        "then read from the project (/ic/api/integration/v1/projects/<id>/...).",
+        "read from `/ic/api/integration/v1/projects/<id>/...` (default for a project build: "
+        "the `id` in its `project.yaml`; else the global paths).",
     )
-    username: str | None = Field(None, description="Basic auth user (OIC Gen2).")
-    password: SecretStr | None = Field(None, description="Basic auth password (OIC Gen2).")
-    client_id: str | None = Field(None, description="OAuth2 client id (OIC Gen3).")
-    client_secret: SecretStr | None = Field(None, description="OAuth2 client secret (OIC Gen3).")
-    token_url: str | None = Field(None, description="OAuth2 token endpoint.")
+    username: str | None = Field(None, description="Basic-auth user (OIC Gen2).")
+    password: SecretStr | None = Field(
+        None, description="Basic-auth password (OIC Gen2); pass a secret."
+    )
+    client_id: str | None = Field(
+        None, description="OAuth2 client id (OIC Gen3, client credentials)."
+    )
+    client_secret: SecretStr | None = Field(
+        None, description="OAuth2 client secret (OIC Gen3); pass a secret."
+    )
+    token_url: str | None = Field(
+        None,
+        description="OAuth2 token endpoint (the identity domain's `/oauth2/v1/token`).",
+    )
     scope: str | None = Field(
         None,
-        description="OAuth2 scope, required with client-id: the OAuth resource's audience from "
-        "the confidential app's token policy followed by urn:opc:resource:consumer::all, e.g. "
-        "https://<id>.integration.<region>.ocp.oraclecloud.com:443urn:opc:resource:consumer::all.",
+        description="OAuth2 scope, required with `client-id`: the OAuth resource's audience from "
+        "the confidential app's token policy (not the design host) followed by "
+        "`urn:opc:resource:consumer::all`, e.g. "
+        "`https://<id>.integration.<region>.ocp.oraclecloud.com:443urn:opc:resource:consumer::all`.",
     )
-    max_workers: int = Field(4, ge=1, le=64, description="Concurrent requests to OIC.")
+    max_workers: int = Field(
+        4, ge=1, le=64, description="How many requests to OIC may run at once."
+    )
     request_deadline: float = Field(
         120.0,
         gt=0,
         le=3600,
         description="Seconds one request to OIC may take in all, retries included, however "
-        "slowly the server trickles its answer.",
+        "slowly the server trickles its answer; past it the build fails naming this input.",
     )
     max_response_size: Annotated[int, BeforeValidator(_parse_size)] = Field(
         64 * 1024 * 1024,
         ge=1024,
-        description="Largest answer accepted from OIC (bytes, or with K/M/G: 64M); a larger "
-        "one fails the build instead of filling memory.",
+        description="Largest answer accepted from OIC, in bytes or with `K`/`M`/`G` (`64M`); a "
+        "larger one fails the build naming this input instead of filling memory.",
     )
     missing_connections: Literal["error", "warn"] = Field(
-        "error", description="What a connection missing on the server does."
+        "error", description="What a connection missing on the server does: `error` or `warn`."
     )
 
-    include: str | None = Field(None, description="discover: globs of paths to keep")
-    exclude: str | None = Field(None, description="discover: globs of paths to leave out")
+    include: str | None = Field(
+        None,
+        description="discover: glob patterns (one per line or comma-separated) of source "
+        "paths to keep, relative to `integration-path`.",
+    )
+    exclude: str | None = Field(
+        None, description="discover: glob patterns of source paths to leave out."
+    )
     changed_since: str | None = Field(
-        None, description="discover: keep only integrations with files changed since this ref"
+        None,
+        description="discover: a git ref; keep only integrations with files changed since it "
+        "(e.g. `github.event.before`).",
     )
 
     @model_validator(mode="after")
@@ -246,14 +285,28 @@ def _describe_origin(field: str, flags: dict[str, Any], env_file: Path | None) -
     return f"setting '{input_name(field)}'"
 
 
+def resolve_env_file(given: Path | None) -> Path:
+    """The .env file to read: one named by --env-file (`given`) or OIC_ENV_FILE must exist (a
+    typo must not silently drop every setting in it); the default ./.env may be absent."""
+    named = os.environ.get("OIC_ENV_FILE")
+    origin = "--env-file" if given is not None else "OIC_ENV_FILE" if named else None
+    env_file = given if given is not None else Path(named or ".env")
+    if origin and not env_file.exists():
+        raise SettingsError(f"env file {env_file} (from {origin}) does not exist")
+    return env_file
+
+
 def load_settings(flags: dict[str, Any] | None = None, env_file: Path | None = None) -> Settings:
     """Build Settings from all sources; a bad value becomes one SettingsError naming its origin."""
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
-    env_file = env_file if env_file is not None else Path(os.environ.get("OIC_ENV_FILE") or ".env")
+    env_file = env_file if env_file is not None else resolve_env_file(None)
     if env_file.exists() and not env_file.is_file():
         raise SettingsError(f"env file {env_file} is not a file", file=env_file)
     try:
         return Settings(_env_file=env_file, **flags)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise SettingsError(f"env file {env_file}: cannot read ({reason})", file=env_file) from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

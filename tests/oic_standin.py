@@ -70,6 +70,7 @@ FAULTS = (
     "big",
     "big-unsized",
     "big-gzip",
+    "echo",
 )
 
 SIGN_IN_PAGE = (
@@ -81,10 +82,13 @@ SIGN_IN_PAGE = (
 @dataclass
 class Fault:
     """One injected misbehaviour; `seconds` is Retry-After (429/503/423), the delay (slow) or
-    the pause between bytes (drip); `size` the body size in bytes (big, big-gzip)."""
+    the pause between bytes (drip); `size` the body size in bytes (big*); `text` the error
+    detail of `echo`, where `{authorization}` stands for the request's Authorization header (a
+    hostile or debugging server that echoes what it was sent)."""
 
     kind: str
     seconds: float = 0.0
+    text: str = ""
     size: int = 0
 
 
@@ -102,14 +106,18 @@ class StandInState:
     connections: dict[str, Any] = field(default_factory=dict)
     lookups: dict[str, bytes] = field(default_factory=dict)
     attachments: dict[tuple[str, str], bytes] = field(default_factory=dict)
-    # OIC 3 projects: id -> {"connections": {...}, "lookups": {...}, "attachments": {...}}
-    projects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    projects: set[str] = field(default_factory=set)  # OIC 3 projects that exist
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
     tokens: set[str] = field(default_factory=set)
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     in_flight: int = 0
     max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _scoped(key: str, project: str | None) -> str:
+    """How a project's connection or lookup is keyed in the state, apart from global ones."""
+    return key if project is None else f"projects/{project}/{key}"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -299,6 +307,11 @@ class _Handler(BaseHTTPRequestHandler):
                 "Unable to read the connection metadata",
                 "OIC-STANDIN-500",
             )
+        elif kind == "echo":
+            sent = self.headers.get("Authorization") or ""
+            self._oic_error(
+                500, "Internal Server Error", fault.text.replace("{authorization}", sent), "ECHO"
+            )
         elif kind == "gateway-error":
             self._json(
                 404,
@@ -368,14 +381,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         segments = [unquote(p) for p in rest.strip("/").split("/")]
-        store: dict[str, Any] = {
-            "connections": state.connections,
-            "lookups": state.lookups,
-            "attachments": state.attachments,
-        }
+        scope = None  # OIC 3 project endpoints: /projects/{projectId}/connections/... and lookups
         if segments[0] == "projects" and len(segments) >= 2:
-            project = state.projects.get(segments[1])
-            if project is None:
+            if segments[1] not in state.projects:
                 self._oic_error(
                     404, "Not Found", f"Project {segments[1]} not found", "OIC-STANDIN-404"
                 )
@@ -383,15 +391,12 @@ class _Handler(BaseHTTPRequestHandler):
             if len(segments) == 2:
                 self._json(200, {"id": segments[1], "name": segments[1]})
                 return
-            store, segments = project, segments[2:]
-        self._objects(segments, store)
-
-    def _objects(self, segments: list[str], store: dict[str, Any]) -> None:
+            scope, segments = segments[1], segments[2:]
         if segments == ["connections"]:
-            items = [{"id": k} for k in sorted(store["connections"])][:1]
+            items = [{"id": k} for k in sorted(state.connections) if "/" not in k][:1]
             self._json(200, {"items": items, "hasMore": False, "totalResults": len(items)})
         elif len(segments) == 2 and segments[0] == "connections":
-            conn = store["connections"].get(segments[1])
+            conn = state.connections.get(_scoped(segments[1], scope))
             if conn is None:
                 self._send(404, NOT_FOUND_TEXT, "text/plain")
             elif isinstance(conn, bytes | str):
@@ -399,14 +404,14 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._json(200, conn)
         elif len(segments) == 4 and segments[0] == "connections" and segments[2] == "attachments":
-            data = store["attachments"].get((segments[1], segments[3]))
+            data = state.attachments.get((_scoped(segments[1], scope), segments[3]))
             if data is None:
                 self._oic_error(404, "Not Found", "Attachment not found", "OIC-STANDIN-404")
             else:
                 self._send(200, data, "application/octet-stream")
         elif len(segments) == 3 and segments[0] == "lookups" and segments[2] == "archive":
             name = segments[1]
-            data = store["lookups"].get(name)
+            data = state.lookups.get(_scoped(name, scope))
             if data is None:
                 self._oic_error(404, "Not Found", f"Lookup {name} not found", "OIC-STANDIN-404")
             else:
@@ -479,30 +484,41 @@ class StandIn:
 
     # -- arranging --------------------------------------------------------------------------
 
-    def add_connection(self, conn_id: str, body: Any) -> None:
-        self.state.connections[conn_id] = body
+    def add_connection(self, conn_id: str, body: Any, project: str | None = None) -> None:
+        """Serve a connection; with `project`, only under that project's endpoints."""
+        self.add_project(project)
+        self.state.connections[_scoped(conn_id, project)] = body
 
-    def add_lookup(self, name: str, csv: bytes) -> None:
-        self.state.lookups[name] = csv
+    def add_lookup(self, name: str, csv: bytes, project: str | None = None) -> None:
+        self.add_project(project)
+        self.state.lookups[_scoped(name, project)] = csv
 
-    def add_attachment(self, conn_id: str, prop: str, data: bytes) -> None:
-        self.state.attachments[(conn_id, prop)] = data
+    def add_attachment(
+        self, conn_id: str, prop: str, data: bytes, project: str | None = None
+    ) -> None:
+        self.add_project(project)
+        self.state.attachments[(_scoped(conn_id, project), prop)] = data
 
-    def add_project(self, project: str) -> dict[str, Any]:
-        """An OIC 3 project; fill its "connections", "lookups" and "attachments"."""
-        return self.state.projects.setdefault(
-            project, {"connections": {}, "lookups": {}, "attachments": {}}
-        )
+    def add_project(self, project: str | None) -> None:
+        """An OIC 3 project that exists (`GET /projects/{id}` answers 200)."""
+        if project is not None:
+            self.state.projects.add(project)
 
     def fault(
-        self, path: str, kind: str, times: int = 1, seconds: float = 0.0, size: int = 0
+        self,
+        path: str,
+        kind: str,
+        times: int = 1,
+        seconds: float = 0.0,
+        text: str = "",
+        size: int = 0,
     ) -> None:
         """Answer the next `times` requests whose path ends with `path` with fault `kind`."""
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind}; one of {', '.join(FAULTS)}")
         with self.state.lock:
             queue = self.state.faults.setdefault(path, deque())
-            queue.extend(Fault(kind, seconds, size) for _ in range(times))
+            queue.extend(Fault(kind, seconds, text, size) for _ in range(times))
 
     # -- inspecting -------------------------------------------------------------------------
 

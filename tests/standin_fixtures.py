@@ -117,12 +117,12 @@ def server_args(standin: StandIn, auth: str = "oauth") -> list[str]:
         standin.url,
         "--token-url",
         standin.token_url,
+        "--scope",
+        SCOPE,
         "--client-id",
         CLIENT_ID,
         "--client-secret",
-        CLIENT_SECRET,
-        "--scope",
-        SCOPE,
+        CLIENT_SECRET,  # last: tests read the secret from args[-1]
     ]
 
 
@@ -164,12 +164,14 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
             data = json.loads(text)
         except ValueError:
             data = None
+        if data is not None:
+            data = scrub_secret_values(data)  # blanks token fields too: placeholders after
         if isinstance(data, dict) and "access_token" in data:
             data = {**data, "access_token": "<scrubbed>"}
             data.pop("refresh_token", None)
             data.pop("id_token", None)
         if data is not None:
-            text = json.dumps(scrub_secret_values(data), indent=2)
+            text = json.dumps(data, indent=2)
         text = _scrub_text(text)
         response["body"]["string"] = text.encode("utf-8")
         for name in list(headers):

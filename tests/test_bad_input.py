@@ -163,7 +163,7 @@ def _bad_connection_xml(src: Path) -> None:
 
 CASES: dict[str, tuple[Callable[[Path], None], int, str, str]] = {
     # name: (make source, exit code, text the error must contain, file it must name)
-    "neither source": (_neither, 1, "looked for a *.iar file and an icspackage/ folder", "src"),
+    "neither source": (_neither, 1, "looked for a *.iar file, an icspackage/ folder", "src"),
     "two iar": (_two_iars, 1, "several .iar files", "A_01.00.0000.iar, B_01.00.0000.iar"),
     "corrupt zip": (_corrupt_zip, 1, "not a readable zip", "X_01.00.0000.iar"),
     "truncated zip": (_truncated_zip, 1, "not a readable zip", "X_01.00.0000.iar"),

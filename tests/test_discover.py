@@ -44,6 +44,7 @@ def test_finds_every_integration(repo: Path, capsys: pytest.CaptureFixture[str])
     first = next(f for f in found if f["code"] == "INT_00")
     assert first == {
         "path": f"{repo}/teams/finance/int00",
+        "kind": "integration",
         "code": "INT_00",
         "version": "01.00.0000",
         "id": "INT_00|01.00.0000",

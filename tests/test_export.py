@@ -100,7 +100,6 @@ def test_end_to_end_country_info(country_info, oic_fixture_standin, capsys) -> N
     assert info["exported"] == {
         "server": oic_fixture_standin.url,
         "instance": None,
-        "project": None,
         "auth": "oauth",
         "connections": ["LOCAL_REST", "RESTCOUNTRIESEU"],
         "attachments": [],
@@ -518,9 +517,9 @@ def test_project_connections_come_from_the_project(
     tree_source, oic_fixture_standin, capsys
 ) -> None:
     add_lookup(tree_source, "COUNTRY_CODES")
-    project = oic_fixture_standin.add_project("SALES_PRJ")
-    project["connections"].update(oic_fixture_standin.state.connections)
-    project["lookups"]["COUNTRY_CODES"] = SAMPLE_LOOKUP
+    for conn_id, body in list(oic_fixture_standin.state.connections.items()):
+        oic_fixture_standin.add_connection(conn_id, body, project="SALES_PRJ")
+    oic_fixture_standin.add_lookup("COUNTRY_CODES", SAMPLE_LOOKUP, project="SALES_PRJ")
     assert build(tree_source, oic_fixture_standin, "--oic-project", "SALES_PRJ") == 0
     assert oic_fixture_standin.connection_gets("RESTCOUNTRIESEU") == 0
     prefix = "/ic/api/integration/v1/projects/SALES_PRJ"

@@ -166,14 +166,20 @@ def test_help_lists_every_setting(capsys: pytest.CaptureFixture[str]) -> None:
 def test_action_yml_declares_every_setting_and_output(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """action.yml, the CLI and the settings model must not drift apart."""
+    """action.yml, the CLI and the settings model must not drift apart; both container steps of
+    the composite action get every input, and every output comes from one of them."""
+    import yaml
+
     from oicaction.settings import Settings, input_name
 
-    text = (REPO / "action.yml").read_text()
-    inputs_part, outputs_part = text.split("\noutputs:\n")
-    declared_inputs = set(re.findall(r"^  ([a-z0-9-]+):$", inputs_part, re.M))
-    declared_outputs = set(re.findall(r"^  ([a-z0-9-]+):$", outputs_part.split("\nruns:")[0], re.M))
-    assert declared_inputs == {input_name(n) for n in Settings.model_fields}
+    action = yaml.safe_load((REPO / "action.yml").read_text())
+    names = [input_name(n) for n in Settings.model_fields]
+    assert list(action["inputs"]) == names
+    assert action["runs"]["using"] == "composite"
+    steps = {step["id"]: step for step in action["runs"]["steps"]}
+    for step_id in ("prebuilt", "built"):
+        assert steps[step_id]["with"] == {n: f"${{{{ inputs.{n} }}}}" for n in names}
+    assert steps["image"]["env"]["OIC_ACTION_INPUTS"].split() == names
     assert (
         run_cli(
             "--integration-path",
@@ -186,23 +192,30 @@ def test_action_yml_declares_every_setting_and_output(
         )
         == 0
     )
-    assert declared_outputs == set(json.loads(capsys.readouterr().out))
-    assert "using: docker" in text and "image: Dockerfile" in text
+    produced = set(json.loads(capsys.readouterr().out))
+    project = tmp_path / "p" / "project"
+    (project / "integrations").mkdir(parents=True)
+    (project / "project.yaml").write_text("code: DEMO\n")
+    assert run_cli("--integration-path", str(project.parent), "--json") == 0
+    produced |= set(json.loads(capsys.readouterr().out))  # a project's outputs too
+    assert set(action["outputs"]) == produced
+    for name, output in action["outputs"].items():
+        value = f"${{{{ steps.prebuilt.outputs.{name} || steps.built.outputs.{name} }}}}"
+        assert output["value"] == value
+    readme = (REPO / "README.md").read_text().split("## Outputs", 1)[1].split("\n## ", 1)[0]
+    assert set(re.findall(r"^\| `([a-z0-9-]+)` \|", readme, re.M)) == produced
 
 
-def test_prebuilt_image_action_matches_action_yml() -> None:
-    """image/action.yml is action.yml but for the published image: nothing else may differ."""
-    main = (REPO / "action.yml").read_text().splitlines()
-    image = [
-        line
-        for line in (REPO / "image" / "action.yml").read_text().splitlines()
-        if not line.startswith("#")
-    ]
-    diff = [(a, b) for a, b in zip(main, image, strict=True) if a != b]
-    assert diff == [
-        ("name: oic-build", "name: oic-build (prebuilt image)"),
-        ("  image: Dockerfile", "  image: docker://ghcr.io/org/oic-build:v1"),
-    ]
+def test_generated_blocks_match_settings() -> None:
+    """action.yml's inputs/outputs/with: lists and README's inputs table are what
+    scripts/gen_action.py makes from the Settings model: one description per input."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "gen_action.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("argv", [["--manage-connections", "perhaps"], ["--no-such"]])

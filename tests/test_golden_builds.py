@@ -1,5 +1,5 @@
 """Refactoring guard: every real source in ../shared/fixtures builds, offline, to the same .iar
-bytes and the same build-info.json as recorded in tests/golden/builds.json.
+(or project .car) bytes and the same build-info.json as recorded in tests/golden/builds.json.
 
 The record was written by the code before the simplification (issue 8); regenerate it only for
 a change that is meant to alter an archive or build-info.json:
@@ -23,8 +23,8 @@ VOLATILE = ("built_at", "git", "tool")
 
 
 def _sources(shared: Path) -> list[Path]:
-    """Every committed .iar and every unzipped icspackage tree among the fixtures."""
-    found = sorted(shared.rglob("*.iar"))
+    """Every committed .iar and .car and every unzipped icspackage tree among the fixtures."""
+    found = sorted(shared.rglob("*.iar")) + sorted(shared.rglob("*.car"))
     found += sorted(p.parent for p in shared.rglob("icspackage") if p.is_dir())
     return [p for p in found if p.is_file() or p.is_dir()]
 
@@ -64,7 +64,7 @@ def _build(source: Path, work: Path, unzip: bool = False) -> dict[str, object]:
 
 
 def _all_builds(shared: Path, work: Path) -> dict[str, object]:
-    """Each source as committed, and each .iar unzipped and packed again by us."""
+    """Each source as committed, and each .iar and .car unzipped and packed again by us."""
     results: dict[str, object] = {}
     for path in _sources(shared):
         key = path.relative_to(shared).as_posix()

@@ -444,16 +444,13 @@ def test_first_failure_stops_the_fetch(oic_standin: StandIn) -> None:
 def test_probe_confirms_instance_and_project(oic_cassette) -> None:
     with oic_cassette("probe_project_ok") as rec:
         rec.standin.state.instance = "team-oic3-fr"
-        if rec.recording:
-            project = rec.standin.add_project("SALES_PRJ")
-            project["connections"]["RESTCOUNTRIESEU"] = REST_CONNECTION
-            project["lookups"]["COUNTRY_CODES"] = LOOKUP_CSV
-        client = OicClient(
-            rec.url, oauth(rec), instance="team-oic3-fr", project="SALES_PRJ", options=FAST
-        )
+        rec.standin.add_connection("RESTCOUNTRIESEU", REST_CONNECTION, project="SALES_PRJ")
+        rec.standin.add_lookup("COUNTRY_CODES", LOOKUP_CSV, project="SALES_PRJ")
+        client = OicClient(rec.url, oauth(rec), instance="team-oic3-fr", options=FAST)
         client.probe()
-        assert client.connection("RESTCOUNTRIESEU") is not None
-        assert client.lookup_csv("COUNTRY_CODES") == LOOKUP_CSV
+        client.probe_project("SALES_PRJ")
+        assert client.connection("RESTCOUNTRIESEU", "SALES_PRJ") is not None
+        assert client.lookup_csv("COUNTRY_CODES", "SALES_PRJ") == LOOKUP_CSV
     paths = [r.path for r in rec.cassette.requests if r.method == "GET"]
     assert paths == [
         "/ic/api/integration/v1/connections",
@@ -468,9 +465,10 @@ def test_probe_confirms_instance_and_project(oic_cassette) -> None:
 def test_wrong_project_names_oic_project(oic_cassette) -> None:
     with oic_cassette("probe_wrong_project") as rec:
         rec.standin.add_project("SALES_PRJ")
-        client = OicClient(rec.url, oauth(rec), project="Sales Project", options=FAST)
+        client = OicClient(rec.url, oauth(rec), options=FAST)
+        client.probe()
         with pytest.raises(SettingsError) as err:
-            client.probe()
+            client.probe_project("Sales Project")
     assert str(err.value).startswith("oic-project Sales Project was not found on ")
     assert "HTTP 404" in str(err.value) and "identifier" in str(err.value)
 

@@ -16,7 +16,7 @@ from conftest import zip_contents
 
 from oicaction.errors import SourceError
 from oicaction.source import package
-from oicaction.source.package import FILE_MODE, FIXED_DATE, write_iar
+from oicaction.source.package import FILE_MODE, FIXED_DATE, write_archive
 from oicaction.source.tree import Entry, SourceTree
 
 UNZIP = shutil.which("unzip")
@@ -71,7 +71,7 @@ def unzip_test(path: Path) -> None:
 
 def test_readable_with_every_crc_checked(mixed: SourceTree, tmp_path: Path) -> None:
     out = tmp_path / "out.iar"
-    write_iar(mixed.entries, out)
+    write_archive(mixed.entries, out)
     with zipfile.ZipFile(out) as zf:
         assert zf.testzip() is None
         assert [i.filename for i in zf.infolist()] == mixed.entry_names
@@ -85,7 +85,7 @@ def test_readable_with_every_crc_checked(mixed: SourceTree, tmp_path: Path) -> N
 
 def test_stored_only_what_does_not_shrink(mixed: SourceTree, tmp_path: Path) -> None:
     out = tmp_path / "out.iar"
-    write_iar(mixed.entries, out)
+    write_archive(mixed.entries, out)
     with zipfile.ZipFile(out) as zf:
         method = {i.filename.rsplit("/", 1)[-1]: i.compress_type for i in zf.infolist()}
         sizes = {
@@ -110,16 +110,16 @@ def test_same_bytes_every_run_and_whichever_path_a_file_takes(
 ) -> None:
     """In memory or streamed (with the second pass for what grew), the choices agree."""
     reference = tmp_path / "reference.iar"
-    write_iar(mixed.entries, reference)
+    write_archive(mixed.entries, reference)
     monkeypatch.setattr(package, "SAMPLE_BYTES", sample_bytes)
     for name in ("out.iar", "again.iar"):
-        write_iar(mixed.entries, tmp_path / name)
+        write_archive(mixed.entries, tmp_path / name)
         assert (tmp_path / name).read_bytes() == reference.read_bytes()
 
 
 def test_non_ascii_names_are_utf8_flagged(mixed: SourceTree, tmp_path: Path) -> None:
     out = tmp_path / "out.iar"
-    write_iar(mixed.entries, out)
+    write_archive(mixed.entries, out)
     with zipfile.ZipFile(out) as zf:
         for info in zf.infolist():
             if info.filename.isascii():
@@ -133,7 +133,7 @@ def test_non_ascii_names_are_utf8_flagged(mixed: SourceTree, tmp_path: Path) -> 
 
 def test_fixed_date_mode_and_versions(mixed: SourceTree, tmp_path: Path) -> None:
     out = tmp_path / "out.iar"
-    write_iar(mixed.entries, out)
+    write_archive(mixed.entries, out)
     with zipfile.ZipFile(out) as zf:
         for info in zf.infolist():
             assert info.date_time == FIXED_DATE
@@ -146,7 +146,7 @@ def test_fixed_date_mode_and_versions(mixed: SourceTree, tmp_path: Path) -> None
 
 def test_empty_archive(tmp_path: Path) -> None:
     out = tmp_path / "empty.iar"
-    write_iar([], out)
+    write_archive([], out)
     with zipfile.ZipFile(out) as zf:
         assert zf.infolist() == []
     assert out.read_bytes() == b"PK\x05\x06" + bytes(18)
@@ -162,13 +162,13 @@ def test_unreadable_file_raises_source_error_and_leaves_nothing(
         out = tmp_path / "out.iar"
         with pytest.raises(SourceError) as info:
             monkeypatch.setattr(package, "SAMPLE_BYTES", sample_bytes)
-            write_iar(entries, out)
+            write_archive(entries, out)
         assert str(info.value) == f"{gone}: unreadable (No such file or directory)"
         assert info.value.file == gone
         assert not out.exists()
     folder = tmp_path / "src" / "icspackage"
     with pytest.raises(SourceError, match="unreadable"):
-        write_iar([Entry("icspackage/dir", folder, 10)], tmp_path / "out.iar")
+        write_archive([Entry("icspackage/dir", folder, 10)], tmp_path / "out.iar")
 
 
 def test_real_archives_repackage_with_every_entry(real_dir: Path, tmp_path: Path) -> None:
@@ -178,7 +178,7 @@ def test_real_archives_repackage_with_every_entry(real_dir: Path, tmp_path: Path
         with zipfile.ZipFile(iar) as zf:
             zf.extractall(src)
         out = tmp_path / f"{n}.iar"
-        write_iar(SourceTree(src / "icspackage").entries, out)
+        write_archive(SourceTree(src / "icspackage").entries, out)
         with zipfile.ZipFile(out) as zf:
             assert zf.testzip() is None
         assert zip_contents(out) == zip_contents(iar), iar
@@ -200,7 +200,7 @@ def test_real_zip64_past_4_gib(tmp_path: Path) -> None:
     (big.parent / "tail.xml").write_bytes(TEXT)
     tree = SourceTree(big.parent)
     out = tmp_path / "huge.iar"
-    write_iar(tree.entries, out)
+    write_archive(tree.entries, out)
     big.unlink()
     with zipfile.ZipFile(out) as zf:
         info = zf.getinfo("icspackage/big.bin")

@@ -11,7 +11,7 @@ import pytest
 from conftest import REAL, zip_contents
 
 from oicaction.source.iar import IarFile
-from oicaction.source.package import write_iar
+from oicaction.source.package import write_archive
 from oicaction.source.tree import SourceTree
 
 # code, version, connections (instanceCode:applicationTypeRef) as SOURCES.md records them.
@@ -112,8 +112,8 @@ def _unzip(iar: Path, dest: Path) -> Path:
 def test_unzip_repackage_round_trip(rel: str, real_dir: Path, tmp_path: Path) -> None:
     original = zip_contents(real_dir / rel)
     tree = SourceTree(_unzip(real_dir / rel, tmp_path / "src"))
-    write_iar(tree.entries, tmp_path / "a.iar")
-    write_iar(tree.entries, tmp_path / "b.iar")
+    write_archive(tree.entries, tmp_path / "a.iar")
+    write_archive(tree.entries, tmp_path / "b.iar")
     assert zip_contents(tmp_path / "a.iar") == original
     a, b = (tmp_path / "a.iar").read_bytes(), (tmp_path / "b.iar").read_bytes()
     assert hashlib.sha256(a).digest() == hashlib.sha256(b).digest()
@@ -124,7 +124,7 @@ def test_repackage_independent_of_mtime_and_order(real_dir: Path, tmp_path: Path
     """Same content, other mtimes and creation order: same bytes ('every machine')."""
     rel = "bhagavansprasad__iar-lens/INT03.00.0011.iar"
     first = SourceTree(_unzip(real_dir / rel, tmp_path / "one"))
-    write_iar(first.entries, tmp_path / "one.iar")
+    write_archive(first.entries, tmp_path / "one.iar")
     contents = zip_contents(real_dir / rel)
     other = tmp_path / "two"
     for name in reversed(sorted(contents)):
@@ -132,7 +132,7 @@ def test_repackage_independent_of_mtime_and_order(real_dir: Path, tmp_path: Path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(contents[name])
         path.chmod(0o600)
-    write_iar(SourceTree(other / "icspackage").entries, tmp_path / "two.iar")
+    write_archive(SourceTree(other / "icspackage").entries, tmp_path / "two.iar")
     assert (tmp_path / "one.iar").read_bytes() == (tmp_path / "two.iar").read_bytes()
     with zipfile.ZipFile(tmp_path / "two.iar") as zf:
         for info in zf.infolist():

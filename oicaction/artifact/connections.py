@@ -91,7 +91,9 @@ _KNOWN_KEYS = (
 _CANONICAL = {k.lower(): k for k in _KNOWN_KEYS}
 
 SECRET_TYPES = ("PASSWORD", "SECRET", "PRIVATE_KEY", "PRIVATEKEY", "TOKEN", "CREDENTIAL")
-_SECRET_WORDS = frozenset({"password", "passwd", "pwd", "secret", "passphrase", "pin"})
+_SECRET_WORDS = frozenset(
+    {"password", "passwd", "pwd", "secret", "passphrase", "pin", "credential", "credentials"}
+)
 _SECRET_PHRASES = (
     "privatekey",
     "apikey",
@@ -130,6 +132,13 @@ _NOT_SECRET_ENDINGS = frozenset(
         "scheme",
         "header",
         "scope",
+        "required",
+        "enabled",
+        "flag",
+        "hint",
+        "label",
+        "description",
+        "desc",
     }
 )
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
@@ -164,7 +173,7 @@ def is_secret_name(name: str) -> bool:
     return (
         bool(_SECRET_WORDS.intersection(words))
         or any(p in joined for p in _SECRET_PHRASES)
-        or words[-1] == "token"
+        or words[-1] in ("token", "pass")
     )
 
 
@@ -257,36 +266,88 @@ def normalise_connection(body: dict[str, Any], conn_id: str) -> CleanConnection:
     data = {k: v for k, v in data.items() if k not in VOLATILE}
     if "adapterType" in data:
         data["adapterType"] = _adapter(data["adapterType"])
-    removed: list[str] = []
     for list_name in PROPERTY_LISTS:
         props = data.get(list_name)
-        if not isinstance(props, list):
-            continue
-        cleaned = []
-        for prop in props:
-            if isinstance(prop, dict):
-                prop = {k: v for k, v in prop.items() if k not in PROPERTY_VOLATILE}
-                if is_secret_property(prop):
-                    for key in VALUE_KEYS:
-                        if prop.get(key) not in (None, ""):
-                            prop[key] = ""
-                            name = prop.get("propertyName") or prop.get("displayName") or "?"
-                            if name not in removed:
-                                removed.append(str(name))
-            cleaned.append(prop)
-        data[list_name] = cleaned
-    return CleanConnection(str(data["id"]), data, tuple(removed))
+        if isinstance(props, list):
+            data[list_name] = [
+                {k: v for k, v in p.items() if k not in PROPERTY_VOLATILE}
+                if isinstance(p, dict)
+                else p
+                for p in props
+            ]
+    data, removed = strip_secrets(data)
+    return CleanConnection(str(data["id"]), data, removed)
+
+
+# Keys that name a property, and keys that hold its value, in any of the shapes seen: OIC's
+# property objects and the generic `{name, value}` / `{key, value}` pairs.
+_NAME_KEYS = ("propertyName", "displayName", "name", "key")
+_ANY_VALUE_KEYS = (*VALUE_KEYS, "value")
+
+
+def _is_private_key(value: object) -> bool:
+    return isinstance(value, str) and "-----BEGIN" in value and "PRIVATE KEY" in value
+
+
+def _secret_property(prop: dict[str, Any]) -> str | None:
+    """The name of a property-shaped object (canonical keys) whose value is secret, or None."""
+    if not any(k in prop for k in _ANY_VALUE_KEYS):
+        return None
+    name = next((str(prop[k]) for k in _NAME_KEYS if isinstance(prop.get(k), str)), "?")
+    ptype = str(prop.get("propertyType") or "").upper()
+    if any(t in ptype for t in SECRET_TYPES):
+        return name
+    if any(isinstance(prop.get(k), str) and is_secret_name(prop[k]) for k in _NAME_KEYS):
+        return name
+    if any(_is_private_key(prop.get(k)) for k in _ANY_VALUE_KEYS):
+        return name
+    return None
+
+
+def strip_secrets(body: Any) -> tuple[Any, tuple[str, ...]]:
+    """Blank every secret value in a JSON body of any shape, keeping the shape: walks every
+    dict and list, whatever the keys are called or where they sit.
+
+    Blanked: the value of a property object that is secret (by type, by name, or holding a
+    private key); everything under a key that names a secret (`password`, `clientSecret`,
+    `apiKey`... at the top, nested, or an object-shaped `securityProperties`); any string that
+    is a private key. Strings and numbers become "", booleans and nulls stay. Returns the body
+    and the names of what was blanked."""
+    removed: dict[str, None] = {}
+
+    def blank(value: Any, name: str) -> Any:
+        if isinstance(value, dict):
+            return {k: blank(v, name) for k, v in value.items()}
+        if isinstance(value, list):
+            return [blank(v, name) for v in value]
+        if isinstance(value, bool) or value is None or value == "":
+            return value
+        if isinstance(value, str | int | float):
+            removed[name] = None
+            return ""
+        return value
+
+    def walk(value: Any, name: str) -> Any:
+        if isinstance(value, list):
+            return [walk(v, name) for v in value]
+        if _is_private_key(value):
+            return blank(value, name)
+        if not isinstance(value, dict):
+            return value
+        secret = _secret_property({canonical_key(str(k)): v for k, v in value.items()})
+        out = {}
+        for key, item in value.items():
+            if secret is not None and canonical_key(str(key)) in _ANY_VALUE_KEYS:
+                out[key] = blank(item, secret)
+            elif is_secret_name(str(key)):
+                out[key] = blank(item, str(key))
+            else:
+                out[key] = walk(item, str(key))
+        return out
+
+    return walk(body, "?"), tuple(removed)
 
 
 def scrub_secret_values(body: Any) -> Any:
-    """Blank secret property values anywhere in a JSON body, keeping its shape (for cassettes)."""
-    if isinstance(body, dict):
-        out = {k: scrub_secret_values(v) for k, v in body.items()}
-        if ("propertyName" in out or "displayName" in out) and is_secret_property(_canonical(out)):
-            for key in list(out):
-                if canonical_key(key) in VALUE_KEYS and out[key] not in (None, ""):
-                    out[key] = ""
-        return out
-    if isinstance(body, list):
-        return [scrub_secret_values(v) for v in body]
-    return body
+    """Blank secret values anywhere in a JSON body, keeping its keys and shape (cassettes)."""
+    return strip_secrets(body)[0]

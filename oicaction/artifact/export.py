@@ -14,7 +14,6 @@ its client, token and fetched objects.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..errors import ServerError
@@ -34,7 +33,7 @@ from .layout import (
     to_json,
     write_file,
 )
-from .plan import Plan, check_plan, check_plan_values, generate_plan, read_plan
+from .plan import Plan, generate_plan, ship_plan
 
 
 def _plural(items: list[str], word: str) -> str:
@@ -65,38 +64,6 @@ def _missing_connection(
     raise ServerError(
         f"{message}; create it there, or set missing-connections: warn to build without it"
     )
-
-
-def load_plan(
-    plan: Path | None, roots: Sequence[Path], meta: IntegrationMeta, reporter: Reporter
-) -> Plan | None:
-    """Read and check a committed plan the same way in every mode, before anything is sent
-    or written: it parses, is no symlink out of `roots`, holds no secret value."""
-    if plan is None:
-        return None
-    parsed = read_plan(plan, roots)
-    for warning in check_plan(parsed, [c.code for c in meta.connections], meta.id):
-        reporter.warning(warning, file=parsed.path)
-    check_plan_values(parsed)
-    return parsed
-
-
-def ship_plan(
-    plan: Plan,
-    stage: Path,
-    reporter: Reporter,
-    connections: Mapping[str, CleanConnection] | None = None,
-    server: str = "",
-) -> None:
-    """Copy a checked plan into the artifact as committed; with the exported connections, also
-    check its values against their property types and names."""
-    if connections is not None:
-        for warning in check_plan_values(plan, connections, server):
-            reporter.warning(warning, file=plan.path)
-    text = plan.raw.decode("utf-8", "replace")
-    data = plan.raw if reporter.redact(text) == text else reporter.redact(text).encode()
-    write_file(stage / PLAN_FILE, data)
-    reporter.info(f"connection plan {plan.path} checked -> {PLAN_FILE}")
 
 
 def _write_attachments(
@@ -143,13 +110,15 @@ def export_integration(
     stage: Path,
     reporter: Reporter,
     plan: Plan | None = None,
+    project: str | None = None,
 ) -> dict[str, object]:
-    """Export what `meta` uses into `stage`; returns what build-info.json records.
+    """Export what `meta` uses into `stage`; returns what build-info.json records. `project`
+    (an OIC 3 project id) takes connections and lookups from that project's endpoints.
 
     The plan was read and checked when the source was loaded, so a bad plan costs no traffic.
     """
     client = server.client
-    where = client.where()
+    where = client.where() + (f" in project {project}" if project else "")
     conn_ids = [c.code for c in meta.connections] if settings.manage_connections else []
     lookup_names = list(meta.lookups) if settings.manage_lookups else []
     for conn_id in conn_ids:
@@ -160,7 +129,7 @@ def export_integration(
         f"exporting {_plural(conn_ids, 'connection')} and {_plural(lookup_names, 'lookup')} "
         f"from {where}"
     )
-    found, csvs = server.fetch(conn_ids, lookup_names)
+    found, csvs = server.fetch(conn_ids, lookup_names, project)
 
     exported: list[CleanConnection] = []
     skipped: list[str] = []
@@ -200,7 +169,7 @@ def export_integration(
             "integration": meta.id,
             "server": client.server,
             "instance": client.instance,
-            "project": client.project,
+            **({"project": project} if project else {}),
             "connections": [c.data for c in exported],
             "attachments": attachments,
             "attachments_to_supply": to_supply,
@@ -224,7 +193,7 @@ def export_integration(
     return {
         "server": client.server,
         "instance": client.instance,
-        "project": client.project,
+        **({"project": project} if project else {}),
         "auth": client.auth.kind,
         "connections": [c.id for c in exported],
         "attachments": attachments,

@@ -1,7 +1,7 @@
 """Every name in the artifact folder, and the one way JSON is written there:
 
-<CODE>_<VERSION>/
-    <CODE>_<VERSION>.iar
+<CODE>_<VERSION>/                (an integration; a project's folder is <PROJECT_CODE>/)
+    <CODE>_<VERSION>.iar          (a project: <PROJECT_CODE>.car)
     build-info.json
     connectionPlan.properties
     connections.json
@@ -29,6 +29,11 @@ ATTACHMENTS_DIR = "attachments"
 def archive_name(slug: str) -> str:
     """`CODE_VERSION.iar`, the name OIC itself gives an exported integration."""
     return f"{slug}.iar"
+
+
+def project_archive_name(code: str) -> str:
+    """`PROJECT_CODE.car`, the name OIC gives a project export."""
+    return f"{code}.car"
 
 
 def safe_component(name: str, what: str, integration: str) -> str:

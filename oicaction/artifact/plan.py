@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError
+from ..report import Reporter
 from .connections import CleanConnection, is_secret_name, is_secret_property, iter_properties
+from .layout import PLAN_FILE, write_file
 
 _KEY = re.compile(r"^(?P<conn>[^.\s]+)\.(?P<kind>connection|secure)\.(?P<prop>.+)$", re.DOTALL)
 # A value that names a secret instead of holding it: ${{NAME}}, ${NAME}, %%NAME%%, #{NAME}, @NAME@.
@@ -336,3 +338,35 @@ def generate_plan(
                 text = str(value).lower() if isinstance(value, bool) else str(value)
             out.append(f"{escape_key(key)}={escape_value(text)}")
     return "\n".join(out) + "\n"
+
+
+def load_plan(
+    plan: Path | None, roots: Sequence[Path], used: Iterable[str], owner: str, reporter: Reporter
+) -> Plan | None:
+    """Read and check a committed plan the same way in every mode, before anything is sent
+    or written: it parses, is no symlink out of `roots`, holds no secret value."""
+    if plan is None:
+        return None
+    parsed = read_plan(plan, roots)
+    for warning in check_plan(parsed, used, owner):
+        reporter.warning(warning, file=parsed.path)
+    check_plan_values(parsed)
+    return parsed
+
+
+def ship_plan(
+    plan: Plan,
+    stage: Path,
+    reporter: Reporter,
+    connections: Mapping[str, CleanConnection] | None = None,
+    server: str = "",
+) -> None:
+    """Copy a checked plan into the artifact as committed (bytes kept; the redaction still
+    applies); with the exported connections, also check its values against their property
+    types and names."""
+    if connections is not None:
+        for warning in check_plan_values(plan, connections, server):
+            reporter.warning(warning, file=plan.path)
+    text = plan.raw.decode("utf-8", "surrogateescape")
+    write_file(stage / PLAN_FILE, reporter.redact(text).encode("utf-8", "surrogateescape"))
+    reporter.info(f"connection plan {plan.path} checked -> {PLAN_FILE}")

@@ -6,8 +6,9 @@ Redirects are never followed to another host: credentials would go with them (or
 Gen3, be dropped and the call fail obscurely), so the user is told which host to use instead;
 a redirect to OIC 3's design host names the `oic-url` and `oic-instance` to set. Every exchange
 is bounded by `request-deadline` and `max-response-size` (http.py). The first request of a run
-(`probe`) confirms URL, instance, credentials and project, so a misconfiguration is reported
-as such (exit 2, naming the setting), never as a missing connection.
+(`probe`, then `probe_project`) confirms URL, instance, credentials and project, so a
+misconfiguration is reported as such (exit 2, naming the setting), never as a missing
+connection.
 """
 
 from __future__ import annotations
@@ -139,11 +140,23 @@ def _retries_used(resp: requests.Response) -> int:
     return len(getattr(retries, "history", ()) or ())
 
 
+def _scope(project: str | None) -> str:
+    """The API root, or a project's (OIC 3 keeps a project's connections and lookups there)."""
+    return API if project is None else f"{API}/projects/{quote(project, safe='')}"
+
+
 def _redirect_hint(target: str, base: str, instance: str | None) -> str:
     host = urlsplit(target).hostname or "?"
     if "identity" in host or "login" in host or "idcs" in host:
         return "the server sent a login page: check the credentials and the auth settings"
     return f"if https://{host} is your OIC instance, set oic-url to it"
+
+
+def _said(resp: requests.Response) -> str:
+    return (
+        f"HTTP {resp.status_code} {resp.reason} from GET {without_query(resp.url)}: "
+        f"{describe_body(resp)}"
+    )
 
 
 def _is_json(resp: requests.Response) -> bool:
@@ -164,7 +177,6 @@ class OicClient:
         auth: Auth,
         *,
         instance: str | None = None,
-        project: str | None = None,
         pool_size: int = 4,
         options: HttpOptions | None = None,
         ca_bundle: str | None = None,
@@ -173,7 +185,6 @@ class OicClient:
     ) -> None:
         self.base_url, url_instance = normalise_base_url(base_url)
         self.instance = (instance or "").strip() or url_instance
-        self.project = (project or "").strip() or None
         self.auth = auth
         self.options = options or DEFAULT_OPTIONS
         if deadline is not None or max_response_size is not None:
@@ -183,8 +194,6 @@ class OicClient:
                 max_response_size=max_response_size or self.options.max_response_size,
             )
         self.session = make_session(self.options, pool_size, ca_bundle)
-        # Connections, attachments and lookups of a project live under its path (OIC 3).
-        self.api = API + (f"/projects/{quote(self.project, safe='')}" if self.project else "")
 
     def close(self) -> None:
         self.session.close()
@@ -201,11 +210,8 @@ class OicClient:
         return self.base_url
 
     def where(self) -> str:
-        """The server as a user reads it: URL, instance and project."""
-        more = [f"instance {self.instance}" if self.instance else ""]
-        more.append(f"project {self.project}" if self.project else "")
-        extra = ", ".join(m for m in more if m)
-        return self.server + (f" ({extra})" if extra else "")
+        """The server as a user reads it: URL and instance."""
+        return self.server + (f" (instance {self.instance})" if self.instance else "")
 
     def send(self, method: str, url: str, *, what: str, **kw: Any) -> requests.Response:
         """One bounded exchange (deadline, size cap, retries) with this client's session."""
@@ -322,35 +328,21 @@ class OicClient:
 
     def probe(self) -> None:
         """One cheap request (one connection of the list) that confirms URL, instance and
-        credentials, and with `oic-project` a second that confirms the project. Failures are
-        SettingsErrors naming what to check."""
-        self._probe(f"{API}/connections?limit=1&offset=0", "oic-url/oic-instance")
-        if self.project:
-            self._probe(self.api, "oic-project")
-
-    def _probe(self, path: str, setting: str) -> None:
-        what = "first request" if setting != "oic-project" else f"project {self.project}"
-        resp = self._send(path, what, "application/json")
-        status = resp.status_code
-        if 200 <= status < 300 and _is_json(resp):
+        credentials. Failures are SettingsErrors naming what to check."""
+        resp = self._send(
+            f"{API}/connections?limit=1&offset=0", "first request", "application/json"
+        )
+        if 200 <= resp.status_code < 300 and _is_json(resp):
             return
-        detail = describe_body(resp)
-        said = f"HTTP {status} {resp.reason} from GET {without_query(resp.url)}: {detail}"
-        if status in (401, 403):
+        said = _said(resp)
+        if resp.status_code in (401, 403):
             raise SettingsError(
                 one_line(
                     f"{self.server} refused the credentials ({said}); "
-                    f"{self._credentials_hint(status)}"
+                    f"{self._credentials_hint(resp.status_code)}"
                 )
             )
-        if setting == "oic-project" and status == 404:
-            raise SettingsError(
-                one_line(
-                    f"oic-project {self.project} was not found on {self.server} ({said}); "
-                    "use the project's identifier (shown in the project's URL), not its name"
-                )
-            )
-        if status in (400, 404) or 200 <= status < 300:
+        if resp.status_code in (400, 404) or 200 <= resp.status_code < 300:
             instance = self.instance or "(not set)"
             raise SettingsError(
                 one_line(
@@ -358,6 +350,22 @@ class OicClient:
                     f"that knows this instance ({said}); check oic-url (on OIC 3 the design "
                     "host https://design.integration.<region>.ocp.oraclecloud.com) and "
                     "oic-instance (the integration instance name from the About page)"
+                )
+            )
+        raise self._fail(resp, "first request")
+
+    def probe_project(self, project: str, setting: str = "oic-project") -> None:
+        """Confirm an OIC 3 project exists (`GET /projects/{id}`); a 404 is a SettingsError
+        naming `setting` (the input, or the project.yaml that gave the id)."""
+        what = f"project {project}"
+        resp = self._send(_scope(project), what, "application/json")
+        if 200 <= resp.status_code < 300:
+            return
+        if resp.status_code == 404:
+            raise SettingsError(
+                one_line(
+                    f"{setting} {project} was not found on {self.server} ({_said(resp)}); "
+                    "use the project's identifier (shown in the project's URL), not its name"
                 )
             )
         raise self._fail(resp, what)
@@ -380,27 +388,31 @@ class OicClient:
 
     # -- objects ------------------------------------------------------------------------------
 
-    def connection(self, conn_id: str) -> dict[str, Any] | None:
-        """The connection's definition as the server returns it; None if it does not exist."""
+    def connection(self, conn_id: str, project: str | None = None) -> dict[str, Any] | None:
+        """The connection's definition as the server returns it; None if it does not exist.
+        With `project`, the one in that OIC 3 project (`/projects/{id}/connections/{cid}`)."""
         return self.get_json(
-            f"{self.api}/connections/{quote(conn_id, safe='')}", f"connection {conn_id}"
+            f"{_scope(project)}/connections/{quote(conn_id, safe='')}", f"connection {conn_id}"
         )
 
-    def attachment(self, conn_id: str, prop: str) -> bytes | None:
-        """The file uploaded to a connection property (WSDL, schema, certificate); None on 404."""
+    def attachment(self, conn_id: str, prop: str, project: str | None = None) -> bytes | None:
+        """The file uploaded to a connection property (WSDL, schema, certificate); None on 404.
+        `project` as for connection."""
         what = f"attachment {prop} of connection {conn_id}"
         path = (
-            f"{self.api}/connections/{quote(conn_id, safe='')}/attachments/{quote(prop, safe='')}"
+            f"{_scope(project)}/connections/{quote(conn_id, safe='')}"
+            f"/attachments/{quote(prop, safe='')}"
         )
         resp = self.get(path, what, accept="application/octet-stream, */*")
         if resp.status_code == 404:
             return None
         return resp.content
 
-    def lookup_csv(self, name: str) -> bytes | None:
-        """The lookup's CSV export; None if it does not exist."""
+    def lookup_csv(self, name: str, project: str | None = None) -> bytes | None:
+        """The lookup's CSV export; None if it does not exist. `project` as for connection."""
         what = f"lookup {name}"
-        resp = self.get(f"{self.api}/lookups/{quote(name, safe='')}/archive", what, accept="*/*")
+        path = f"{_scope(project)}/lookups/{quote(name, safe='')}/archive"
+        resp = self.get(path, what, accept="*/*")
         if resp.status_code == 404:
             return None
         ctype = resp.headers.get("Content-Type", "").lower()

@@ -53,10 +53,10 @@ class ServerCache:
                 self._futures[(kind, key)] = future
             return future
 
-    def _connection(self, conn_id: str) -> CleanConnection | None:
+    def _connection(self, conn_id: str, project: str | None) -> CleanConnection | None:
         """The connection, cleaned, with its attachments: the files of secret properties
         (keystores, private keys) are not fetched but listed as to be supplied."""
-        body = self.client.connection(conn_id)
+        body = self.client.connection(conn_id, project)
         if body is None:
             return None
         clean = normalise_connection(body, conn_id)
@@ -66,25 +66,37 @@ class ServerCache:
             if is_secret_attachment(prop):
                 attachments.append(Attachment(name, None, to_supply=True))
             else:
-                attachments.append(Attachment(name, self.client.attachment(conn_id, name)))
+                data = self.client.attachment(conn_id, name, project)
+                attachments.append(Attachment(name, data))
         return dataclasses.replace(clean, attachments=tuple(attachments))
 
+    def confirm_project(self, project: str, setting: str) -> None:
+        """Check once per run that an OIC 3 project exists (see OicClient.probe_project)."""
+        self._submit(
+            "project", project, lambda: self.client.probe_project(project, setting)
+        ).result()
+
     def fetch(
-        self, connections: Iterable[str] = (), lookups: Iterable[str] = ()
+        self,
+        connections: Iterable[str] = (),
+        lookups: Iterable[str] = (),
+        project: str | None = None,
     ) -> tuple[dict[str, CleanConnection | None], dict[str, bytes | None]]:
-        """Connections (None: not on the server) and lookup CSVs (None: not on the server).
+        """Connections (None: not on the server) and lookup CSVs (None: not on the server);
+        with `project`, those of that OIC 3 project (cached apart from the global ones).
 
         All requests are queued at once and run `max_workers` at a time; the first failure
         cancels what has not started and is raised.
         """
         wanted: dict[tuple[str, str], Future[Any]] = {}
+        scope = "" if project is None else f"project {project} "
         for conn_id in dict.fromkeys(connections):
             wanted[("connection", conn_id)] = self._submit(
-                "connection", conn_id, lambda c=conn_id: self._connection(c)
+                scope + "connection", conn_id, lambda c=conn_id: self._connection(c, project)
             )
         for name in dict.fromkeys(lookups):
             wanted[("lookup", name)] = self._submit(
-                "lookup", name, lambda n=name: self.client.lookup_csv(n)
+                scope + "lookup", name, lambda n=name: self.client.lookup_csv(n, project)
             )
         done, pending = wait(wanted.values(), return_when=FIRST_EXCEPTION)
         failed = [

@@ -1,5 +1,6 @@
-"""Find an integration's source in a folder (a committed .iar wins over an icspackage/ tree)
-and read it."""
+"""Find an integration's or a project's source in a folder and read it: a committed .iar wins
+over an icspackage/ tree, a committed .car over a project/ tree, and one folder holds one of
+the two kinds only."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Literal
 from ..errors import SettingsError, SourceError
 from .iar import IarFile
 from .metadata import ICSPACKAGE, IntegrationMeta
+from .project import PROJECT, ProjectMeta, read_project
 from .tree import SourceTree
 
 # Names a connection plan / replacement properties file is kept under beside the source.
@@ -21,70 +23,132 @@ CONNECTION_PLAN_NAMES = (
 )
 
 
+LOOKED_FOR = (
+    f"a *.iar file, an {ICSPACKAGE}/ folder containing "
+    "project/<CODE>_<VERSION>/PROJECT-INF/project.xml, a *.car file and a project/ folder "
+    "containing project.yaml"
+)
+
+
 @dataclass(frozen=True)
 class Source:
-    """Where the build reads from: an .iar file, or an icspackage/ folder to pack."""
+    """Where the build reads from: an .iar file or an icspackage/ folder to pack (an
+    integration), a .car file or a project/ folder to pack (a project)."""
 
-    kind: Literal["iar", "icspackage"]
+    kind: Literal["iar", "icspackage", "car", "project"]
     path: Path
     folder: Path
     note: str | None = None
 
+    @property
+    def is_project(self) -> bool:
+        return self.kind in ("car", PROJECT)
+
+    @property
+    def root(self) -> str:
+        """The folder every archive entry lives under."""
+        return PROJECT if self.is_project else ICSPACKAGE
+
+
+def is_project_tree(folder: Path) -> bool:
+    """An unzipped project export: project.yaml, or at least its integrations/ folder (so a
+    tree that lost its project.yaml is reported rather than passed over)."""
+    return folder.is_dir() and (
+        (folder / "project.yaml").is_file() or (folder / "integrations").is_dir()
+    )
+
+
+def _unsupported(par: Path) -> SourceError:
+    return SourceError(
+        f"{par}: an OIC package archive (.par) is not supported; commit its integrations as "
+        ".iar files (or icspackage/ folders), or the project as a .car",
+        file=par,
+    )
+
+
+def _one(path: Path, files: list[Path], suffix: str) -> Path | None:
+    if len(files) > 1:
+        names = ", ".join(p.name for p in files)
+        raise SourceError(f"{path}: several {suffix} files, expected one: {names}", file=path)
+    return files[0] if files else None
+
 
 def find_source(path: Path) -> Source:
-    """Apply the discovery rules: one .iar -> use it; icspackage/ -> pack it; both -> .iar."""
+    """Apply the discovery rules: one .iar -> use it; icspackage/ -> pack it; both -> .iar;
+    likewise .car, project/ and both -> .car; an integration and a project together -> error."""
     if not path.exists():
         raise SettingsError(f"integration-path {path} does not exist")
     if path.is_file():
-        if path.suffix.lower() != ".iar":
-            raise SettingsError(f"integration-path {path} is a file but not an .iar")
-        return Source("iar", path, path.parent)
+        suffix = path.suffix.lower()
+        if suffix == ".par":
+            raise _unsupported(path)
+        if suffix not in (".iar", ".car"):
+            raise SettingsError(f"integration-path {path} is a file but not an .iar or a .car")
+        return Source("iar" if suffix == ".iar" else "car", path, path.parent)
     if path.name == ICSPACKAGE:
         return Source(ICSPACKAGE, path, path.parent)
-    iars = sorted(p for p in path.iterdir() if p.suffix.lower() == ".iar" and p.is_file())
-    package = path / ICSPACKAGE
-    has_package = package.is_dir()
-    if len(iars) > 1:
-        names = ", ".join(p.name for p in iars)
-        raise SourceError(f"{path}: several .iar files, expected one: {names}", file=path)
-    if iars:
-        note = (
-            f"both {iars[0].name} and {ICSPACKAGE}/ found in {path}; the .iar wins"
-            if has_package
-            else None
+    if path.name == PROJECT and is_project_tree(path):
+        return Source(PROJECT, path, path.parent)
+    files = sorted(p for p in path.iterdir() if p.is_file())
+    by_suffix = {s: [p for p in files if p.suffix.lower() == s] for s in (".iar", ".car", ".par")}
+    package, project = path / ICSPACKAGE, path / PROJECT
+    has_package, has_project = package.is_dir(), is_project_tree(project)
+    integration_found = [p.name for p in by_suffix[".iar"]] + [f"{ICSPACKAGE}/"] * has_package
+    project_found = [p.name for p in by_suffix[".car"]] + [f"{PROJECT}/"] * has_project
+    if integration_found and project_found:
+        raise SourceError(
+            f"{path}: holds both an integration source ({', '.join(integration_found)}) and a "
+            f"project source ({', '.join(project_found)}); keep one per folder",
+            file=path,
         )
-        return Source("iar", iars[0], path, note)
+    iar, car = _one(path, by_suffix[".iar"], ".iar"), _one(path, by_suffix[".car"], ".car")
+    if iar:
+        note = f"both {iar.name} and {ICSPACKAGE}/ found in {path}; the .iar wins"
+        return Source("iar", iar, path, note if has_package else None)
     if has_package:
         return Source(ICSPACKAGE, package, path)
+    if car:
+        note = f"both {car.name} and {PROJECT}/ found in {path}; the .car wins"
+        return Source("car", car, path, note if has_project else None)
+    if has_project:
+        return Source(PROJECT, project, path)
+    if by_suffix[".par"]:
+        raise _unsupported(by_suffix[".par"][0])
     raise SourceError(
-        f"{path}: no integration source: looked for a *.iar file and an {ICSPACKAGE}/ folder "
-        f"containing project/<CODE>_<VERSION>/PROJECT-INF/project.xml",
-        file=path,
+        f"{path}: no integration or project source: looked for {LOOKED_FOR}", file=path
     )
 
 
 @dataclass(frozen=True)
 class SourceData:
-    """A source found and read: what it is, and the entries an icspackage/ folder packs to."""
+    """A source found and read: what it is, and the entries a folder source packs to."""
 
     source: Source
-    meta: IntegrationMeta
+    meta: IntegrationMeta | ProjectMeta
     tree: SourceTree | None
     entries: int
 
 
 def read_source(path: Path, *, verify: bool) -> SourceData:
     """Find the source at `path` and read its metadata; `verify` also checks every CRC of a
-    committed .iar (a build does, discovery need not). Writes nothing."""
+    committed .iar or .car (a build does, discovery need not). Writes nothing."""
     source = find_source(path)
-    if source.kind == "iar":
-        with IarFile(source.path) as iar:
-            meta = iar.metadata()
+    if source.kind in ("iar", "car"):
+        with IarFile(source.path, root=source.root) as archive:
+            meta: IntegrationMeta | ProjectMeta
+            if source.is_project:
+                meta = read_project(archive.entry_names, archive.read, str(source.path))
+            else:
+                meta = archive.metadata()
             if verify:
-                iar.verify()
-            return SourceData(source, meta, None, len(iar.entry_names))
-    tree = SourceTree(source.path)
-    return SourceData(source, tree.metadata(), tree, len(tree.entries))
+                archive.verify()
+            return SourceData(source, meta, None, len(archive.entry_names))
+    tree = SourceTree(source.path, source.root)
+    if source.is_project:
+        meta = read_project(tree.entry_names, tree.read, str(source.folder))
+    else:
+        meta = tree.metadata()
+    return SourceData(source, meta, tree, len(tree.entries))
 
 
 def find_connection_plan(folder: Path, explicit: Path | None) -> Path | None:

@@ -1,25 +1,27 @@
 """Read the checkout's git data in-process with dulwich: the container has no git binary (it
-would double the image), and no `safe.directory` ownership check trips over a mounted checkout."""
+would double the image), and no `safe.directory` ownership check trips over a mounted checkout.
+dulwich is imported when git is read: in GitHub the runner's variables say the commit, and
+an offline step need not load it (see pipeline.py's note on imports)."""
 
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
-
-from dulwich.errors import NotGitRepository
-from dulwich.ignore import IgnoreFilterManager
-from dulwich.object_store import iter_tree_contents
-from dulwich.objects import Blob
-from dulwich.objectspec import parse_commit
-from dulwich.repo import Repo
+from typing import TYPE_CHECKING
 
 from ..errors import SettingsError
+
+if TYPE_CHECKING:
+    from dulwich.repo import Repo
 
 NULL_SHA = re.compile(r"^0{40}$")
 
 
 def _open(folder: Path) -> Repo | None:
+    from dulwich.errors import NotGitRepository
+    from dulwich.repo import Repo
+
     try:
         return Repo.discover(str(folder))
     except NotGitRepository:
@@ -46,6 +48,11 @@ def changed_paths(root: Path, ref: str) -> set[str] | None:
     all-zero SHA GitHub sends for a new branch)."""
     if NULL_SHA.match(ref):
         return None
+    from dulwich.ignore import IgnoreFilterManager
+    from dulwich.object_store import iter_tree_contents
+    from dulwich.objects import Blob
+    from dulwich.objectspec import parse_commit
+
     repo = _open(root)
     if repo is None:
         raise SettingsError(f"changed-since {ref}: {root} is not in a git checkout")

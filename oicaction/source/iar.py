@@ -1,5 +1,6 @@
-"""Open and check a committed .iar before it is trusted: a readable zip rooted at icspackage/,
-no entry escaping that root, a bounded total size, and intact data (CRC)."""
+"""Open and check a committed archive before it is trusted: a readable zip rooted at icspackage/
+(an .iar) or project/ (a project's .car), no entry escaping that root, a bounded total size, and
+intact data (CRC)."""
 
 from __future__ import annotations
 
@@ -24,10 +25,12 @@ def check_entry_name(name: str, where: Path) -> None:
 
 
 class IarFile:
-    """A validated .iar; reading metadata touches only the entries it needs."""
+    """A validated .iar (or, with `root="project"`, a project's .car); reading metadata touches
+    only the entries it needs."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, root: str = ICSPACKAGE) -> None:
         self.path = path
+        self.root = root
         with path.open("rb") as fh:
             head = fh.read(len(LFS_MAGIC))
         if head == LFS_MAGIC:
@@ -61,9 +64,10 @@ class IarFile:
                 "(zip bomb?)",
                 file=self.path,
             )
-        if not any(i.filename.startswith(ICSPACKAGE + "/") for i in infos):
+        if not any(i.filename.startswith(self.root + "/") for i in infos):
+            what = "integration" if self.root == ICSPACKAGE else self.root
             raise SourceError(
-                f"{self.path}: no entry under {ICSPACKAGE}/; not an OIC integration archive",
+                f"{self.path}: no entry under {self.root}/; not an OIC {what} archive",
                 file=self.path,
             )
 
@@ -95,6 +99,7 @@ class IarFile:
             ) from None
 
     def metadata(self) -> IntegrationMeta:
+        """The integration an .iar holds (see source/project.py for a .car)."""
         return read_metadata(self.entry_names, self.read, str(self.path))
 
     def verify(self) -> None:

@@ -54,12 +54,16 @@ class IntegrationMeta:
         """`CODE_VERSION`, the name OIC itself gives the archive and project folder."""
         return f"{self.code}_{self.version}"
 
+    @property
+    def label(self) -> str:
+        return f"integration {self.id}"
+
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _child_text(root: Element, name: str) -> str | None:
+def child_text(root: Element, name: str) -> str | None:
     for child in root:
         if _local(child.tag) == name:
             return (child.text or "").strip() or None
@@ -105,8 +109,8 @@ def read_metadata(
     project_xml = projects[0]
     where = f"{origin}/{project_xml}" if not origin.endswith(project_xml) else origin
     root = parse_xml(read(project_xml), where)
-    code = _child_text(root, "projectCode")
-    version = _child_text(root, "projectVersion")
+    code = child_text(root, "projectCode")
+    version = child_text(root, "projectVersion")
     if not code:
         raise SourceError(f"{where}: no <projectCode>", file=where)
     if not version:
@@ -138,8 +142,8 @@ def read_metadata(
         if len(parts) == 3 and parts[1] == "appinstances" and parts[2].endswith(".xml"):
             conn_where = f"{origin}/{name}"
             conn = parse_xml(read(name), conn_where)
-            code_ = _child_text(conn, "instanceCode") or PurePosixPath(name).stem
-            connections.append(Connection(code_, _child_text(conn, "applicationTypeRef")))
+            code_ = child_text(conn, "instanceCode") or PurePosixPath(name).stem
+            connections.append(Connection(code_, child_text(conn, "applicationTypeRef")))
         elif len(parts) >= 3 and parts[1] == "dvms":
             lookups.add(PurePosixPath(parts[2]).stem)
         elif len(parts) >= 3 and parts[1] == "apilibrary":
@@ -149,7 +153,7 @@ def read_metadata(
     return IntegrationMeta(
         code=code,
         version=version,
-        name=_child_text(root, "projectName"),
+        name=child_text(root, "projectName"),
         connections=tuple(sorted(set(connections), key=lambda c: c.code)),
         lookups=tuple(sorted(lookups)),
         libraries=tuple(sorted(libraries)),

@@ -1,5 +1,6 @@
-"""Pack a SourceTree into a deterministic .iar with zipfile: sorted entries, fixed time and mode,
-`/` paths, so the same source gives the same bytes on every run and every machine.
+"""Pack a SourceTree into a deterministic archive (an .iar, or a project's .car) with zipfile:
+sorted entries, fixed time and mode, `/` paths, so the same source gives the same bytes on every
+run and every machine.
 
 Data that deflate does not shrink is stored (tiny files, already-compressed binaries), as zip
 itself does. Files of up to SAMPLE_BYTES are tried in memory; a larger one is deflated unless its
@@ -98,8 +99,8 @@ def _write(entries: Sequence[Entry], dest: Path, stored: set[str]) -> set[str]:
     return grew
 
 
-def write_iar(entries: Sequence[Entry], dest: Path) -> None:
-    """Write `entries` (already sorted) to `dest` as a zip rooted at icspackage/.
+def write_archive(entries: Sequence[Entry], dest: Path) -> None:
+    """Write `entries` (already sorted, named under their archive root) to `dest` as a zip.
 
     On failure `dest` is removed, so no partial archive is left to be mistaken for a build.
     """

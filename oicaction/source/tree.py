@@ -1,4 +1,5 @@
-"""List an unzipped icspackage/ folder as archive entries, without following links out of it."""
+"""List an unzipped export folder (an integration's icspackage/, a project's project/) as archive
+entries, without following links out of it."""
 
 from __future__ import annotations
 
@@ -25,11 +26,13 @@ class Entry:
 
 
 class SourceTree:
-    """An icspackage/ folder on disk, seen as the sorted entries of the .iar it packs to."""
+    """An export folder on disk, seen as the sorted entries of the archive it packs to; entry
+    names start with `archive_root` (`icspackage` for an .iar, `project` for a .car)."""
 
-    def __init__(self, icspackage: Path) -> None:
-        self.root = icspackage
-        self.real_root = icspackage.resolve()
+    def __init__(self, folder: Path, archive_root: str = ICSPACKAGE) -> None:
+        self.root = folder
+        self.real_root = folder.resolve()
+        self.archive_root = archive_root
         self.entries = self._walk()
         self._by_name = {e.name: e for e in self.entries}
 
@@ -38,13 +41,8 @@ class SourceTree:
 
     def _walk(self) -> list[Entry]:
         entries: list[Entry] = []
-        seen_dirs: set[Path] = set()
 
         def walk(folder: Path, prefix: str) -> None:
-            real = folder.resolve()
-            if real in seen_dirs:
-                raise SourceError(f"{folder}: symlink loop", file=folder)
-            seen_dirs.add(real)
             try:
                 children = sorted(os.scandir(folder), key=lambda d: d.name)
             except OSError as exc:
@@ -61,6 +59,16 @@ class SourceTree:
                             f"{path}: symlink points outside {self.root} (to {target}); refused",
                             file=path,
                         )
+                    if child.is_dir():
+                        # Refused, not packed: OIC exports hold no links, a link to a folder
+                        # would pack its files twice under two names (or forever, to an
+                        # ancestor), and a checkout without symlinks has a text file there.
+                        raise SourceError(
+                            f"{path}: a symlink to the folder {target} inside the source; "
+                            "refused (an export holds no links: replace it with the folder or "
+                            "remove it)",
+                            file=path,
+                        )
                 if child.is_dir():
                     if child.name not in IGNORED_DIRS:
                         walk(path, name)
@@ -75,7 +83,7 @@ class SourceTree:
                     raise SourceError(f"{path}: not a regular file", file=path)
                 entries.append(Entry(name, path, st.st_size))
 
-        walk(self.root, ICSPACKAGE)
+        walk(self.root, self.archive_root)
         entries.sort(key=lambda e: e.name)
         return entries
 

@@ -1,0 +1,187 @@
+"""Read an OIC 3 project's identity and assets from its `project/` entries, .car or folder.
+
+`project/project.yaml` is the project's own record (id, code, name, projectRevision and the
+`assets` it lists); it is parsed as untrusted YAML. What it lists is cross-checked with what the
+archive holds (`project/integrations/<CODE>_<VERSION>/`, `project/connections/<ID>.xml`,
+`project/lookups/<NAME>.dvm`, `project/libraries/<CODE>_<VERSION>/`): a difference is a
+warning naming both sides, since OIC imports what the archive holds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from ..errors import SourceError
+from .metadata import Connection, child_text, parse_xml
+from .safe_yaml import load_yaml
+
+PROJECT = "project"
+PROJECT_YAML = f"{PROJECT}/project.yaml"
+# OIC 3 project codes take hyphens too (LAB-DEVOPS in ../shared/fixtures/api); never a `.`, so a
+# project's artifact folder cannot be mistaken for an integration's CODE_NN.NN.NNNN.
+PROJECT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+# An integration or library folder is named CODE_VERSION, its id is CODE|VERSION.
+_SLUG = re.compile(r"^(?P<code>.+)_(?P<version>\d{2}\.\d{2}\.\d{4})$")
+
+
+@dataclass(frozen=True)
+class ProjectIntegration:
+    """An integration of the project, as project.yaml or its folder names it."""
+
+    id: str
+    name: str | None
+
+    @property
+    def code(self) -> str:
+        return self.id.split("|", 1)[0]
+
+    @property
+    def version(self) -> str:
+        return self.id.split("|", 1)[-1]
+
+
+@dataclass(frozen=True)
+class ProjectMeta:
+    """What a project source says about itself; `code` keys the build like CODE|VERSION does
+    for an integration (OIC keeps one project per code)."""
+
+    project_id: str
+    code: str
+    name: str | None
+    revision: int | None
+    integrations: tuple[ProjectIntegration, ...]
+    connections: tuple[Connection, ...]
+    lookups: tuple[str, ...]
+    libraries: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    extra_roots: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.code
+
+    @property
+    def slug(self) -> str:
+        """The artifact folder's name: the code alone (see README, "Projects")."""
+        return self.code
+
+    @property
+    def label(self) -> str:
+        return f"project {self.code}"
+
+
+def _slug_to_id(folder: str) -> str | None:
+    match = _SLUG.fullmatch(folder)
+    return f"{match['code']}|{match['version']}" if match else None
+
+
+def _assets(doc: dict[str, object], key: str, where: str) -> dict[str, str | None]:
+    """`assets.<key>` as {id: name}; a malformed list is an error naming the file."""
+    assets = doc.get("assets") or {}
+    if not isinstance(assets, dict):
+        raise SourceError(f"{where}: 'assets' is not a mapping", file=where)
+    items = assets.get(key) or []
+    if not isinstance(items, list):
+        raise SourceError(f"{where}: 'assets.{key}' is not a list", file=where)
+    found: dict[str, str | None] = {}
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+            raise SourceError(f"{where}: an entry of 'assets.{key}' has no string 'id'", file=where)
+        name = item.get("name")
+        found[item["id"]] = str(name) if name is not None else None
+    return found
+
+
+def _compare(what: str, listed: Iterable[str], present: Iterable[str], where: str) -> list[str]:
+    """One warning per side that has something the other lacks."""
+    listed, present = set(listed), set(present)
+    warnings = []
+    if only := sorted(listed - present):
+        warnings.append(
+            f"{where}: {what} listed in project.yaml but not in the archive: {', '.join(only)}"
+        )
+    if only := sorted(present - listed):
+        warnings.append(
+            f"{where}: {what} in the archive but not listed in project.yaml: {', '.join(only)}"
+        )
+    return warnings
+
+
+def read_project(names: Iterable[str], read: Callable[[str], bytes], origin: str) -> ProjectMeta:
+    """Read the project from entries named `project/...`; `read` returns one entry's bytes and
+    `origin` (the .car, or the folder holding project/) names the file at fault."""
+    names = sorted(names)
+    where = f"{origin}/{PROJECT_YAML}"
+    if PROJECT_YAML not in names:
+        raise SourceError(f"{origin}: no {PROJECT_YAML}; not an OIC project export", file=origin)
+    doc = load_yaml(read(PROJECT_YAML), where)
+    if not isinstance(doc, dict):
+        raise SourceError(f"{where}: expected a mapping at the top level", file=where)
+    code = doc.get("code")
+    if not isinstance(code, str) or not code:
+        raise SourceError(f"{where}: no 'code'", file=where)
+    if not PROJECT_CODE_RE.fullmatch(code):
+        raise SourceError(
+            f"{where}: project code {code!r} has characters OIC does not allow", file=where
+        )
+    project_id = doc.get("id") if isinstance(doc.get("id"), str) and doc.get("id") else code
+    revision = doc.get("projectRevision")
+    if revision is not None and (not isinstance(revision, int) or isinstance(revision, bool)):
+        raise SourceError(f"{where}: 'projectRevision' {revision!r} is not a number", file=where)
+    name = doc.get("name")
+
+    integrations = _assets(doc, "integrations", where)
+    connections = _assets(doc, "connections", where)
+    lookups = _assets(doc, "lookups", where)
+    libraries = _assets(doc, "libraries", where)
+
+    folders: dict[str, set[str]] = {"integrations": set(), "libraries": set()}
+    conn_files: dict[str, str] = {}
+    dvms: set[str] = set()
+    extra: set[str] = set()
+    odd: set[str] = set()
+    for entry in names:
+        parts = PurePosixPath(entry).parts
+        if not parts or parts[0] != PROJECT:
+            extra.add(parts[0] if parts else entry)
+        elif len(parts) >= 4 and parts[1] in folders:
+            if (asset_id := _slug_to_id(parts[2])) is None:
+                odd.add(f"{parts[1]}/{parts[2]}")
+            else:
+                folders[parts[1]].add(asset_id)
+        elif len(parts) == 3 and parts[1] == "connections" and parts[2].endswith(".xml"):
+            conn_files[PurePosixPath(entry).stem] = entry
+        elif len(parts) == 3 and parts[1] == "lookups" and parts[2].endswith(".dvm"):
+            dvms.add(PurePosixPath(entry).stem)
+
+    warnings = [f"{origin}: {f} is not named CODE_VERSION; ignored" for f in sorted(odd)]
+    warnings += _compare("integrations", integrations, folders["integrations"], origin)
+    warnings += _compare("connections", connections, conn_files, origin)
+    warnings += _compare("lookups", lookups, dvms, origin)
+    warnings += _compare("libraries", libraries, folders["libraries"], origin)
+
+    conns = []
+    for conn_id in sorted(set(connections) | set(conn_files)):
+        adapter = None
+        if conn_id in conn_files:
+            root = parse_xml(read(conn_files[conn_id]), f"{origin}/{conn_files[conn_id]}")
+            adapter = child_text(root, "applicationTypeRef")
+        conns.append(Connection(conn_id, adapter))
+    return ProjectMeta(
+        project_id=project_id,
+        code=code,
+        name=str(name) if name is not None else None,
+        revision=revision,
+        integrations=tuple(
+            ProjectIntegration(i, integrations.get(i))
+            for i in sorted(set(integrations) | folders["integrations"])
+        ),
+        connections=tuple(conns),
+        lookups=tuple(sorted(set(lookups) | dvms)),
+        libraries=tuple(sorted(set(libraries) | folders["libraries"])),
+        warnings=tuple(warnings),
+        extra_roots=tuple(sorted(extra)),
+    )

@@ -1,0 +1,316 @@
+"""Secrets in every shape they leak in, through every sink, and in every shape a server sends.
+
+Three groups: the redaction itself (one secret in each encoded, collapsed or cut form, and
+credentials of unknown value by their shape); whole runs whose secret reaches each sink
+(log, annotations, $GITHUB_OUTPUT, step summary, --json, build-info.json, the artifact files)
+through a batch error, a hostile server or a mistyped flag; and connection bodies of unexpected
+shapes whose secret values must be blanked wherever they sit.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import pytest
+from conftest import EXAMPLE, run_cli
+from oic_standin import CLIENT_ID, CLIENT_SECRET, PASSWORD, SCOPE, USERNAME, StandIn
+
+from oicaction.artifact.connections import normalise_connection, strip_secrets
+from oicaction.oic.http_errors import MAX_DETAIL, one_line
+from oicaction.redact import MIN_CUT, Redactor
+
+SECRET = 'Hunter2/+ &="<x>\\-long-secret-0a9f'
+USER = "deploy-bot"
+SPACED = "correct horse\tbattery  staple-77"
+CRLF = "tok-line-one-aa11\r\ntok-line-two-bb22"
+
+
+def _b64(raw: str) -> str:
+    return base64.b64encode(raw.encode()).decode()
+
+
+# (what the text shows, the secret or secrets it hides)
+FORMS = {
+    "exact": f"error: {SECRET} refused",
+    "basic header of user:secret": f"sent Authorization: {_b64(USER + ':' + SECRET)}",
+    "base64 of the secret": f"blob {_b64(SECRET)} end",
+    "base64, secret at offset 1": f"blob {_b64('x' + SECRET + 'tail')} end",
+    "base64, secret at offset 2 (unknown user)": f"{_b64('ab:' + SECRET)}",
+    "url-safe base64": _b64(USER + ":" + SECRET).replace("+", "-").replace("/", "_"),
+    "url-encoded": f"GET /x?p={quote(SECRET, safe='')}&q=1",
+    "form-encoded": f"body: password={quote_plus(SECRET)}",
+    "url-encoded, lower-case hex": "p="
+    + re.sub("%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote(SECRET, safe="")),
+    "json-escaped": json.dumps({"detail": f"bad password {SECRET}"}),
+    "html-escaped": f"<p>bad password {html.escape(SECRET)}</p>",
+    "cut with an ellipsis": one_line("x" * (MAX_DETAIL - 12) + SECRET, MAX_DETAIL),
+    "cut at the end of the text": f"detail: {SECRET[: MIN_CUT + 3]}",
+    "cut at a line's end": f"detail: {SECRET[:MIN_CUT]}\nnext line",
+}
+
+
+@pytest.mark.parametrize("shown", FORMS.values(), ids=FORMS.keys())
+def test_each_form_of_a_secret_is_redacted(shown: str) -> None:
+    redactor = Redactor()
+    redactor.add_credentials(USER, SECRET)
+    out = redactor.text(shown)
+    assert "***" in out
+    for part in (SECRET, SECRET[:MIN_CUT], _b64(SECRET)[: MIN_CUT + 2], quote(SECRET, safe="")):
+        assert part not in out, out
+
+
+SPACE_FORMS = {
+    "collapsed": " ".join(SPACED.split()),
+    "no spaces": "".join(SPACED.split()),
+    "newlines": "\n".join(SPACED.split()),
+    "exact": SPACED,
+}
+
+
+@pytest.mark.parametrize("shown", SPACE_FORMS.values(), ids=SPACE_FORMS.keys())
+def test_secret_with_whitespace_in_any_spacing(shown: str) -> None:
+    assert Redactor([SPACED]).text(f"[{shown}]") == "[***]"
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [CRLF, CRLF.replace("\r\n", " "), CRLF.replace("\r\n", "\n"), "tok-line-two-bb22 alone"],
+    ids=["crlf", "one_line", "lf", "one line of it"],
+)
+def test_token_with_cr_lf(shown: str) -> None:
+    out = Redactor([CRLF]).text(f"got {shown}")
+    assert "tok-line" not in out
+
+
+@pytest.mark.parametrize(
+    ("shown", "hidden"),
+    [
+        ("Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "eyJhbGci"),
+        ("authorization: basic c29tZW9uZTpzb21ldGhpbmc=", "c29tZW9u"),
+        ('{"access_token": "opaque-token-never-registered", "expires_in": 3600}', "opaque"),
+        ('{"refresh_token":"r-1-\\"quoted\\"-2"}', "quoted"),
+    ],
+)
+def test_credentials_of_unknown_value_by_their_shape(shown: str, hidden: str) -> None:
+    out = Redactor().text(shown)
+    assert hidden not in out and "***" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Basic Authentication is not enabled",
+        "credentials rejected: check username/password or client-id/client-secret",
+        "sha256 3f5a0c9e1b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6e8b0d2f4a",
+        f"a prefix shorter than {MIN_CUT}: {SECRET[: MIN_CUT - 1]}",
+    ],
+)
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    redactor = Redactor([SECRET])
+    redactor.add_credentials(USER, SECRET)
+    assert redactor.text(text) == text
+
+
+def test_structures_keep_their_shape() -> None:
+    redactor = Redactor(['","'])  # a secret that is JSON's own punctuation
+    data = {"a": ["x", '","'], '","': 1}
+    assert redactor.data(data) == {"a": ["x", "***"], "***": 1}
+
+
+# -- whole runs: every sink ----------------------------------------------------------------
+
+
+def _sinks(root: Path, log: str) -> dict[str, str]:
+    """Everything a run wrote, as text: the log and every file under root."""
+    places = {"log": log}
+    for path in root.rglob("*"):
+        if path.is_file() and path.suffix != ".iar":
+            places[path.as_posix()] = path.read_bytes().decode("utf-8", "replace")
+    return places
+
+
+# A password with spacing of its own: error details collapse it, which must not unhide it.
+SPACED_PASSWORD = "standin pass\t with  spaces-71b2"
+
+
+def _assert_hidden(places: dict[str, str], secret: str) -> None:
+    collapsed = " ".join(secret.split())
+    forms = {secret, collapsed, collapsed[: MIN_CUT + 1], _b64(secret)[1:-2]}
+    forms.add(_b64(f"{USERNAME}:{secret}")[:-2])
+    for where, text in places.items():
+        lines = [line for line in text.splitlines() if not line.startswith("::add-mask::")]
+        shown = "\n".join(lines)
+        for form in forms:
+            assert form not in shown, f"{form!r} leaked into {where}"
+
+
+def _versioned(dest: Path, version: str, connections: bool = True) -> Path:
+    shutil.copytree(EXAMPLE, dest)
+    if not connections:  # needs no server: builds whatever the server does
+        shutil.rmtree(dest / "icspackage/appinstances")
+    project = dest / "icspackage/project/HELLO_WORLD_01.00.0000"
+    xml = project / "PROJECT-INF/project.xml"
+    xml.write_text(xml.read_text().replace("01.00.0000", version))
+    project.rename(project.with_name(f"HELLO_WORLD_{version}"))
+    return dest
+
+
+ECHOES = {
+    "authorization header": "you sent {authorization}",
+    "secret in the detail, spacing collapsed": f"password {SPACED_PASSWORD} is wrong",
+    "secret cut by the detail limit": "y" * (MAX_DETAIL - 40) + SPACED_PASSWORD,
+    "base64 of the secret alone": f"debug: {_b64(SPACED_PASSWORD)}",
+}
+
+
+@pytest.mark.parametrize("echo", ECHOES.values(), ids=ECHOES.keys())
+@pytest.mark.parametrize("github", [True, False], ids=["github", "local"])
+@pytest.mark.usefixtures("oic_fast_http")
+def test_batch_error_echoing_a_secret_reaches_no_sink(
+    echo: str, github: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+) -> None:
+    runner = tmp_path / "runner"
+    runner.mkdir()
+    monkeypatch.setenv("GITHUB_OUTPUT", str(runner / "output"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(runner / "summary"))
+    if github:
+        monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    # A folder whose name holds the password: it reaches build-info.json and every output.
+    one = _versioned(tmp_path / "one", "01.00.0001")
+    two = _versioned(tmp_path / f"two-{SPACED_PASSWORD}", "01.00.0002", connections=False)
+    with StandIn(password=SPACED_PASSWORD) as standin:
+        standin.add_connection("HELLO_REST_TRIGGER", {"id": "HELLO_REST_TRIGGER"})
+        standin.fault("/connections/HELLO_REST_TRIGGER", "echo", times=1, text=echo)
+        rc = run_cli(
+            "--integration-path", f"{one}\n{two}", "--artifact-dir", str(tmp_path / "out"),
+            "--oic-url", standin.url, "--username", USERNAME, "--password", SPACED_PASSWORD,
+            "--max-workers", "1", "--json",
+        )  # fmt: skip
+    captured = capsys.readouterr()
+    assert rc == 1, captured.err  # the first build failed on the echo, the second built
+    records = json.loads((runner / "output").read_text().split("\n")[-3])
+    assert [r["status"] for r in records] == ["failed", "built"]
+    assert "***" in records[0]["error"] and "***" in records[1]["path"]
+    info = json.loads(next((tmp_path / "out").rglob("build-info.json")).read_text())
+    assert "***" in info["source"]["path"]
+    places = _sinks(tmp_path / "out", captured.out + captured.err) | _sinks(runner, "")
+    _assert_hidden(places, SPACED_PASSWORD)
+
+
+MISTYPED = [
+    [f"--client_secret={CLIENT_SECRET}"],
+    ["--pasword", CLIENT_SECRET],
+    [f"--pass={CLIENT_SECRET}"],  # an abbreviation argparse would have taken, or echoed
+    ["--client-secrt", CLIENT_SECRET],
+    [f"--json={CLIENT_SECRET}"],  # a flag that takes no value
+    [CLIENT_SECRET],  # a stray word: an "invalid choice" of command
+    ["--password"],  # no value, then the secret as a flag-looking word
+]
+
+
+@pytest.mark.parametrize("argv", MISTYPED, ids=[" ".join(a)[:24] for a in MISTYPED])
+def test_mistyped_flag_never_echoes_its_value(argv: list[str], capsys) -> None:
+    assert run_cli(*argv, "--integration-path", str(EXAMPLE)) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert CLIENT_SECRET not in err and CLIENT_SECRET[:MIN_CUT] not in err
+    assert "--help" in err
+
+
+def test_mistyped_flag_suggests_the_right_one(capsys) -> None:
+    assert run_cli("--client_secret=x", "--integration-path", str(EXAMPLE)) == 2
+    assert "--client_secret -> --client-secret" in capsys.readouterr().err
+
+
+# -- connection bodies of any shape --------------------------------------------------------
+
+SHAPES = {
+    "object-shaped securityProperties": {
+        "securityProperties": {"username": "u", "password": "LEAK-1"},
+    },
+    "object of property objects": {
+        "securityProperties": {"p": {"propertyType": "PASSWORD", "propertyValue": "LEAK-2"}},
+    },
+    "top-level password": {"password": "LEAK-3"},
+    "nested secret key": {"agent": {"auth": {"clientSecret": "LEAK-4"}}},
+    "kebab-case key": {"connection": {"client-secret": "LEAK-5"}},
+    "name/value pair": {"settings": [{"name": "API Key", "value": "LEAK-6"}]},
+    "key/value pair": {"settings": [{"key": "sasToken", "value": "LEAK-7"}]},
+    "list under a secret key": {"apiKeys": ["LEAK-8", "LEAK-9"]},
+    "number under a secret key": {"pin": 4242},
+    "private key anywhere": {"notes": ["-----BEGIN RSA PRIVATE KEY-----\nLEAK-10\n-----END"]},
+    "object under a secret key": {"credentials": {"user": "u", "secret": "LEAK-11"}},
+    "legacy lower-case property": {
+        "securityproperties": [{"propertyname": "password", "propertyvalue": "LEAK-12"}]
+    },
+}
+
+
+@pytest.mark.parametrize("body", SHAPES.values(), ids=SHAPES.keys())
+def test_secrets_stripped_in_any_shape(body: dict) -> None:
+    stripped, removed = strip_secrets(body)
+    text = json.dumps(stripped)
+    assert "LEAK" not in text and "4242" not in text
+    assert removed
+    clean = normalise_connection({"id": "C", **body}, "C")
+    assert "LEAK" not in json.dumps(clean.data) and "4242" not in json.dumps(clean.data)
+
+
+def test_stripping_keeps_what_is_not_secret() -> None:
+    body = {
+        "securityProperties": {"username": "u", "password": "p", "passwordRequired": True},
+        "tokenUrl": "https://idcs.example.com/oauth2/v1/token",
+        "settings": [{"name": "Region", "value": "eu"}],
+    }
+    stripped, removed = strip_secrets(body)
+    assert stripped == {
+        "securityProperties": {"username": "u", "password": "", "passwordRequired": True},
+        "tokenUrl": "https://idcs.example.com/oauth2/v1/token",
+        "settings": [{"name": "Region", "value": "eu"}],
+    }
+    assert removed == ("password",)
+
+
+@pytest.mark.usefixtures("oic_fast_http")
+def test_server_sending_odd_shapes_leaks_nothing_into_the_artifact(tmp_path: Path, capsys) -> None:
+    body = {
+        "id": "HELLO_REST_TRIGGER",
+        "password": "LEAK-top",
+        "securityProperties": {"password": "LEAK-object", "nested": {"apiKey": "LEAK-nested"}},
+        "agent": [{"name": "Client Secret", "value": "LEAK-pair"}],
+    }
+    with StandIn() as standin:
+        standin.add_connection("HELLO_REST_TRIGGER", body)
+        rc = run_cli(
+            "--integration-path", str(EXAMPLE), "--artifact-dir", str(tmp_path / "out"),
+            "--oic-url", standin.url, "--token-url", standin.token_url,
+            "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET, "--scope", SCOPE,
+        )  # fmt: skip
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    places = _sinks(tmp_path / "out", captured.out + captured.err)
+    assert any(p.endswith("connection.json") for p in places)
+    for where, text in places.items():
+        assert "LEAK" not in text, where
+
+
+@pytest.mark.parametrize("shown", [PASSWORD, _b64(f"{USERNAME}:{PASSWORD}")], ids=["raw", "b64"])
+def test_committed_plan_copied_offline_is_redacted(shown: str, tmp_path: Path, capsys) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(EXAMPLE, src)
+    (src / "connectionPlan.properties").write_bytes(
+        f"HELLO_REST_TRIGGER.connection.Note=caf\xe9 {shown}\n".encode("latin-1")
+    )
+    rc = run_cli(
+        "--integration-path", str(src), "--manage-connections", "false",
+        "--username", USERNAME, "--password", PASSWORD,
+    )  # fmt: skip
+    assert rc == 0, capsys.readouterr().err
+    plan = next(Path("oic-artifacts").rglob("connectionPlan.properties")).read_bytes()
+    assert plan == b"HELLO_REST_TRIGGER.connection.Note=caf\xe9 ***\n"  # other bytes as they were
