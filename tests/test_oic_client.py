@@ -206,6 +206,7 @@ def test_401_after_refresh_is_an_error(oic_cassette) -> None:
         with pytest.raises(ServerError, match=r"HTTP 401 .*credentials rejected") as err:
             client.connection("RESTCOUNTRIESEU")
     assert "connection RESTCOUNTRIESEU" in str(err.value)
+    assert "credentials rejected: check scope first" in str(err.value)
     assert rec.methods() == ["POST", "GET", "POST", "GET"]
 
 

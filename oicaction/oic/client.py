@@ -283,10 +283,8 @@ class OicClient:
                 f"{self.options.max_retry_time:g} s)"
             )
         hint = ""
-        if resp.status_code == 401:
-            hint = " (credentials rejected: check username/password or client-id/client-secret)"
-        elif resp.status_code == 403:
-            hint = " (the user or app lacks an OIC role such as ServiceDeveloper)"
+        if resp.status_code in (401, 403):
+            hint = f" (credentials rejected: {self._credentials_hint(resp.status_code)})"
         elif resp.status_code == 423:
             hint = " (locked: someone is editing it in OIC; unlock it or try again later)"
         return ServerError(
