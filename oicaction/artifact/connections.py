@@ -218,7 +218,8 @@ class CleanConnection:
     attachments: tuple[Attachment, ...] = ()
 
 
-def _flag(value: Any) -> bool:
+def is_true(value: Any) -> bool:
+    """OIC's flags come as booleans or, from the legacy API, as "true"/"false" strings."""
     return value is True or str(value).lower() == "true"
 
 
@@ -242,7 +243,7 @@ def attachment_properties(conn: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         prop
         for _list, prop in iter_properties(conn)
-        if _flag(prop.get("hasAttachment")) and isinstance(prop.get("propertyName"), str)
+        if is_true(prop.get("hasAttachment")) and isinstance(prop.get("propertyName"), str)
     ]
 
 

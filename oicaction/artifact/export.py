@@ -66,6 +66,14 @@ def _missing_connection(
     )
 
 
+def _redacted(data: bytes, reporter: Reporter) -> bytes:
+    """A file from the server as received, unless a configured secret shows in it: then its
+    redacted text (other bytes kept). Used for lookups and attachments."""
+    text = data.decode("utf-8", "surrogateescape")
+    redacted = reporter.redact(text)
+    return data if redacted == text else redacted.encode("utf-8", "surrogateescape")
+
+
 def _write_attachments(
     conn: CleanConnection, stage: Path, meta: IntegrationMeta, where: str, reporter: Reporter
 ) -> tuple[list[dict[str, object]], list[dict[str, str]]]:
@@ -88,18 +96,19 @@ def _write_attachments(
             )
             continue
         path = attachment_path(stage, conn.id, item.property)
-        write_file(path, item.data)
+        data = _redacted(item.data, reporter)
+        write_file(path, data)
         rel = path.relative_to(stage).as_posix()
         saved.append(
             {
                 "connection": conn.id,
                 "property": item.property,
                 "file": rel,
-                "sha256": hashlib.sha256(item.data).hexdigest(),
-                "size": len(item.data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
             }
         )
-        reporter.info(f"attachment {item.property} of {conn.id} -> {rel} ({len(item.data)} bytes)")
+        reporter.info(f"attachment {item.property} of {conn.id} -> {rel} ({len(data)} bytes)")
     return saved, to_supply
 
 
@@ -157,9 +166,7 @@ def export_integration(
             raise ServerError(
                 f"lookup {name} used by integration {meta.id} was not found on {where} (HTTP 404)"
             )
-        text = data.decode("utf-8", "replace")
-        if reporter.redact(text) != text:  # a configured secret inside a lookup: never ship it
-            data = reporter.redact(text).encode("utf-8")
+        data = _redacted(data, reporter)
         write_file(lookup_path(stage, name), data)
         reporter.info(f"lookup {name} -> lookups/{name}.csv ({len(data)} bytes)")
 

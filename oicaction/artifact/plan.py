@@ -25,7 +25,13 @@ from typing import Any
 
 from ..errors import SourceError
 from ..report import Reporter
-from .connections import CleanConnection, is_secret_name, is_secret_property, iter_properties
+from .connections import (
+    CleanConnection,
+    is_secret_name,
+    is_secret_property,
+    is_true,
+    iter_properties,
+)
 from .layout import PLAN_FILE, write_file
 
 _KEY = re.compile(r"^(?P<conn>[^.\s]+)\.(?P<kind>connection|secure)\.(?P<prop>.+)$", re.DOTALL)
@@ -288,7 +294,7 @@ def _plan_lines(conn: CleanConnection) -> list[tuple[str, dict[str, Any]]]:
     for list_name, kind in PLAN_KINDS:
         used: set[str] = set()
         for prop in conn.data.get(list_name) or ():
-            if not isinstance(prop, dict) or _flag(prop.get("hiddenFlag", prop.get("hidden"))):
+            if not isinstance(prop, dict) or is_true(prop.get("hiddenFlag", prop.get("hidden"))):
                 continue
             name = str(prop.get("displayName") or prop.get("propertyName") or "").strip()
             if name in used:
@@ -298,10 +304,6 @@ def _plan_lines(conn: CleanConnection) -> list[tuple[str, dict[str, Any]]]:
             used.add(name)
             lines.append((f"{conn.id}.{kind}.{name}", prop))
     return lines
-
-
-def _flag(value: Any) -> bool:
-    return value is True or str(value).lower() == "true"
 
 
 def generate_plan(
