@@ -123,7 +123,7 @@ def _connect(
         return None
     setup = Outcome(f"OIC client for {settings.oic_url}")
     with _failure_of(setup, reporter, settings.debug):
-        return stack.enter_context(connect(settings))
+        return stack.enter_context(connect(settings, reporter))
     for outcome in exporting:
         outcome.error = setup.error
     return None

@@ -14,14 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .artifact.layout import (
-    BUILD_INFO,
-    PLAN_FILE,
-    archive_name,
-    project_archive_name,
-    to_json,
-    write_file,
-)
+from .artifact.layout import BUILD_INFO, archive_name, project_archive_name, to_json, write_file
+from .artifact.plan import Plan, load_plan, ship_plan
 from .artifact.staging import ArtifactStage, Protected, sha256_of
 from .errors import SettingsError
 from .outputs import build_info
@@ -44,7 +38,7 @@ class Loaded:
     source: Source
     meta: IntegrationMeta | ProjectMeta
     tree: SourceTree | None
-    plan: Path | None
+    plan: Plan | None
     entries: int
 
 
@@ -64,7 +58,8 @@ def protected_paths(paths: Sequence[Path], loaded: Sequence[Loaded]) -> Protecte
     """Every source path of the run, which no artifact folder may replace, hold or (for an
     icspackage/ or project/ tree) sit in: the paths as given, and each source found, the folder
     it was found in and its plan."""
-    found = [p for one in loaded for p in (one.source.path, one.source.folder, one.plan) if p]
+    found = [one.source.path for one in loaded] + [one.source.folder for one in loaded]
+    found += [one.plan.path for one in loaded if one.plan]
     trees = [one.source.path for one in loaded if one.source.kind in (ICSPACKAGE, PROJECT)]
     return Protected(tuple(paths) + tuple(found), tuple(trees))
 
@@ -75,7 +70,9 @@ def load(settings: Settings, path: Path, reporter: Reporter) -> Loaded:
     source, meta = data.source, data.meta
     if source.note:
         reporter.info(source.note)
-    plan = find_connection_plan(source.folder, settings.connection_plan)
+    plan_path = find_connection_plan(source.folder, settings.connection_plan)
+    used = [c.code for c in meta.connections]
+    plan = load_plan(plan_path, [source.folder, Path.cwd()], used, meta.id, reporter)
     reporter.info(f"{meta.label} ({meta.name or 'no name'}) from {source.kind} {source.path}")
     if isinstance(meta, ProjectMeta):
         reporter.info(
@@ -117,13 +114,17 @@ def _missing_server_settings(
     )
 
 
-def connect(settings: Settings) -> ServerCache:
-    """One client (pool, token) and fetch cache for the whole run; nothing is sent until the
-    first fetch. The caller has checked `missing_server_settings()`."""
+def connect(settings: Settings, reporter: Reporter) -> ServerCache:
+    """One client (pool, token) and fetch cache for the whole run, its settings checked and
+    confirmed by one cheap first request (`probe`, and `probe_project` for oic-project). The
+    caller has checked `missing_server_settings()`."""
     from .oic.auth import Auth, BasicAuth, ClientCredentials
     from .oic.client import OicClient
     from .oic.fetch_cache import ServerCache
+    from .oic.preflight import ca_bundle, check_server_settings
 
+    for warning in check_server_settings(settings):
+        reporter.warning(warning)
     auth: Auth
     if settings.auth_kind() == "oauth":
         assert settings.client_id and settings.client_secret and settings.token_url
@@ -138,9 +139,24 @@ def connect(settings: Settings) -> ServerCache:
         auth = BasicAuth(settings.username, settings.password.get_secret_value())
     assert settings.oic_url
     client = OicClient(
-        settings.oic_url, auth, instance=settings.oic_instance, pool_size=settings.max_workers
+        settings.oic_url,
+        auth,
+        instance=settings.oic_instance,
+        pool_size=settings.max_workers,
+        ca_bundle=ca_bundle(),
+        deadline=settings.request_deadline,
+        max_response_size=settings.max_response_size,
     )
-    return ServerCache(client, settings.max_workers)
+    server = ServerCache(client, settings.max_workers)
+    try:
+        client.probe()
+        if settings.oic_project:
+            server.confirm_project(settings.oic_project, "oic-project")
+    except BaseException:
+        server.close()
+        raise
+    reporter.info(f"connected to {client.where()}")
+    return server
 
 
 def produce(
@@ -174,17 +190,16 @@ def produce(
         if server is not None and needs_server:  # the export checks the plan before it asks
             from .artifact.export import export_integration
 
-            project_id = None
-            if isinstance(meta, ProjectMeta):  # its connections live in the project on OIC 3
-                project_id = settings.oic_project or meta.project_id
+            # oic-project, else a project's own id: its connections live in the project on OIC 3
+            project_id = settings.oic_project
+            if project_id is None and isinstance(meta, ProjectMeta):
+                project_id = meta.project_id
+                server.confirm_project(project_id, f"{source.path}: its project id")
             exported = export_integration(
                 server, settings, meta, stage.path, reporter, plan, project=project_id
             )
         elif plan is not None:
-            text = plan.read_bytes().decode("utf-8", "surrogateescape")  # bytes kept as they are
-            redacted = reporter.redact(text).encode("utf-8", "surrogateescape")
-            write_file(stage.path / PLAN_FILE, redacted)
-            reporter.info(f"connection plan {plan} -> {PLAN_FILE}")
+            ship_plan(plan, stage.path, reporter)
         final_iar = stage.final / staged_iar.name
         result = BuildResult(meta, source, stage.final, final_iar, sha256_of(staged_iar), exported)
         info = build_info(result, loaded.entries, staged_iar.stat().st_size)

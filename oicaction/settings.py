@@ -7,7 +7,14 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -32,6 +39,19 @@ def _parse_bool(value: object) -> object:
 
 
 Flag = Annotated[bool, BeforeValidator(_parse_bool)]
+_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def _parse_size(value: object) -> object:
+    """`65536`, `64K`, `64M`, `1G` (also `MiB`/`MB`, both binary) as a number of bytes."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().lower().removesuffix("ib").removesuffix("b")
+    unit = text[-1:] if text[-1:] in ("k", "m", "g") else ""
+    number = text[: len(text) - len(unit)].strip()
+    if not number.isdigit():
+        raise ValueError(f"{value!r} is not a size; use bytes or a number with K, M or G")
+    return int(number) * _SIZE_UNITS[unit]
 
 
 def input_name(field: str) -> str:
@@ -93,8 +113,11 @@ class Settings(BaseSettings):
         True,
         description="Export the definitions of the connections the integration uses from OIC.",
     )
-    manage_lookups: Flag = Field(
-        True, description="Export the lookups the integration uses from OIC as CSV."
+    manage_lookups: Flag | None = Field(
+        None,
+        description="Export the lookups the integration uses from OIC as CSV. Unset, it follows "
+        "`manage-connections` (FlexDeploy has one switch for both), so `manage-connections: "
+        "false` alone gives an offline build.",
     )
     connection_plan: Path | None = Field(
         None,
@@ -104,16 +127,20 @@ class Settings(BaseSettings):
     )
     oic_url: str | None = Field(
         None,
-        description="OIC URL (Gen3: the design-time host "
-        "`https://design.integration.<region>.ocp.oraclecloud.com`).",
+        description="OIC REST API host: on OIC 3 the design host "
+        "`https://design.integration.<region>.ocp.oraclecloud.com` (a runtime/console URL is "
+        "refused naming the design URL to use); on Gen2 the instance URL.",
     )
     oic_instance: str | None = Field(
-        None, description="Gen3 integration instance name (sent as `?integrationInstance=`)."
+        None,
+        description="OIC 3 integration instance name (About page, 'Service instance'; sent as "
+        "`?integrationInstance=`). Required with the design host.",
     )
     oic_project: str | None = Field(
         None,
-        description="OIC 3 project id to export a project's connections and lookups from "
-        "(default: the `id` in its `project.yaml`).",
+        description="OIC 3 project identifier: connections, their attachments and lookups are "
+        "read from `/ic/api/integration/v1/projects/<id>/...` (default for a project build: "
+        "the `id` in its `project.yaml`; else the global paths).",
     )
     username: str | None = Field(None, description="Basic-auth user (OIC Gen2).")
     password: SecretStr | None = Field(
@@ -131,10 +158,26 @@ class Settings(BaseSettings):
     )
     scope: str | None = Field(
         None,
-        description="OAuth2 scope (Gen3, e.g. `<instance URL>:443urn:opc:resource:consumer::all`).",
+        description="OAuth2 scope, required with `client-id`: the OAuth resource's audience from "
+        "the confidential app's token policy (not the design host) followed by "
+        "`urn:opc:resource:consumer::all`, e.g. "
+        "`https://<id>.integration.<region>.ocp.oraclecloud.com:443urn:opc:resource:consumer::all`.",
     )
     max_workers: int = Field(
         4, ge=1, le=64, description="How many requests to OIC may run at once."
+    )
+    request_deadline: float = Field(
+        120.0,
+        gt=0,
+        le=3600,
+        description="Seconds one request to OIC may take in all, retries included, however "
+        "slowly the server trickles its answer; past it the build fails naming this input.",
+    )
+    max_response_size: Annotated[int, BeforeValidator(_parse_size)] = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        description="Largest answer accepted from OIC, in bytes or with `K`/`M`/`G` (`64M`); a "
+        "larger one fails the build naming this input instead of filling memory.",
     )
     missing_connections: Literal["error", "warn"] = Field(
         "error", description="What a connection missing on the server does: `error` or `warn`."
@@ -156,6 +199,12 @@ class Settings(BaseSettings):
         description="discover: a git ref; keep only integrations with files changed since it "
         "(e.g. `github.event.before`).",
     )
+
+    @model_validator(mode="after")
+    def _lookups_follow_connections(self) -> Settings:
+        if self.manage_lookups is None:
+            self.manage_lookups = self.manage_connections
+        return self
 
     @field_validator("missing_connections", "mode", mode="before")
     @classmethod

@@ -1,11 +1,15 @@
 """A stand-in for an OIC instance: a real HTTP server on 127.0.0.1 for tests and CI.
 
-It serves the token endpoint, connections (bodies shaped like, or loaded from, recorded real
-responses), lookup CSV archives and OIC's error shapes, and can inject faults per path: 429 with
-Retry-After, 503, connection reset, a slow answer, a 401 (the token revoked), 404 with plain text
-`Connection not found.`, an HTML page instead of JSON, a redirect to the Gen3 design host, OIC
-error JSON and the OCI gateway's error JSON. It counts requests per (method, path) and the most
-requests in flight at once.
+It serves the token endpoint (client credentials, scope checked), the connection list (the
+first request of a build), connections (bodies loaded from the recorded real responses in
+../shared/fixtures/api), connection attachments, projects (OIC 3: the same under
+/projects/<id>/), lookup CSV archives and OIC's error shapes, and can inject faults per path:
+429 with Retry-After, 503, 423 (locked), connection reset, a slow answer, a body dripped one
+byte at a time, an oversized body (plain or gzip), a 401 (the token revoked), 404 with the
+recorded plain text `Connection not found.`, an HTML page instead of JSON, a redirect to the
+Gen3 design host (with `integrationInstance`) or off Oracle's domain, OIC error JSON and the OCI
+gateway's error JSON. Which exchanges are invented (no real recording) is listed in
+docs/live-recording.md. It counts requests per (method, path) and the most requests in flight.
 
 Standard library only, so CI can start it on a host without the project installed:
 
@@ -17,9 +21,11 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gzip
 import json
 import secrets
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -35,6 +41,9 @@ API = "/ic/api/integration/v1"
 TOKEN_PATH = "/oauth2/v1/token"
 DESIGN_HOST = "design.integration.us-ashburn-1.ocp.oraclecloud.com"
 NOT_FOUND_TEXT = "Connection not found."
+# The scope a confidential app for OIC 3 is given: the resource audience + consumer::all.
+SCOPE = "https://standin0123.integration.us-ashburn-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all"
+REDIRECT_INSTANCE = "standin-instance-abcdefgh-ia"
 
 # Test credentials: fake, recognisable, and scanned for in every cassette.
 CLIENT_ID = "standin-client-id"
@@ -52,8 +61,15 @@ FAULTS = (
     "404",
     "html",
     "redirect",
+    "redirect-away",
     "oic-error",
     "gateway-error",
+    "423",
+    "drip",
+    "drip-headers",
+    "big",
+    "big-unsized",
+    "big-gzip",
     "echo",
 )
 
@@ -65,13 +81,15 @@ SIGN_IN_PAGE = (
 
 @dataclass
 class Fault:
-    """One injected misbehaviour; `seconds` is Retry-After (429/503) or the delay (slow);
-    `text` the error detail of `echo`, where `{authorization}` stands for the request's
-    Authorization header (a hostile or debugging server that echoes what it was sent)."""
+    """One injected misbehaviour; `seconds` is Retry-After (429/503/423), the delay (slow) or
+    the pause between bytes (drip); `size` the body size in bytes (big*); `text` the error
+    detail of `echo`, where `{authorization}` stands for the request's Authorization header (a
+    hostile or debugging server that echoes what it was sent)."""
 
     kind: str
     seconds: float = 0.0
     text: str = ""
+    size: int = 0
 
 
 @dataclass
@@ -83,10 +101,12 @@ class StandInState:
     username: str = USERNAME
     password: str = PASSWORD
     instance: str | None = None
-    scope: str | None = None
+    scope: str | None = SCOPE
     delay: float = 0.0
     connections: dict[str, Any] = field(default_factory=dict)
     lookups: dict[str, bytes] = field(default_factory=dict)
+    attachments: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    projects: set[str] = field(default_factory=set)  # OIC 3 projects that exist
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
     tokens: set[str] = field(default_factory=set)
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -133,7 +153,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(data, indent=2), headers=headers)
 
-    def _oic_error(self, status: int, title: str, detail: str, code: str) -> None:
+    def _oic_error(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        code: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self._json(
             status,
             {
@@ -143,7 +170,29 @@ class _Handler(BaseHTTPRequestHandler):
                 "o:errorCode": code,
                 "status": status,
             },
+            headers,
         )
+
+    def _drip(self, fault: Fault, headers_too: bool) -> None:
+        """A valid answer sent one byte every `fault.seconds`: each byte restarts a client's
+        read timeout, so only an overall deadline ends it. Stops when the client leaves."""
+        body = b'{"id": "DRIP", "connectionProperties": []}'
+        head = (
+            f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self.close_connection = True
+        data = head + body
+        if not headers_too:
+            self.wfile.write(head)
+            data = body
+        try:
+            for i in range(len(data)):
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+                time.sleep(fault.seconds)
+        except OSError:
+            pass
 
     def _reset(self) -> None:
         """Close with RST, no answer: what a dropped connection looks like to the client."""
@@ -224,9 +273,33 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, NOT_FOUND_TEXT, "text/plain")
         elif kind == "html":
             self._send(200, SIGN_IN_PAGE, "text/html;charset=utf-8")
-        elif kind == "redirect":
-            target = f"https://{DESIGN_HOST}{path}" + (f"?{query}" if query else "")
+        elif kind == "redirect":  # what an OIC 3 runtime/console host does
+            target = f"https://{DESIGN_HOST}{path}?integrationInstance={REDIRECT_INSTANCE}"
             self._send(302, b"", "", {"Location": target})
+        elif kind == "redirect-away":
+            self._send(302, b"", "", {"Location": f"https://oic.example.net{path}"})
+        elif kind == "423":
+            headers = {"Retry-After": f"{fault.seconds:g}"} if fault.seconds else None
+            self._oic_error(423, "Locked", "Connection is locked", "OIC-STANDIN-423", headers)
+        elif kind in ("drip", "drip-headers"):
+            self._drip(fault, headers_too=kind == "drip-headers")
+        elif kind == "big":
+            self._send(200, b"x" * fault.size, "application/octet-stream")
+        elif kind == "big-unsized":  # no Content-Length: the size shows only while reading
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            block = b"x" * 65536
+            try:
+                for _ in range(fault.size // len(block)):
+                    self.wfile.write(block)
+            except OSError:
+                pass
+        elif kind == "big-gzip":
+            data = gzip.compress(b"0" * fault.size)
+            self._send(200, data, "application/octet-stream", {"Content-Encoding": "gzip"})
         elif kind == "oic-error":
             self._oic_error(
                 500,
@@ -307,22 +380,38 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             )
             return
-        segments = rest.strip("/").split("/")
-        scope = ""  # OIC 3 project endpoints: /projects/{projectId}/connections/... and lookups
-        if len(segments) > 2 and segments[0] == "projects":
-            scope, segments = _scoped("", unquote(segments[1])), segments[2:]
-        if len(segments) == 2 and segments[0] == "connections":
-            conn_id = unquote(segments[1])
-            conn = state.connections.get(scope + conn_id)
+        segments = [unquote(p) for p in rest.strip("/").split("/")]
+        scope = None  # OIC 3 project endpoints: /projects/{projectId}/connections/... and lookups
+        if segments[0] == "projects" and len(segments) >= 2:
+            if segments[1] not in state.projects:
+                self._oic_error(
+                    404, "Not Found", f"Project {segments[1]} not found", "OIC-STANDIN-404"
+                )
+                return
+            if len(segments) == 2:
+                self._json(200, {"id": segments[1], "name": segments[1]})
+                return
+            scope, segments = segments[1], segments[2:]
+        if segments == ["connections"]:
+            items = [{"id": k} for k in sorted(state.connections) if "/" not in k][:1]
+            self._json(200, {"items": items, "hasMore": False, "totalResults": len(items)})
+        elif len(segments) == 2 and segments[0] == "connections":
+            conn = state.connections.get(_scoped(segments[1], scope))
             if conn is None:
                 self._send(404, NOT_FOUND_TEXT, "text/plain")
             elif isinstance(conn, bytes | str):
                 self._send(200, conn)
             else:
                 self._json(200, conn)
+        elif len(segments) == 4 and segments[0] == "connections" and segments[2] == "attachments":
+            data = state.attachments.get((_scoped(segments[1], scope), segments[3]))
+            if data is None:
+                self._oic_error(404, "Not Found", "Attachment not found", "OIC-STANDIN-404")
+            else:
+                self._send(200, data, "application/octet-stream")
         elif len(segments) == 3 and segments[0] == "lookups" and segments[2] == "archive":
-            name = unquote(segments[1])
-            data = state.lookups.get(scope + name)
+            name = segments[1]
+            data = state.lookups.get(_scoped(name, scope))
             if data is None:
                 self._oic_error(404, "Not Found", f"Lookup {name} not found", "OIC-STANDIN-404")
             else:
@@ -333,7 +422,9 @@ class _Handler(BaseHTTPRequestHandler):
                     {"Content-Disposition": f'attachment; filename="{name}.csv"'},
                 )
         else:
-            self._oic_error(404, "Not Found", f"No resource at {rest}", "OIC-STANDIN-404")
+            self._oic_error(
+                404, "Not Found", f"No resource at {'/'.join(segments)}", "OIC-STANDIN-404"
+            )
 
 
 class _Server(ThreadingHTTPServer):
@@ -351,14 +442,24 @@ class _Server(ThreadingHTTPServer):
 class StandIn:
     """Start with `with StandIn() as oic:`; arrange with add_connection/add_lookup/fault."""
 
-    def __init__(self, port: int = 0, **state: Any) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
+        host: str = "127.0.0.1",
+        **state: Any,
+    ) -> None:
         self.state = StandInState(**state)
         self._server = _Server(("127.0.0.1", port), self.state)
+        if tls is not None:  # HTTPS with the caller's certificate (tests: a trustme CA)
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
+        self.host = host
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"{self.scheme}://{self.host}:{self._server.server_address[1]}"
 
     @property
     def token_url(self) -> str:
@@ -385,20 +486,39 @@ class StandIn:
 
     def add_connection(self, conn_id: str, body: Any, project: str | None = None) -> None:
         """Serve a connection; with `project`, only under that project's endpoints."""
+        self.add_project(project)
         self.state.connections[_scoped(conn_id, project)] = body
 
     def add_lookup(self, name: str, csv: bytes, project: str | None = None) -> None:
+        self.add_project(project)
         self.state.lookups[_scoped(name, project)] = csv
 
+    def add_attachment(
+        self, conn_id: str, prop: str, data: bytes, project: str | None = None
+    ) -> None:
+        self.add_project(project)
+        self.state.attachments[(_scoped(conn_id, project), prop)] = data
+
+    def add_project(self, project: str | None) -> None:
+        """An OIC 3 project that exists (`GET /projects/{id}` answers 200)."""
+        if project is not None:
+            self.state.projects.add(project)
+
     def fault(
-        self, path: str, kind: str, times: int = 1, seconds: float = 0.0, text: str = ""
+        self,
+        path: str,
+        kind: str,
+        times: int = 1,
+        seconds: float = 0.0,
+        text: str = "",
+        size: int = 0,
     ) -> None:
         """Answer the next `times` requests whose path ends with `path` with fault `kind`."""
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind}; one of {', '.join(FAULTS)}")
         with self.state.lock:
             queue = self.state.faults.setdefault(path, deque())
-            queue.extend(Fault(kind, seconds, text) for _ in range(times))
+            queue.extend(Fault(kind, seconds, text, size) for _ in range(times))
 
     # -- inspecting -------------------------------------------------------------------------
 
@@ -455,6 +575,7 @@ def main(argv: list[str] | None = None) -> int:
                 "url": standin.url,
                 "token_url": standin.token_url,
                 "client_id": CLIENT_ID,
+                "scope": SCOPE,
                 "username": USERNAME,
                 "connections": sorted(standin.state.connections),
                 "lookups": sorted(standin.state.lookups),

@@ -25,6 +25,7 @@ from oic_standin import (
     CLIENT_ID,
     CLIENT_SECRET,
     PASSWORD,
+    SCOPE,
     TOKEN_PATH,
     TOKEN_PREFIX,
     USERNAME,
@@ -116,10 +117,12 @@ def server_args(standin: StandIn, auth: str = "oauth") -> list[str]:
         standin.url,
         "--token-url",
         standin.token_url,
+        "--scope",
+        SCOPE,
         "--client-id",
         CLIENT_ID,
         "--client-secret",
-        CLIENT_SECRET,
+        CLIENT_SECRET,  # last: tests read the secret from args[-1]
     ]
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from cli_process import CLI, cli_env, fork_cli, run_cli_process, start_cli
 from conftest import EXAMPLE, run_cli, tree_digest
-from oic_standin import CLIENT_ID, CLIENT_SECRET, StandIn
+from oic_standin import StandIn
+from standin_fixtures import server_args
 
 SLUG = "HELLO_WORLD_01.00.0000"
 OFFLINE = ("--manage-connections", "false")
@@ -295,8 +296,7 @@ def test_sigterm_while_waiting_on_oic(tmp_path: Path, oic_standin: StandIn) -> N
     oic_standin.fault("connections/HELLO_REST_TRIGGER", "slow", seconds=3)
     proc = start_cli(
         *("--integration-path", "src", "--artifact-dir", "art"),
-        *("--oic-url", oic_standin.url, "--token-url", oic_standin.token_url),
-        *("--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET),
+        *server_args(oic_standin),
         cwd=tmp_path,
     )
     _wait_for_staging(tmp_path / "art", proc)

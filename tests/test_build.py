@@ -82,9 +82,9 @@ def test_renamed_iar_gets_code_version_name(real_dir: Path, tmp_path: Path) -> N
     src = tmp_path / "src"
     src.mkdir()
     shutil.copy(real_dir / "bhagavansprasad__iar-lens/INT03.00.0001.iar", src)
-    # it uses a lookup: offline needs manage-lookups off too, and says so otherwise
-    assert _build(src, tmp_path / "art") == 2
-    assert _build(src, tmp_path / "art", "--manage-lookups", "false") == 0
+    # it uses a lookup: manage-lookups follows manage-connections, so this is offline too
+    assert _build(src, tmp_path / "art") == 0
+    assert _build(src, tmp_path / "art2", "--manage-lookups", "true") == 2  # asked, no server
     slug = "INT303_INVENTOR_EI_RECONCIL_03.00.0001"
     assert (tmp_path / "art" / slug / f"{slug}.iar").is_file()
 

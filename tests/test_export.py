@@ -3,6 +3,7 @@ does to the build (survived, or one line and nothing left behind), and shared fe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import zipfile
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from oic_standin import SAMPLE_LOOKUP, StandIn
+from oic_standin import DESIGN_HOST, REDIRECT_INSTANCE, SAMPLE_LOOKUP, SCOPE, StandIn
 from standin_fixtures import server_args
 
 from oicaction.artifact.export import export_integration
@@ -101,6 +102,8 @@ def test_end_to_end_country_info(country_info, oic_fixture_standin, capsys) -> N
         "instance": None,
         "auth": "oauth",
         "connections": ["LOCAL_REST", "RESTCOUNTRIESEU"],
+        "attachments": [],
+        "attachments_to_supply": [],
         "lookups": [],
         "connections_file": out["connections-file"],
         "skipped": [],
@@ -119,8 +122,9 @@ def test_rebuild_is_identical_apart_from_time(country_info, oic_fixture_standin,
 
 def test_gen3_instance_and_basic_auth(country_info, oic_fixture_standin, capsys) -> None:
     oic_fixture_standin.state.instance = "team-oic3-fr"
-    assert build(country_info, oic_fixture_standin, auth="basic") == 1
-    assert "InvalidParameter" in error_lines(capsys.readouterr().err)[0]
+    assert build(country_info, oic_fixture_standin, auth="basic") == 2  # before any connection
+    said = error_lines(capsys.readouterr().err)[0]
+    assert "InvalidParameter" in said and "check oic-url" in said and "oic-instance" in said
     args = ("--oic-instance", "team-oic3-fr")
     assert build(country_info, oic_fixture_standin, *args, auth="basic") == 0
     info = json.loads((ARTIFACT / "build-info.json").read_text())
@@ -131,7 +135,8 @@ def test_gen3_instance_and_basic_auth(country_info, oic_fixture_standin, capsys)
 def test_lookups_exported(tree_source, oic_fixture_standin, capsys) -> None:
     add_lookup(tree_source, "COUNTRY_CODES")
     oic_fixture_standin.add_lookup("COUNTRY_CODES", SAMPLE_LOOKUP)
-    assert build(tree_source, oic_fixture_standin, "--manage-connections", "false") == 0
+    args = ("--manage-connections", "false", "--manage-lookups", "true")
+    assert build(tree_source, oic_fixture_standin, *args) == 0
     assert (ARTIFACT / "lookups/COUNTRY_CODES.csv").read_bytes() == SAMPLE_LOOKUP
     assert not (ARTIFACT / "connections.json").exists()
     assert oic_fixture_standin.connection_gets("RESTCOUNTRIESEU") == 0
@@ -169,7 +174,7 @@ def test_transient_fault_survived(country_info, oic_fixture_standin, capsys, kin
         ("reset", 10, "connection reset by the server"),
         ("slow", 10, "read timeout"),
         ("html", 1, "expected a JSON object"),
-        ("redirect", 1, "set oic-url to https://design.integration."),
+        ("redirect-away", 1, "redirected (HTTP 302) to https://oic.example.net/"),
         ("oic-error", 1, "(o:errorCode OIC-STANDIN-500)"),
         ("gateway-error", 1, "NotAuthorizedOrNotFound"),
         ("401", 2, "HTTP 401"),
@@ -190,7 +195,7 @@ def test_fault_fails_cleanly(country_info, oic_fixture_standin, capsys, kind, ti
 
 def test_bad_client_secret_fails_cleanly(country_info, oic_fixture_standin, capsys) -> None:
     oic_fixture_standin.state.client_secret = "the-server-expects-another"
-    assert build(country_info, oic_fixture_standin) == 1
+    assert build(country_info, oic_fixture_standin) == 2  # a setting to check
     [line] = error_lines(capsys.readouterr().err)
     assert line.startswith("error: token request to ") and "invalid_client" in line
     assert_nothing_left()
@@ -233,14 +238,88 @@ def test_missing_connection_can_be_a_warning(country_info, oic_fixture_standin, 
     assert index["skipped"] == ["RESTCOUNTRIESEU"]
 
 
-def test_schedule_pseudo_connection_skipped(tree_source, oic_fixture_standin, capsys) -> None:
-    add_connection(tree_source, "SCHEDULE_RECEIVE")
+@pytest.mark.parametrize(
+    "code",
+    [
+        "PRESEEDED_COLLOCATED_CONN_1741",
+        "PRESEEDED_B2B_TRANSLATOR_CONN_1851",
+        "APPLICATION_EVENT_CONNECTION",
+    ],
+)
+def test_oic_managed_connection_not_served_is_skipped(
+    tree_source, oic_fixture_standin, capsys, code
+) -> None:
+    """Real Gen3 archives (LL_ERPPO_BACKEND_B2B, INT03) list these; the API need not serve
+    them, and they never go into the plan."""
+    add_connection(tree_source, code)
     assert build(tree_source, oic_fixture_standin) == 0
-    err = capsys.readouterr().err
-    assert "warning: connection SCHEDULE_RECEIVE of COUNTRY_INFO|01.00.0000 is not on" in err
+    assert f"connection {code} of COUNTRY_INFO|01.00.0000 is managed by OIC" in (
+        capsys.readouterr().err
+    )
     info = json.loads((ARTIFACT / "build-info.json").read_text())
-    assert info["exported"]["skipped"] == ["SCHEDULE_RECEIVE"]
-    assert oic_fixture_standin.connection_gets("SCHEDULE_RECEIVE") == 1
+    assert info["exported"]["skipped"] == [code]
+    assert code not in (ARTIFACT / "connectionPlan.properties").read_text()
+
+
+def test_real_gen3_archive_with_oic_managed_connections(
+    real_dir, tmp_path, oic_standin, capsys
+) -> None:
+    """LL_ERPPO_BACKEND_B2B (oracle-livelabs) uses ERP_CLOUD, two PRESEEDED_* connections and
+    APPLICATION_EVENT_CONNECTION; the server serves ERP_CLOUD only."""
+    src = tmp_path / "b2b"
+    src.mkdir()
+    (src / "LL.iar").write_bytes(
+        (real_dir / "oracle-livelabs__oic/LL_ERPPO_BACKEND_B2B_02.00.0000.iar").read_bytes()
+    )
+    oic_standin.add_connection(
+        "ERP_CLOUD",
+        {"id": "ERP_CLOUD", "securityPolicy": "USERNAME_PASSWORD_TOKEN",
+         "connectionProperties": [{"displayName": "ERP Cloud Host", "propertyName": "erpHost",
+                                   "propertyType": "URL", "propertyValue": "https://erp.example"}],
+         "securityProperties": [{"displayName": "Username", "propertyName": "username",
+                                 "propertyType": "STRING", "propertyValue": "svc"},
+                                {"displayName": "Password", "propertyName": "password",
+                                 "propertyType": "PASSWORD", "propertyValue": "*****"}]},
+    )  # fmt: skip
+    assert build(src, oic_standin) == 0, capsys.readouterr().err
+    artifact = Path("out/LL_ERPPO_BACKEND_B2B_02.00.0000")
+    info = json.loads((artifact / "build-info.json").read_text())
+    assert info["exported"]["connections"] == ["ERP_CLOUD"]
+    assert sorted(info["exported"]["skipped"]) == [
+        "APPLICATION_EVENT_CONNECTION",
+        "PRESEEDED_B2B_TRANSLATOR_CONN_1851",
+        "PRESEEDED_COLLOCATED_CONN_1741",
+    ]
+    plan = [
+        line
+        for line in (artifact / "connectionPlan.properties").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert plan == [
+        "ERP_CLOUD.connection.ERP Cloud Host=https://erp.example",
+        "ERP_CLOUD.secure.Username=svc",
+        "ERP_CLOUD.secure.Password=",
+    ]
+
+
+def test_oic_managed_connection_served_is_kept_out_of_the_plan(
+    tree_source, oic_fixture_standin, capsys
+) -> None:
+    add_connection(tree_source, "APPLICATION_EVENT_CONNECTION")
+    oic_fixture_standin.add_connection(
+        "APPLICATION_EVENT_CONNECTION", {"id": "APPLICATION_EVENT_CONNECTION", "role": "SOURCE"}
+    )
+    assert build(tree_source, oic_fixture_standin) == 0
+    assert (ARTIFACT / "connections/APPLICATION_EVENT_CONNECTION/connection.json").is_file()
+    plan = (ARTIFACT / "connectionPlan.properties").read_text()
+    assert "APPLICATION_EVENT_CONNECTION" not in plan and "RESTCOUNTRIESEU." in plan
+
+
+def test_schedule_connection_is_no_longer_special(tree_source, oic_fixture_standin, capsys):
+    """The SCHEDULE_* rule rested on a legacy /icsapis answer; no real archive lists one."""
+    add_connection(tree_source, "SCHEDULE_RECEIVE")
+    assert build(tree_source, oic_fixture_standin) == 1
+    assert "connection SCHEDULE_RECEIVE used by integration" in capsys.readouterr().err
 
 
 # -- connection plans from the source -----------------------------------------------------------
@@ -286,7 +365,7 @@ def test_batch_shares_client_token_and_cache(oic_standin, tmp_path, monkeypatch)
     settings = load_settings({"artifact_dir": "out"})
     metas = [meta("ONE", "A", "B"), meta("TWO", "B", "C"), meta("THREE", "A", "C")]
     reporter = Reporter(github=False, stream=open(os.devnull, "w"))  # noqa: SIM115
-    with connect(settings) as cache:
+    with connect(settings, reporter) as cache:
         for m in metas:
             stage = tmp_path / m.slug
             stage.mkdir()
@@ -294,7 +373,7 @@ def test_batch_shares_client_token_and_cache(oic_standin, tmp_path, monkeypatch)
             assert (stage / "connections.json").is_file()
     assert [oic_standin.connection_gets(c) for c in "ABC"] == [1, 1, 1]
     assert oic_standin.token_requests == 1
-    assert oic_standin.total_requests == 4
+    assert oic_standin.total_requests == 5  # token, the first request, three connections
 
 
 def test_builds_sharing_one_server_share_one_token(tree_source, oic_fixture_standin):
@@ -303,8 +382,300 @@ def test_builds_sharing_one_server_share_one_token(tree_source, oic_fixture_stan
     flags = {k[2:].replace("-", "_"): v for k, v in zip(args[::2], args[1::2], strict=True)}
     settings = load_settings({**flags, "artifact_dir": "out"})
     reporter = Reporter(github=False)
-    with connect(settings) as server:
+    with connect(settings, reporter) as server:
         for _ in range(2):
             produce(settings, load(settings, tree_source, reporter), reporter, server)
     assert oic_fixture_standin.token_requests == 1
     assert oic_fixture_standin.connection_gets("RESTCOUNTRIESEU") == 1
+
+
+# -- settings checked before the first request ------------------------------------------------
+
+DESIGN = "https://design.integration.us-ashburn-1.ocp.oraclecloud.com"
+OAUTH = ("--client-id", "app", "--client-secret", "s3cr3t-value", "--token-url", DESIGN + "/t")
+GOOD_SCOPE = (
+    "https://abc.integration.us-ashburn-1.ocp.oraclecloud.com:443urn:opc:resource:consumer::all"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--oic-url", DESIGN, "--oic-instance", "i", *OAUTH), "error: scope is required with"),
+        (
+            ("--oic-url", DESIGN, *OAUTH, "--scope", GOOD_SCOPE),
+            f"error: oic-url {DESIGN} is OIC 3's design host, which serves every instance of "
+            "the region: set oic-instance",
+        ),
+        (
+            ("--oic-url", DESIGN, "--oic-instance", "i", "--username", "u", "--password", "pw-9x"),
+            "error: username/password (basic auth) against design.integration.us-ashburn-1."
+            "ocp.oraclecloud.com: OIC 3's REST API accepts only OAuth",
+        ),
+        (
+            (
+                "--oic-url",
+                "https://myoic-abcdefgh-ia.integration.eu-frankfurt-1.ocp.oraclecloud.com/ic/home",
+                "--username",
+                "u",
+                "--password",
+                "pw-9x",
+            ),
+            "error: username/password (basic auth) against myoic-abcdefgh-ia.integration.",
+        ),
+    ],
+    ids=["no-scope", "design-host-no-instance", "basic-on-design-host", "basic-on-instance-host"],
+)
+def test_server_settings_checked_before_any_request(country_info, capsys, args, said) -> None:
+    """These hosts do not exist: an attempt to reach them would fail differently."""
+    code = run_cli("--integration-path", str(country_info), "--artifact-dir", "out", *args)
+    err = capsys.readouterr().err
+    assert code == 2
+    [line] = error_lines(err)
+    assert line.startswith(said)
+    assert "s3cr3t-value" not in err
+    assert_nothing_left()
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "https://abc.integration.us-ashburn-1.ocp.oraclecloud.com:443",
+        "urn:opc:resource:consumer::all",  # the suffix alone is accepted, the warning is not
+        f"{DESIGN}:443urn:opc:resource:consumer::all",
+    ],
+)
+def test_doubtful_scope_warns(country_info, oic_fixture_standin, capsys, scope) -> None:
+    oic_fixture_standin.state.scope = scope
+    args = [scope if a == SCOPE else a for a in server_args(oic_fixture_standin)]
+    code = run_cli("--integration-path", str(country_info), "--artifact-dir", "out", *args)
+    err = capsys.readouterr().err
+    assert code == 0
+    warned = [line for line in err.splitlines() if line.startswith("warning:") and "scope" in line]
+    if scope.endswith("consumer::all") and "design." not in scope:
+        assert warned == []
+    else:
+        assert len(warned) == 1
+
+
+def test_runtime_url_redirect_names_design_url_and_instance(
+    country_info, oic_fixture_standin, capsys
+) -> None:
+    oic_fixture_standin.fault("/ic/api/integration/v1/connections", "redirect")
+    assert build(country_info, oic_fixture_standin) == 2
+    [line] = error_lines(capsys.readouterr().err)
+    assert line == (
+        f"error: oic-url {oic_fixture_standin.url} redirects to OIC 3's design host: set oic-url "
+        f"to https://{DESIGN_HOST} and oic-instance to {REDIRECT_INSTANCE} (credentials are "
+        "only sent where oic-url points)"
+    )
+    assert oic_fixture_standin.connection_gets("RESTCOUNTRIESEU") == 0
+
+
+@pytest.mark.parametrize("missing", ["error", "warn"])
+def test_wrong_instance_is_never_a_missing_connection(
+    country_info, oic_fixture_standin, capsys, missing
+) -> None:
+    oic_fixture_standin.state.instance = "team-oic3-fr"
+    args = ("--oic-instance", "team-oic3-de", "--missing-connections", missing)
+    assert build(country_info, oic_fixture_standin, *args) == 2
+    [line] = error_lines(capsys.readouterr().err)
+    assert "with oic-instance team-oic3-de is not an OIC REST API" in line
+    assert oic_fixture_standin.connection_gets("RESTCOUNTRIESEU") == 0
+    assert_nothing_left()
+
+
+@pytest.mark.parametrize("kind", ["html", "gateway-error", "oic-error"])
+def test_first_request_failures_name_the_setting(
+    country_info, oic_fixture_standin, capsys, kind
+) -> None:
+    oic_fixture_standin.fault("/ic/api/integration/v1/connections", kind, times=10)
+    code = build(country_info, oic_fixture_standin)
+    [line] = error_lines(capsys.readouterr().err)
+    if kind == "oic-error":  # a server error is the server's, not a setting's
+        assert code == 1 and "first request: HTTP 500" in line
+    else:
+        assert code == 2 and "check oic-url" in line
+
+
+def test_manage_connections_false_alone_is_offline_with_lookups(tree_source, capsys) -> None:
+    """No server settings at all: a real archive with a lookup builds offline."""
+    add_lookup(tree_source, "COUNTRY_CODES")
+    code = run_cli(
+        "--integration-path", str(tree_source), "--artifact-dir", "out",
+        "--manage-connections", "false", "--json",
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["lookups"] == ["COUNTRY_CODES"]
+    assert not (ARTIFACT / "lookups").exists()
+
+
+# -- OIC 3 projects ----------------------------------------------------------------------------
+
+
+def test_project_connections_come_from_the_project(
+    tree_source, oic_fixture_standin, capsys
+) -> None:
+    add_lookup(tree_source, "COUNTRY_CODES")
+    for conn_id, body in list(oic_fixture_standin.state.connections.items()):
+        oic_fixture_standin.add_connection(conn_id, body, project="SALES_PRJ")
+    oic_fixture_standin.add_lookup("COUNTRY_CODES", SAMPLE_LOOKUP, project="SALES_PRJ")
+    assert build(tree_source, oic_fixture_standin, "--oic-project", "SALES_PRJ") == 0
+    assert oic_fixture_standin.connection_gets("RESTCOUNTRIESEU") == 0
+    prefix = "/ic/api/integration/v1/projects/SALES_PRJ"
+    assert oic_fixture_standin.count("GET", f"{prefix}/connections/RESTCOUNTRIESEU") == 1
+    assert oic_fixture_standin.count("GET", f"{prefix}/lookups/COUNTRY_CODES/archive") == 1
+    info = json.loads((ARTIFACT / "build-info.json").read_text())
+    assert info["exported"]["project"] == "SALES_PRJ"
+
+
+def test_wrong_project_is_a_settings_error(country_info, oic_fixture_standin, capsys) -> None:
+    oic_fixture_standin.add_project("SALES_PRJ")
+    assert build(country_info, oic_fixture_standin, "--oic-project", "SALES") == 2
+    [line] = error_lines(capsys.readouterr().err)
+    assert line.startswith("error: oic-project SALES was not found on ")
+    assert_nothing_left()
+
+
+# -- attachments -----------------------------------------------------------------------------
+
+WSDL = b'<?xml version="1.0"?>\n<definitions name="Countries"/>\n'
+
+
+def with_attachments(standin: StandIn) -> None:
+    """RESTCOUNTRIESEU as recorded, plus an uploaded WSDL and a keystore property."""
+    body = json.loads(json.dumps(standin.state.connections["RESTCOUNTRIESEU"]))
+    body["connectionProperties"].append(
+        {"displayName": "WSDL URL", "propertyName": "targetWSDLURL", "propertyType": "URL_OR_FILE",
+         "propertyValue": "countries.wsdl", "hasAttachment": True, "hiddenFlag": False,
+         "propertyGroup": "CONNECTION_PROPS"}
+    )  # fmt: skip
+    body["securityProperties"] = [
+        {"displayName": "Identity Keystore", "propertyName": "identityKeystore",
+         "propertyType": "FILE", "hasAttachment": True, "hiddenFlag": False,
+         "propertyGroup": "CREDENTIALS"}
+    ]  # fmt: skip
+    standin.add_connection("RESTCOUNTRIESEU", body)
+    standin.add_attachment("RESTCOUNTRIESEU", "targetWSDLURL", WSDL)
+    standin.add_attachment("RESTCOUNTRIESEU", "identityKeystore", b"PRIVATE KEYSTORE BYTES")
+
+
+def test_attachments_saved_with_sha256(country_info, oic_fixture_standin, capsys) -> None:
+    with_attachments(oic_fixture_standin)
+    assert build(country_info, oic_fixture_standin) == 0
+    err = capsys.readouterr().err
+    saved = ARTIFACT / "connections/RESTCOUNTRIESEU/attachments/targetWSDLURL"
+    assert saved.read_bytes() == WSDL
+    assert not (ARTIFACT / "connections/RESTCOUNTRIESEU/attachments/identityKeystore").exists()
+    expected = [
+        {
+            "connection": "RESTCOUNTRIESEU",
+            "property": "targetWSDLURL",
+            "file": "connections/RESTCOUNTRIESEU/attachments/targetWSDLURL",
+            "sha256": hashlib.sha256(WSDL).hexdigest(),
+            "size": len(WSDL),
+        }
+    ]
+    supply = [{"connection": "RESTCOUNTRIESEU", "property": "identityKeystore"}]
+    index = json.loads((ARTIFACT / "connections.json").read_text())
+    info = json.loads((ARTIFACT / "build-info.json").read_text())
+    assert index["attachments"] == info["exported"]["attachments"] == expected
+    assert index["attachments_to_supply"] == info["exported"]["attachments_to_supply"] == supply
+    assert "attachment identityKeystore of connection RESTCOUNTRIESEU holds a secret" in err
+    assert b"PRIVATE KEYSTORE" not in b"".join(
+        p.read_bytes() for p in ARTIFACT.rglob("*") if p.is_file()
+    )
+    plan = (ARTIFACT / "connectionPlan.properties").read_text()
+    assert "RESTCOUNTRIESEU.secure.Identity Keystore=\n" in plan
+
+
+def test_attachment_404_is_a_warning(country_info, oic_fixture_standin, capsys) -> None:
+    with_attachments(oic_fixture_standin)
+    del oic_fixture_standin.state.attachments[("RESTCOUNTRIESEU", "targetWSDLURL")]
+    assert build(country_info, oic_fixture_standin) == 0
+    err = capsys.readouterr().err
+    assert "warning: attachment targetWSDLURL of connection RESTCOUNTRIESEU is marked" in err
+    assert json.loads((ARTIFACT / "connections.json").read_text())["attachments"] == []
+
+
+def test_locked_attachment_retried_then_fails_naming_the_connection(
+    country_info, oic_fixture_standin, capsys
+) -> None:
+    with_attachments(oic_fixture_standin)
+    oic_fixture_standin.fault("/attachments/targetWSDLURL", "423", times=10)
+    assert build(country_info, oic_fixture_standin) == 1
+    [line] = error_lines(capsys.readouterr().err)
+    assert line.startswith(
+        "error: attachment targetWSDLURL of connection RESTCOUNTRIESEU: HTTP 423"
+    )
+    assert "after 3 retries" in line
+    assert_nothing_left()
+
+
+def test_locked_attachment_once_is_waited_for(country_info, oic_fixture_standin) -> None:
+    with_attachments(oic_fixture_standin)
+    oic_fixture_standin.fault("/attachments/targetWSDLURL", "423")
+    assert build(country_info, oic_fixture_standin) == 0
+    assert (ARTIFACT / "connections/RESTCOUNTRIESEU/attachments/targetWSDLURL").is_file()
+
+
+# -- the committed plan, checked the same way offline ------------------------------------------
+
+
+@pytest.mark.parametrize("online", [False, True], ids=["offline", "online"])
+@pytest.mark.parametrize(
+    ("write", "said"),
+    [
+        (lambda p: p.symlink_to("/proc/self/environ"), "connection plan is a symlink to /proc/"),
+        (lambda p: p.write_text("no equals sign here\n"), ":1: no '=' in this line"),
+        (lambda p: p.write_text("X.other.Y=1\n"), "is not <CONNECTION_ID>.connection"),
+        (
+            lambda p: p.write_text("RESTCOUNTRIESEU.secure.Password=hunter2\n"),
+            ":1: RESTCOUNTRIESEU.secure.Password holds a committed value for a secret",
+        ),
+        (lambda p: p.write_text("C.connection.x=\\u12\n"), "malformed \\u escape"),
+    ],
+    ids=["symlink-environ", "no-equals", "bad-key", "secret", "bad-escape"],
+)
+def test_bad_committed_plan_fails_in_every_mode(
+    country_info, oic_fixture_standin, capsys, online, write, said
+) -> None:
+    plan = country_info.parent / "connectionPlan.properties"
+    write(plan)
+    extra = () if online else ("--manage-connections", "false")
+    code = build(country_info, oic_fixture_standin, *extra)
+    err = capsys.readouterr().err
+    assert code in (1, 2)
+    [line] = error_lines(err)
+    assert str(plan) in line and said in line
+    assert "hunter2" not in err and "PATH=" not in err
+    assert_nothing_left()
+    assert oic_fixture_standin.total_requests == 0
+
+
+def test_committed_plan_shipped_unchanged_offline(country_info, capsys) -> None:
+    text = (
+        "# prod\r\nRESTCOUNTRIESEU.secure.Username=svc_prod\r\nLOCAL_REST.connection.x=caf\xe9\r\n"
+    )
+    (country_info.parent / "connectionPlan.properties").write_bytes(text.encode("latin-1"))
+    code = run_cli(
+        "--integration-path", str(country_info), "--artifact-dir", "out",
+        "--manage-connections", "false",
+    )  # fmt: skip
+    assert code == 0
+    assert (ARTIFACT / "connectionPlan.properties").read_bytes() == text.encode("latin-1")
+
+
+def test_attachment_holding_a_configured_secret_is_redacted(
+    country_info, oic_fixture_standin
+) -> None:
+    from oic_standin import CLIENT_SECRET
+
+    with_attachments(oic_fixture_standin)
+    leaky = b"<definitions><!-- pw " + CLIENT_SECRET.encode() + b" --></definitions>\n"
+    oic_fixture_standin.add_attachment("RESTCOUNTRIESEU", "targetWSDLURL", leaky)
+    assert build(country_info, oic_fixture_standin) == 0
+    saved = (ARTIFACT / "connections/RESTCOUNTRIESEU/attachments/targetWSDLURL").read_bytes()
+    assert CLIENT_SECRET.encode() not in saved and saved.startswith(b"<definitions>")
+    index = json.loads((ARTIFACT / "connections.json").read_text())
+    assert index["attachments"][0]["sha256"] == hashlib.sha256(saved).hexdigest()

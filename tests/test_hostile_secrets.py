@@ -19,7 +19,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 from conftest import EXAMPLE, run_cli
-from oic_standin import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME, StandIn
+from oic_standin import CLIENT_ID, CLIENT_SECRET, PASSWORD, SCOPE, USERNAME, StandIn
 
 from oicaction.artifact.connections import normalise_connection, strip_secrets
 from oicaction.oic.http_errors import MAX_DETAIL, one_line
@@ -290,7 +290,7 @@ def test_server_sending_odd_shapes_leaks_nothing_into_the_artifact(tmp_path: Pat
         rc = run_cli(
             "--integration-path", str(EXAMPLE), "--artifact-dir", str(tmp_path / "out"),
             "--oic-url", standin.url, "--token-url", standin.token_url,
-            "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET,
+            "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET, "--scope", SCOPE,
         )  # fmt: skip
     captured = capsys.readouterr()
     assert rc == 0, captured.err

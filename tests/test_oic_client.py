@@ -16,6 +16,8 @@ from oic_standin import (
     DESIGN_HOST,
     NOT_FOUND_TEXT,
     PASSWORD,
+    REDIRECT_INSTANCE,
+    SCOPE,
     USERNAME,
     StandIn,
 )
@@ -78,7 +80,7 @@ LOOKUP_CSV = b"DVM,COUNTRY_CODES,Country codes\nISO2,Name\nDE,Germany\n"
 
 
 def oauth(rec: object) -> ClientCredentials:
-    return ClientCredentials(rec.token_url, CLIENT_ID, CLIENT_SECRET)  # type: ignore[attr-defined]
+    return ClientCredentials(rec.token_url, CLIENT_ID, CLIENT_SECRET, SCOPE)  # type: ignore[attr-defined]
 
 
 # -- URL rules ------------------------------------------------------------------------------
@@ -204,20 +206,32 @@ def test_401_after_refresh_is_an_error(oic_cassette) -> None:
         with pytest.raises(ServerError, match=r"HTTP 401 .*credentials rejected") as err:
             client.connection("RESTCOUNTRIESEU")
     assert "connection RESTCOUNTRIESEU" in str(err.value)
+    assert "credentials rejected: check scope first" in str(err.value)
     assert rec.methods() == ["POST", "GET", "POST", "GET"]
 
 
 def test_invalid_client_names_the_token_endpoint(oic_cassette) -> None:
     with oic_cassette("oauth_invalid_client") as rec:
-        auth = ClientCredentials(rec.token_url, CLIENT_ID, "wrong-secret")
+        auth = ClientCredentials(rec.token_url, CLIENT_ID, "wrong-secret", SCOPE)
         client = OicClient(rec.url, auth, options=FAST)
-        with pytest.raises(ServerError) as err:
+        with pytest.raises(SettingsError) as err:
             client.connection("RESTCOUNTRIESEU")
     message = str(err.value)
     assert message.startswith("token request to ")
     assert "HTTP 401" in message and "invalid_client" in message
-    assert "urn:opc:resource:consumer::all" in message  # no scope was given: the Gen3 hint
+    assert "(check client-id and client-secret, then token-url)" in message
     assert "wrong-secret" not in message
+
+
+def test_invalid_scope_names_scope(oic_cassette) -> None:
+    with oic_cassette("oauth_invalid_scope") as rec:
+        auth = ClientCredentials(rec.token_url, CLIENT_ID, CLIENT_SECRET, f"https://{DESIGN_HOST}")
+        client = OicClient(rec.url, auth, options=FAST)
+        with pytest.raises(SettingsError) as err:
+            client.probe()
+    message = str(err.value)
+    assert message.startswith("token request to ") and "invalid_scope" in message
+    assert "check scope: on OIC 3 the scope is the OAuth resource's audience" in message
 
 
 def test_429_honours_retry_after(oic_cassette) -> None:
@@ -289,16 +303,31 @@ def test_html_instead_of_json(oic_cassette) -> None:
     assert "'Oracle Integration - Sign In'" in message
 
 
-def test_cross_host_redirect_not_followed(oic_cassette) -> None:
+def test_redirect_to_the_design_host_names_url_and_instance(oic_cassette) -> None:
+    """An OIC 3 runtime/console URL redirects to the region's design host: not followed (the
+    token stays here), the settings to use are named, read from the Location header."""
     with oic_cassette("redirect_to_design_host") as rec:
-        rec.standin.fault(CONN_PATH, "redirect")
+        rec.standin.fault("/connections", "redirect")
+        client = OicClient(rec.url, oauth(rec), options=FAST)
+        with pytest.raises(SettingsError) as err:
+            client.probe()
+    message = str(err.value)
+    assert (
+        f"set oic-url to https://{DESIGN_HOST} and oic-instance to {REDIRECT_INSTANCE}" in message
+    )
+    assert rec.methods() == ["POST", "GET"]  # nothing sent to the other host
+
+
+def test_redirect_off_oracles_domain_refused(oic_cassette) -> None:
+    with oic_cassette("redirect_off_domain") as rec:
+        rec.standin.fault(CONN_PATH, "redirect-away")
         client = OicClient(rec.url, oauth(rec), options=FAST)
         with pytest.raises(ServerError) as err:
             client.connection("RESTCOUNTRIESEU")
     message = str(err.value)
-    assert f"set oic-url to https://{DESIGN_HOST}" in message
-    assert "oic-instance" in message
-    assert rec.methods() == ["POST", "GET"]  # nothing sent to the other host
+    assert "redirected (HTTP 302) to https://oic.example.net/ic/api/" in message
+    assert "not followed, so credentials stay with" in message
+    assert rec.methods() == ["POST", "GET"]
 
 
 def test_lookup_archive_is_returned_as_bytes(oic_cassette) -> None:
@@ -388,7 +417,7 @@ def test_parallel_fetch_one_token_bounded_pool(oic_standin: StandIn) -> None:
     for conn_id in ids:
         oic_standin.add_connection(conn_id, {"id": conn_id})
     oic_standin.state.delay = 0.05
-    auth = ClientCredentials(oic_standin.token_url, CLIENT_ID, CLIENT_SECRET)
+    auth = ClientCredentials(oic_standin.token_url, CLIENT_ID, CLIENT_SECRET, SCOPE)
     client = OicClient(oic_standin.url, auth, pool_size=3, options=FAST)
     with ServerCache(client, max_workers=3) as cache:
         found, _ = cache.fetch(ids + ids[:4])
@@ -408,3 +437,147 @@ def test_first_failure_stops_the_fetch(oic_standin: StandIn) -> None:
     cache = ServerCache(basic_client(oic_standin), max_workers=2)
     with cache, pytest.raises(ServerError, match="connection CONN_0: HTTP 500"):
         cache.fetch(ids)
+
+
+# -- the first request: URL, instance, credentials, project ----------------------------------
+
+
+def test_probe_confirms_instance_and_project(oic_cassette) -> None:
+    with oic_cassette("probe_project_ok") as rec:
+        rec.standin.state.instance = "team-oic3-fr"
+        rec.standin.add_connection("RESTCOUNTRIESEU", REST_CONNECTION, project="SALES_PRJ")
+        rec.standin.add_lookup("COUNTRY_CODES", LOOKUP_CSV, project="SALES_PRJ")
+        client = OicClient(rec.url, oauth(rec), instance="team-oic3-fr", options=FAST)
+        client.probe()
+        client.probe_project("SALES_PRJ")
+        assert client.connection("RESTCOUNTRIESEU", "SALES_PRJ") is not None
+        assert client.lookup_csv("COUNTRY_CODES", "SALES_PRJ") == LOOKUP_CSV
+    paths = [r.path for r in rec.cassette.requests if r.method == "GET"]
+    assert paths == [
+        "/ic/api/integration/v1/connections",
+        "/ic/api/integration/v1/projects/SALES_PRJ",
+        "/ic/api/integration/v1/projects/SALES_PRJ/connections/RESTCOUNTRIESEU",
+        "/ic/api/integration/v1/projects/SALES_PRJ/lookups/COUNTRY_CODES/archive",
+    ]
+    gets = [r for r in rec.cassette.requests if r.method == "GET"]
+    assert all(("integrationInstance", "team-oic3-fr") in r.query for r in gets)
+
+
+def test_wrong_project_names_oic_project(oic_cassette) -> None:
+    with oic_cassette("probe_wrong_project") as rec:
+        rec.standin.add_project("SALES_PRJ")
+        client = OicClient(rec.url, oauth(rec), options=FAST)
+        client.probe()
+        with pytest.raises(SettingsError) as err:
+            client.probe_project("Sales Project")
+    assert str(err.value).startswith("oic-project Sales Project was not found on ")
+    assert "HTTP 404" in str(err.value) and "identifier" in str(err.value)
+
+
+def test_wrong_instance_is_a_settings_error(oic_cassette) -> None:
+    with oic_cassette("probe_wrong_instance") as rec:
+        rec.standin.state.instance = "team-oic3-fr"
+        client = OicClient(rec.url, oauth(rec), instance="team-oic3-de", options=FAST)
+        with pytest.raises(SettingsError) as err:
+            client.probe()
+    message = str(err.value)
+    assert message.startswith("oic-url ") and "with oic-instance team-oic3-de" in message
+    assert "HTTP 400" in message and "check oic-url" in message
+
+
+@pytest.mark.parametrize(
+    ("auth", "said"),
+    [
+        ("oauth", "check scope first"),
+        ("basic", "check username/password (OIC 3 accepts only OAuth"),
+    ],
+)
+def test_credentials_refused_on_the_first_request(oic_cassette, auth: str, said: str) -> None:
+    with oic_cassette(f"probe_401_{auth}") as rec:
+        rec.standin.fault("/connections", "401", times=2)
+        chosen = oauth(rec) if auth == "oauth" else BasicAuth(USERNAME, PASSWORD)
+        client = OicClient(rec.url, chosen, options=FAST)
+        with pytest.raises(SettingsError) as err:
+            client.probe()
+    assert "refused the credentials (HTTP 401" in str(err.value)
+    assert said in str(err.value)
+
+
+def test_sign_in_page_on_the_first_request(oic_cassette) -> None:
+    with oic_cassette("probe_html") as rec:
+        rec.standin.fault("/connections", "html")
+        client = OicClient(rec.url, BasicAuth(USERNAME, PASSWORD), options=FAST)
+        with pytest.raises(SettingsError, match=r"is not an OIC REST API .*Sign In"):
+            client.probe()
+
+
+# -- attachments ------------------------------------------------------------------------------
+
+WSDL = b'<?xml version="1.0"?><definitions name="Orders"/>\n'
+SOAP_CONNECTION = {
+    "id": "SOAP_ORDERS",
+    "securityPolicy": "USERNAME_PASSWORD_TOKEN",
+    "connectionProperties": [
+        {
+            "displayName": "WSDL URL",
+            "propertyName": "targetWSDLURL",
+            "propertyType": "URL_OR_FILE",
+            "propertyValue": "orders.wsdl",
+            "hasAttachment": True,
+            "propertyGroup": "CONNECTION_PROPS",
+        }
+    ],
+    "securityProperties": [
+        {
+            "displayName": "Identity Keystore",
+            "propertyName": "identityKeystore",
+            "propertyType": "FILE",
+            "hasAttachment": True,
+            "propertyGroup": "CREDENTIALS",
+        }
+    ],
+}
+
+
+def test_attachments_fetched_secret_ones_listed(oic_cassette) -> None:
+    with oic_cassette("attachments") as rec:
+        rec.standin.add_connection("SOAP_ORDERS", SOAP_CONNECTION)
+        rec.standin.add_attachment("SOAP_ORDERS", "targetWSDLURL", WSDL)
+        rec.standin.add_attachment("SOAP_ORDERS", "identityKeystore", b"not to be fetched")
+        client = OicClient(rec.url, BasicAuth(USERNAME, PASSWORD), options=FAST)
+        with ServerCache(client) as cache:
+            found, _ = cache.fetch(["SOAP_ORDERS"])
+    conn = found["SOAP_ORDERS"]
+    assert conn is not None
+    assert [(a.property, a.data, a.to_supply) for a in conn.attachments] == [
+        ("targetWSDLURL", WSDL, False),
+        ("identityKeystore", None, True),
+    ]
+    paths = [r.path for r in rec.cassette.requests]
+    assert "/ic/api/integration/v1/connections/SOAP_ORDERS/attachments/identityKeystore" not in (
+        paths
+    )
+
+
+def test_locked_attachment_retried_then_error(oic_cassette) -> None:
+    with oic_cassette("attachment_locked") as rec:
+        rec.standin.add_connection("SOAP_ORDERS", SOAP_CONNECTION)
+        rec.standin.add_attachment("SOAP_ORDERS", "targetWSDLURL", WSDL)
+        rec.standin.fault("/attachments/targetWSDLURL", "423", times=10)
+        client = OicClient(rec.url, BasicAuth(USERNAME, PASSWORD), options=FAST)
+        with pytest.raises(ServerError) as err:
+            client.attachment("SOAP_ORDERS", "targetWSDLURL")
+    message = str(err.value)
+    assert message.startswith("attachment targetWSDLURL of connection SOAP_ORDERS: HTTP 423")
+    assert f"after {FAST.retries} retries" in message and "locked" in message
+    assert rec.requests_made == 1 + FAST.retries
+
+
+def test_locked_attachment_once_is_survived(oic_cassette) -> None:
+    with oic_cassette("attachment_locked_once") as rec:
+        rec.standin.add_attachment("SOAP_ORDERS", "targetWSDLURL", WSDL)
+        rec.standin.fault("/attachments/targetWSDLURL", "423")
+        client = OicClient(rec.url, BasicAuth(USERNAME, PASSWORD), options=FAST)
+        assert client.attachment("SOAP_ORDERS", "targetWSDLURL") == WSDL
+        assert client.attachment("SOAP_ORDERS", "noSuchProperty") is None
+    assert rec.requests_made == 3

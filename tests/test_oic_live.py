@@ -23,7 +23,7 @@ LIVE = {
     name: os.environ.get(f"LIVE_OIC_{name}", "").strip()
     for name in (
         "URL", "INSTANCE", "USERNAME", "PASSWORD", "CLIENT_ID", "CLIENT_SECRET",
-        "TOKEN_URL", "SCOPE", "CONNECTION", "LOOKUP",
+        "TOKEN_URL", "SCOPE", "CONNECTION", "LOOKUP", "PROJECT",
     )
 }  # fmt: skip
 
@@ -45,8 +45,19 @@ def _auth() -> Auth:
 
 @pytest.fixture
 def live_client() -> Iterator[OicClient]:
-    with OicClient(LIVE["URL"], _auth(), instance=LIVE["INSTANCE"] or None) as client:
+    with OicClient(
+        LIVE["URL"],
+        _auth(),
+        instance=LIVE["INSTANCE"] or None,
+        project=LIVE["PROJECT"] or None,
+    ) as client:
         yield client
+
+
+def test_live_first_request(live_client: OicClient, oic_record_mode: str) -> None:
+    """The probe a build starts with: URL, instance, credentials (and project) accepted."""
+    with _recorded(oic_record_mode, "first_request"):
+        live_client.probe()
 
 
 def _recorded(mode: str, name: str) -> Any:

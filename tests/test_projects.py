@@ -355,10 +355,11 @@ def test_oic_project_setting_overrides_the_project_id(
     args = (*server_args(oic_standin), "--oic-project", "TEAM_COPY", "--manage-lookups", "false")
     assert _build(car, Path("out"), *args) == 0
     assert oic_standin.count("GET", f"{API}/projects/TEAM_COPY/connections/B30_HB_FTP_CONN") == 1
-    # Without the override, the project's own id is asked, which this server lacks: 404.
-    assert _build(car, Path("out2"), *server_args(oic_standin)) == 1
+    # Without the override, the project's own id is asked, which this server lacks: the
+    # first request for the project (GET /projects/{id}) answers 404, a settings error.
+    assert _build(car, Path("out2"), *server_args(oic_standin)) == 2
     err = capsys.readouterr().err
-    assert "connection B30_HB_FTP_CONN" in err and "in project B30_HEMANTH_INTEGRAT_FLOWS" in err
+    assert ": its project id B30_HEMANTH_INTEGRAT_FLOWS was not found on" in err
     assert not Path("out2/B30_HEMANTH_INTEGRAT_FLOWS").exists()
 
 

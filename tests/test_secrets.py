@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from oic_standin import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME
+from oic_standin import CLIENT_ID, CLIENT_SECRET, PASSWORD, SCOPE, USERNAME
 from standin_fixtures import CASSETTES, PLANTED_SERVER_SECRET, SECRETS, TOKEN_PREFIX, make_vcr
 
 pytestmark = pytest.mark.usefixtures("oic_fast_http")
@@ -21,6 +21,11 @@ pytestmark = pytest.mark.usefixtures("oic_fast_http")
 PLANTED_API_KEY = "Pl4nted-Api-Key-0c9d"
 PLANTED_PLAN_SECRET = "Pl4nted-Plan-Secret-77aa"
 ALL_PLANTED = (*SECRETS, PLANTED_API_KEY, PLANTED_PLAN_SECRET)
+COMMITTED_PLAN = (
+    "RESTCOUNTRIESEU.connection.Connection URL=https://restcountries.example.com\n"
+    "RESTCOUNTRIESEU.secure.Username=svc_prod\n"
+    "RESTCOUNTRIESEU.secure.Password=${{OIC_RESTCOUNTRIES_PASSWORD}}\n"
+)
 
 
 def leaky_body(recorded: dict) -> dict:
@@ -53,10 +58,7 @@ def test_no_secret_leaks_anywhere(
     if auth == "oauth":
         standin.fault("/connections/RESTCOUNTRIESEU", "401")  # a token refresh, twice the tokens
     else:
-        (country_info.parent / "connectionPlan.properties").write_text(
-            "RESTCOUNTRIESEU.connection.Connection URL=https://restcountries.example.com\n"
-            f"RESTCOUNTRIESEU.secure.Password={PLANTED_PLAN_SECRET}\n"
-        )
+        (country_info.parent / "connectionPlan.properties").write_text(COMMITTED_PLAN)
     runner = tmp_path / "runner"
     runner.mkdir()
     monkeypatch.setenv("GITHUB_OUTPUT", str(runner / "output"))
@@ -64,7 +66,11 @@ def test_no_secret_leaks_anywhere(
     if github:
         monkeypatch.setenv("GITHUB_ACTIONS", "true")
     both = ["--username", USERNAME, "--password", PASSWORD, "--client-secret", CLIENT_SECRET]
-    oauth = ["--client-id", CLIENT_ID, "--token-url", standin.token_url] if auth == "oauth" else []
+    oauth = (
+        ["--client-id", CLIENT_ID, "--token-url", standin.token_url, "--scope", SCOPE]
+        if auth == "oauth"
+        else []
+    )
     cassettes = tmp_path / "cassettes"
     with make_vcr("all", cassettes).use_cassette("build.yaml"):
         code = run_cli(
@@ -98,7 +104,29 @@ def test_no_secret_leaks_anywhere(
     kept = {p["propertyName"]: p["propertyValue"] for p in saved["securityProperties"]}
     assert kept == {"username": "countries-api", "password": "", "apiKey": ""}
     plan = (artifact / "connectionPlan.properties").read_text()
-    assert "RESTCOUNTRIESEU.secure.Password=\n" in plan
+    if auth == "oauth":  # generated: the secret's value empty
+        assert "RESTCOUNTRIESEU.secure.Password=\n" in plan
+    else:  # committed: shipped as committed, placeholder and user name kept
+        assert plan == COMMITTED_PLAN
+
+
+@pytest.mark.parametrize("online", [False, True], ids=["offline", "online"])
+def test_committed_plan_secret_refused_and_never_shown(
+    country_info, oic_fixture_standin, capsys, online
+) -> None:
+    """A secret value committed in the plan fails the build in every mode, named by file and
+    line, the value itself never printed or shipped."""
+    plan = country_info.parent / "connectionPlan.properties"
+    plan.write_text(f"# prod\nRESTCOUNTRIESEU.secure.Password={PLANTED_PLAN_SECRET}\n")
+    server = ["--oic-url", oic_fixture_standin.url, "--username", USERNAME, "--password", PASSWORD]
+    mode = server if online else ["--manage-connections", "false"]
+    code = run_cli("--integration-path", str(country_info), "--artifact-dir", "out", *mode)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"error: {plan}:2: RESTCOUNTRIESEU.secure.Password holds a committed value" in err
+    assert PLANTED_PLAN_SECRET not in err
+    assert not Path("out/COUNTRY_INFO_01.00.0000").exists()
+    assert oic_fixture_standin.total_requests == 0  # refused before any request
 
 
 def test_committed_cassettes_hold_no_secret() -> None:

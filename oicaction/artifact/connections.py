@@ -13,6 +13,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+# Connections OIC itself creates and manages (real Gen3 archives list PRESEEDED_COLLOCATED_CONN_*,
+# PRESEEDED_B2B_TRANSLATOR_CONN_* and APPLICATION_EVENT_CONNECTION): never the user's to deploy,
+# often not returned by the API, never in a plan.
+OIC_MANAGED = re.compile(r"^(PRESEEDED_[A-Z0-9_]+|APPLICATION_EVENT_CONNECTION)$")
+
+
+def is_oic_managed(conn_id: str) -> bool:
+    return bool(OIC_MANAGED.match(conn_id))
+
+
 # Top-level fields that change without the connection changing, or are derived catalogues.
 VOLATILE = frozenset(
     {
@@ -188,12 +198,53 @@ def iter_properties(conn: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file uploaded to a connection property. `data` None: not exported, because the
+    property is a secret (`to_supply`) or the server has no file for it (404)."""
+
+    property: str
+    data: bytes | None
+    to_supply: bool = False
+
+
+@dataclass(frozen=True)
 class CleanConnection:
-    """A connection ready to save, and the names of the properties whose values were removed."""
+    """A connection ready to save, the names of the properties whose values were removed, and
+    its attachments."""
 
     id: str
     data: dict[str, Any]
     secrets_removed: tuple[str, ...]
+    attachments: tuple[Attachment, ...] = ()
+
+
+def is_true(value: Any) -> bool:
+    """OIC's flags come as booleans or, from the legacy API, as "true"/"false" strings."""
+    return value is True or str(value).lower() == "true"
+
+
+_SECRET_FILE_WORDS = frozenset({"keystore", "wallet", "jks", "pkcs12", "p12", "pfx", "key"})
+
+
+def is_secret_attachment(prop: dict[str, Any]) -> bool:
+    """A file that holds a secret: a secret property, or a keystore, wallet or (private) key;
+    WSDLs, schemas and certificates are not."""
+    if is_secret_property(prop):
+        return True
+    for key in ("propertyName", "displayName"):
+        words = _words(str(prop.get(key) or ""))
+        if _SECRET_FILE_WORDS.intersection(words) or "keystore" in "".join(words):
+            return True
+    return False
+
+
+def attachment_properties(conn: dict[str, Any]) -> list[dict[str, Any]]:
+    """Properties that carry an uploaded file (`hasAttachment: true`)."""
+    return [
+        prop
+        for _list, prop in iter_properties(conn)
+        if is_true(prop.get("hasAttachment")) and isinstance(prop.get("propertyName"), str)
+    ]
 
 
 def _adapter(value: Any) -> Any:

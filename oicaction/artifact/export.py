@@ -1,7 +1,9 @@
 """Pull an integration's connections and lookups from a running OIC into its artifact folder.
 
     connections/<ID>/connection.json   each connection, normalised, secret values removed
-    connections.json                   all of them, with the server they came from
+    connections/<ID>/attachments/<P>   files uploaded to its properties (WSDL, schema, cert)
+    connections.json                   all of them, with the server they came from, and the
+                                       attachments (sha256) and those to supply at deployment
     lookups/<NAME>.csv                 each lookup's CSV export
     connectionPlan.properties          the plan from the source (checked), or a template
 
@@ -11,7 +13,7 @@ its client, token and fetched objects.
 
 from __future__ import annotations
 
-import re
+import hashlib
 from pathlib import Path
 
 from ..errors import ServerError
@@ -19,21 +21,19 @@ from ..oic.fetch_cache import ServerCache
 from ..report import Reporter
 from ..settings import Settings
 from ..source.metadata import IntegrationMeta
-from .connections import CleanConnection
+from .connections import CleanConnection, is_oic_managed
 from .layout import (
     CONNECTIONS_DIR,
     CONNECTIONS_INDEX,
     PLAN_FILE,
+    attachment_path,
     connection_path,
     lookup_path,
     safe_component,
     to_json,
     write_file,
 )
-from .plan import Plan, check_plan, finalise_plan, generate_plan, read_plan
-
-# Scheduled integrations reference these; they are not connections and answer 404.
-PSEUDO_CONNECTION = re.compile(r"^SCHEDULE(_|$)", re.IGNORECASE)
+from .plan import Plan, generate_plan, ship_plan
 
 
 def _plural(items: list[str], word: str) -> str:
@@ -49,10 +49,10 @@ def _write_text(path: Path, text: str, reporter: Reporter) -> None:
 def _missing_connection(
     conn_id: str, meta: IntegrationMeta, where: str, settings: Settings, reporter: Reporter
 ) -> None:
-    if PSEUDO_CONNECTION.match(conn_id):
-        reporter.warning(
-            f"connection {conn_id} of {meta.id} is not on {where} (HTTP 404): the pseudo-"
-            "connection of a scheduled integration, skipped"
+    if is_oic_managed(conn_id):
+        reporter.info(
+            f"connection {conn_id} of {meta.id} is managed by OIC itself and not served by "
+            f"{where}; skipped"
         )
         return
     message = (
@@ -66,13 +66,50 @@ def _missing_connection(
     )
 
 
-def _read_plan(plan: Path | None, meta: IntegrationMeta, reporter: Reporter) -> Plan | None:
-    if plan is None:
-        return None
-    parsed = read_plan(plan)
-    for warning in check_plan(parsed, [c.code for c in meta.connections], meta.id):
-        reporter.warning(warning, file=parsed.path)
-    return parsed
+def _redacted(data: bytes, reporter: Reporter) -> bytes:
+    """A file from the server as received, unless a configured secret shows in it: then its
+    redacted text (other bytes kept). Used for lookups and attachments."""
+    text = data.decode("utf-8", "surrogateescape")
+    redacted = reporter.redact(text)
+    return data if redacted == text else redacted.encode("utf-8", "surrogateescape")
+
+
+def _write_attachments(
+    conn: CleanConnection, stage: Path, meta: IntegrationMeta, where: str, reporter: Reporter
+) -> tuple[list[dict[str, object]], list[dict[str, str]]]:
+    """Save a connection's attachments; returns (saved, to supply at deployment)."""
+    saved: list[dict[str, object]] = []
+    to_supply: list[dict[str, str]] = []
+    for item in conn.attachments:
+        safe_component(item.property, "attachment", meta.id)
+        if item.to_supply:
+            to_supply.append({"connection": conn.id, "property": item.property})
+            reporter.warning(
+                f"attachment {item.property} of connection {conn.id} holds a secret (keystore "
+                "or key): not exported, supply it at deployment"
+            )
+            continue
+        if item.data is None:
+            reporter.warning(
+                f"attachment {item.property} of connection {conn.id} is marked hasAttachment "
+                f"but {where} has no file for it (HTTP 404); not exported"
+            )
+            continue
+        path = attachment_path(stage, conn.id, item.property)
+        data = _redacted(item.data, reporter)
+        write_file(path, data)
+        rel = path.relative_to(stage).as_posix()
+        saved.append(
+            {
+                "connection": conn.id,
+                "property": item.property,
+                "file": rel,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
+            }
+        )
+        reporter.info(f"attachment {item.property} of {conn.id} -> {rel} ({len(data)} bytes)")
+    return saved, to_supply
 
 
 def export_integration(
@@ -81,18 +118,16 @@ def export_integration(
     meta: IntegrationMeta,
     stage: Path,
     reporter: Reporter,
-    plan: Path | None = None,
+    plan: Plan | None = None,
     project: str | None = None,
 ) -> dict[str, object]:
     """Export what `meta` uses into `stage`; returns what build-info.json records. `project`
     (an OIC 3 project id) takes connections and lookups from that project's endpoints.
 
-    The plan is parsed and checked before any request, so a malformed plan costs no traffic.
+    The plan was read and checked when the source was loaded, so a bad plan costs no traffic.
     """
-    parsed_plan = _read_plan(plan, meta, reporter)
     client = server.client
-    where = client.server + (f" (instance {client.instance})" if client.instance else "")
-    where += f" in project {project}" if project else ""
+    where = client.where() + (f" in project {project}" if project else "")
     conn_ids = [c.code for c in meta.connections] if settings.manage_connections else []
     lookup_names = list(meta.lookups) if settings.manage_lookups else []
     for conn_id in conn_ids:
@@ -107,6 +142,8 @@ def export_integration(
 
     exported: list[CleanConnection] = []
     skipped: list[str] = []
+    attachments: list[dict[str, object]] = []
+    to_supply: list[dict[str, str]] = []
     for conn_id in conn_ids:
         clean = found[conn_id]
         if clean is None:
@@ -118,6 +155,9 @@ def export_integration(
         if clean.secrets_removed:
             note = f" (values of {', '.join(clean.secrets_removed)} removed)"
         reporter.info(f"connection {conn_id} -> {CONNECTIONS_DIR}/{conn_id}/{note}")
+        saved, supply = _write_attachments(clean, stage, meta, where, reporter)
+        attachments += saved
+        to_supply += supply
         exported.append(clean)
 
     for name in lookup_names:
@@ -126,9 +166,7 @@ def export_integration(
             raise ServerError(
                 f"lookup {name} used by integration {meta.id} was not found on {where} (HTTP 404)"
             )
-        text = data.decode("utf-8", "replace")
-        if reporter.redact(text) != text:  # a configured secret inside a lookup: never ship it
-            data = reporter.redact(text).encode("utf-8")
+        data = _redacted(data, reporter)
         write_file(lookup_path(stage, name), data)
         reporter.info(f"lookup {name} -> lookups/{name}.csv ({len(data)} bytes)")
 
@@ -138,24 +176,23 @@ def export_integration(
             "integration": meta.id,
             "server": client.server,
             "instance": client.instance,
+            **({"project": project} if project else {}),
             "connections": [c.data for c in exported],
+            "attachments": attachments,
+            "attachments_to_supply": to_supply,
             "skipped": skipped,
         }
         _write_text(stage / CONNECTIONS_INDEX, to_json(index), reporter)
         connections_file = (settings.artifact_dir / meta.slug / CONNECTIONS_INDEX).as_posix()
 
     plan_source: str | None = None
-    if parsed_plan is not None:
-        by_id = {c.id: c for c in exported}
-        text, warnings = finalise_plan(parsed_plan, by_id, client.server)
-        for warning in warnings:
-            reporter.warning(warning, file=parsed_plan.path)
-        _write_text(stage / PLAN_FILE, text, reporter)
-        plan_source = parsed_plan.path.as_posix()
-        reporter.info(f"connection plan {plan_source} checked -> {PLAN_FILE}")
-    elif exported:
+    planned = [c for c in exported if not is_oic_managed(c.id)]
+    if plan is not None:
+        ship_plan(plan, stage, reporter, {c.id: c for c in exported}, client.server)
+        plan_source = plan.path.as_posix()
+    elif planned:
         adapters = {c.code: c.adapter for c in meta.connections}
-        text = generate_plan(exported, meta.id, client.server, adapters)
+        text = generate_plan(planned, meta.id, client.server, adapters)
         _write_text(stage / PLAN_FILE, text, reporter)
         plan_source = "generated"
         reporter.info(f"connection plan template -> {PLAN_FILE}")
@@ -166,6 +203,8 @@ def export_integration(
         **({"project": project} if project else {}),
         "auth": client.auth.kind,
         "connections": [c.id for c in exported],
+        "attachments": attachments,
+        "attachments_to_supply": to_supply,
         "lookups": lookup_names,
         "connections_file": connections_file,
         "skipped": skipped,

@@ -6,6 +6,7 @@
     connectionPlan.properties
     connections.json
     connections/<ID>/connection.json
+    connections/<ID>/attachments/<PROPERTY>
     lookups/<NAME>.csv
 """
 
@@ -22,6 +23,7 @@ CONNECTIONS_INDEX = "connections.json"
 CONNECTIONS_DIR = "connections"
 CONNECTION_FILE = "connection.json"
 LOOKUPS_DIR = "lookups"
+ATTACHMENTS_DIR = "attachments"
 
 
 def archive_name(slug: str) -> str:
@@ -52,6 +54,12 @@ def safe_component(name: str, what: str, integration: str) -> str:
 def connection_path(stage: Path, conn_id: str) -> Path:
     """`connections/<ID>/connection.json`."""
     return stage / CONNECTIONS_DIR / conn_id / CONNECTION_FILE
+
+
+def attachment_path(stage: Path, conn_id: str, prop: str) -> Path:
+    """`connections/<ID>/attachments/<PROPERTY>`: the file uploaded to a connection property,
+    named by the property (Oracle's download gives no trustworthy file name)."""
+    return stage / CONNECTIONS_DIR / conn_id / ATTACHMENTS_DIR / prop
 
 
 def lookup_path(stage: Path, name: str) -> Path:

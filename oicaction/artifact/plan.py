@@ -5,9 +5,14 @@ integrations, one line per property:
     <CONNECTION_ID>.secure.<property display name>=
 
 Java properties syntax (escapes, `\\uXXXX`, continuation lines, `#`/`!` comments) except that
-spaces do not end the key: only an unescaped `=` or `:` does. We generate a template from the
-connections exported, or validate and copy the plan found in the source; secret values never go
-into the artifact either way.
+spaces do not end the key: only an unescaped `=` or `:` does. As in FlexDeploy, `connection`
+lines are the properties of OIC's `connectionProperties` list and `secure` lines those of its
+`securityProperties` list, named by display name (else property name).
+
+We generate a template from the connections exported, or check and ship the plan found in the
+source, unchanged, in every mode (offline too): it must parse, must not be a symlink out of the
+tree, and must not hold a value for a secret property (refused with the file and line: a
+committed value is never silently blanked, and never shipped).
 """
 
 from __future__ import annotations
@@ -19,7 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError
-from .connections import CleanConnection, is_secret_name, is_secret_property, iter_properties
+from ..report import Reporter
+from .connections import (
+    CleanConnection,
+    is_secret_name,
+    is_secret_property,
+    is_true,
+    iter_properties,
+)
+from .layout import PLAN_FILE, write_file
 
 _KEY = re.compile(r"^(?P<conn>[^.\s]+)\.(?P<kind>connection|secure)\.(?P<prop>.+)$", re.DOTALL)
 # A value that names a secret instead of holding it: ${{NAME}}, ${NAME}, %%NAME%%, #{NAME}, @NAME@.
@@ -110,6 +123,7 @@ class Plan:
     path: Path
     lines: tuple[str, ...]
     entries: tuple[PlanEntry, ...]
+    raw: bytes = b""
 
 
 def _ends_continued(line: str) -> bool:
@@ -177,8 +191,24 @@ def parse_plan(text: str, origin: str) -> list[PlanEntry]:
     return entries
 
 
-def read_plan(path: Path) -> Plan:
-    """Read and parse a plan file (UTF-8, or ISO-8859-1 as Java writes them)."""
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+def read_plan(path: Path, roots: Sequence[Path] = ()) -> Plan:
+    """Read and parse a plan file (UTF-8, or ISO-8859-1 as Java writes them). A symlink must
+    stay inside one of `roots` (the source folder, the workspace): pointed at
+    /proc/self/environ it would ship the environment."""
+    if path.is_symlink():
+        target = path.resolve()
+        if not _inside(target, [r.resolve() for r in roots]):
+            raise SourceError(
+                f"{path}: connection plan is a symlink to {target}, outside the source tree; "
+                "commit the plan itself",
+                file=path,
+            )
+    if path.exists() and not path.is_file():
+        raise SourceError(f"{path}: connection plan is not a regular file", file=path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -188,7 +218,7 @@ def read_plan(path: Path) -> Plan:
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     entries = parse_plan(text, str(path))
-    return Plan(path, tuple(text.splitlines()), tuple(entries))
+    return Plan(path, tuple(text.splitlines()), tuple(entries), raw)
 
 
 def check_plan(plan: Plan, used: Iterable[str], integration: str) -> list[str]:
@@ -216,8 +246,9 @@ def check_plan(plan: Plan, used: Iterable[str], integration: str) -> list[str]:
 
 
 def is_placeholder(value: str) -> bool:
-    """True if the value names a secret to be substituted at deployment instead of holding it."""
-    return bool(_PLACEHOLDER.match(value))
+    """True if the value names a secret to be substituted at deployment instead of holding it,
+    or is OIC's own mask (`*****`)."""
+    return bool(_PLACEHOLDER.match(value)) or set(value.strip()) == {"*"}
 
 
 def _find_property(conn: CleanConnection, name: str) -> dict[str, Any] | None:
@@ -227,55 +258,52 @@ def _find_property(conn: CleanConnection, name: str) -> dict[str, Any] | None:
     return None
 
 
-def finalise_plan(
-    plan: Plan, connections: Mapping[str, CleanConnection], server: str
-) -> tuple[str, list[str]]:
-    """The plan text to ship, committed secret values blanked (never shown), and warnings:
-    for those values, and for properties the exported connections do not have."""
+def check_plan_values(
+    plan: Plan, connections: Mapping[str, CleanConnection] | None = None, server: str = ""
+) -> list[str]:
+    """Refuse a committed value for a secret property (judged by the server's property type
+    when the connections are known, by the property's name always); warn about properties
+    the exported connections do not have. The plan itself is never changed."""
     warnings: list[str] = []
-    lines: list[str | None] = list(plan.lines)
     for entry in plan.entries:
-        conn = connections.get(entry.connection)
+        conn = connections.get(entry.connection) if connections is not None else None
         prop = _find_property(conn, entry.prop) if conn is not None else None
         if conn is not None and prop is None:
             warnings.append(
                 f"{plan.path}:{entry.line}: connection {entry.connection} on {server} has no "
                 f"property {entry.prop!r}"
             )
-        secret = (
-            entry.kind == "secure"
-            or is_secret_name(entry.prop)
-            or (prop is not None and is_secret_property(prop))
-        )
+        secret = is_secret_name(entry.prop) or (prop is not None and is_secret_property(prop))
         if secret and entry.value.strip() and not is_placeholder(entry.value):
-            warnings.append(
-                f"{plan.path}:{entry.line}: a value for the secret {entry.key} is committed "
-                "in the plan; it is left out of the artifact (leave it empty, or use a "
-                "placeholder such as ${{NAME}}, and supply it at deployment)"
+            raise SourceError(
+                f"{plan.path}:{entry.line}: {entry.key} holds a committed value for a secret; "
+                "remove it from source control (leave it empty or use a placeholder such as "
+                "${{NAME}}) and supply it at deployment",
+                file=plan.path,
             )
-            lines[entry.line - 1] = escape_key(entry.key) + "="
-            for index in range(entry.line, entry.end_line):
-                lines[index] = None
-    return "\n".join(line for line in lines if line is not None) + "\n", warnings
+    return warnings
 
 
-def _display_names(conn: CleanConnection) -> list[tuple[str, dict[str, Any]]]:
-    """(name to use in the plan, property), skipping hidden ones; display names, made unique."""
-    named: list[tuple[str, dict[str, Any]]] = []
-    used: set[str] = set()
-    for _list, prop in iter_properties(conn.data):
-        if str(prop.get("hiddenFlag", prop.get("hidden", False))).lower() == "true":
-            continue
-        name = str(prop.get("displayName") or prop.get("propertyName") or "").strip()
-        if not name:
-            continue
-        if name in used:
-            name = str(prop.get("propertyName") or name)
-        if name in used:
-            continue
-        used.add(name)
-        named.append((name, prop))
-    return named
+PLAN_KINDS = (("connectionProperties", "connection"), ("securityProperties", "secure"))
+
+
+def _plan_lines(conn: CleanConnection) -> list[tuple[str, dict[str, Any]]]:
+    """(key, property) for every visible property: `connection` for connectionProperties,
+    `secure` for securityProperties, named by display name (property name if repeated)."""
+    lines: list[tuple[str, dict[str, Any]]] = []
+    for list_name, kind in PLAN_KINDS:
+        used: set[str] = set()
+        for prop in conn.data.get(list_name) or ():
+            if not isinstance(prop, dict) or is_true(prop.get("hiddenFlag", prop.get("hidden"))):
+                continue
+            name = str(prop.get("displayName") or prop.get("propertyName") or "").strip()
+            if name in used:
+                name = str(prop.get("propertyName") or "").strip()
+            if not name or name in used:
+                continue
+            used.add(name)
+            lines.append((f"{conn.id}.{kind}.{name}", prop))
+    return lines
 
 
 def generate_plan(
@@ -284,12 +312,12 @@ def generate_plan(
     server: str,
     adapters: Mapping[str, str | None] | None = None,
 ) -> str:
-    """A plan template: every visible property, values for non-secret ones, secrets empty."""
+    """A plan template: a line for every visible property, values of secret ones empty."""
     out = [
         f"# Connection plan for {integration}, generated by oic-build from {server}.",
-        "# <CONNECTION_ID>.connection.<property>=<value>; secret values",
-        "# (<CONNECTION_ID>.secure.<property>) are left empty: supply them at deployment.",
-        "# Commented-out lines are properties that have no value on the server.",
+        "# <CONNECTION_ID>.connection.<property>=<value>  (OIC's connectionProperties)",
+        "# <CONNECTION_ID>.secure.<property>=<value>      (OIC's securityProperties)",
+        "# Values of secret properties are left empty: supply them at deployment.",
     ]
     for conn in sorted(connections, key=lambda c: c.id):
         adapter = (adapters or {}).get(conn.id) or (conn.data.get("adapterType") or {}).get("name")
@@ -300,18 +328,47 @@ def generate_plan(
         ]
         about = ", ".join(p for p in parts if p)
         out += ["", f"# {conn.id}" + (f": {about}" if about else "")]
-        props = _display_names(conn)
-        if not props:
+        lines = _plan_lines(conn)
+        if not lines:
             out.append("# (no properties)")
-        for name, prop in props:
-            if is_secret_property(prop) or is_secret_name(name):
-                out.append(escape_key(f"{conn.id}.secure.{name}") + "=")
-                continue
+        for key, prop in lines:
             value = prop.get("propertyValue")
-            key = escape_key(f"{conn.id}.connection.{name}")
-            if value is None or value == "":
-                out.append(f"#{key}=")
+            secret = is_secret_property(prop) or is_placeholder(str(value or ""))
+            if secret or value is None:
+                text = ""
             else:
                 text = str(value).lower() if isinstance(value, bool) else str(value)
-                out.append(f"{key}={escape_value(text)}")
+            out.append(f"{escape_key(key)}={escape_value(text)}")
     return "\n".join(out) + "\n"
+
+
+def load_plan(
+    plan: Path | None, roots: Sequence[Path], used: Iterable[str], owner: str, reporter: Reporter
+) -> Plan | None:
+    """Read and check a committed plan the same way in every mode, before anything is sent
+    or written: it parses, is no symlink out of `roots`, holds no secret value."""
+    if plan is None:
+        return None
+    parsed = read_plan(plan, roots)
+    for warning in check_plan(parsed, used, owner):
+        reporter.warning(warning, file=parsed.path)
+    check_plan_values(parsed)
+    return parsed
+
+
+def ship_plan(
+    plan: Plan,
+    stage: Path,
+    reporter: Reporter,
+    connections: Mapping[str, CleanConnection] | None = None,
+    server: str = "",
+) -> None:
+    """Copy a checked plan into the artifact as committed (bytes kept; the redaction still
+    applies); with the exported connections, also check its values against their property
+    types and names."""
+    if connections is not None:
+        for warning in check_plan_values(plan, connections, server):
+            reporter.warning(warning, file=plan.path)
+    text = plan.raw.decode("utf-8", "surrogateescape")
+    write_file(stage / PLAN_FILE, reporter.redact(text).encode("utf-8", "surrogateescape"))
+    reporter.info(f"connection plan {plan.path} checked -> {PLAN_FILE}")

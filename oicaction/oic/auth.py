@@ -9,19 +9,26 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 import requests
 
-from ..errors import ServerError
-from .http_errors import describe_body, describe_exception, one_line
+from ..errors import OicBuildError, ServerError, SettingsError
+from .http_errors import describe_body, one_line
 from .url import check_url, without_query
+
+# Sends one bounded request: (method, url, what=..., **requests kwargs) -> a read Response.
+Send = Callable[..., requests.Response]
 
 # Renew a little before the server says the token expires, so a long batch never sends a
 # token that dies in flight.
 EXPIRY_MARGIN_SECONDS = 60
-GEN3_SCOPE_HINT = "Gen3 scopes look like https://<instance host>:443urn:opc:resource:consumer::all"
+GEN3_SCOPE_HINT = (
+    "on OIC 3 the scope is the OAuth resource's audience from the confidential app's token "
+    "policy followed by urn:opc:resource:consumer::all, e.g. "
+    "https://<id>.integration.<region>.ocp.oraclecloud.com:443urn:opc:resource:consumer::all"
+)
 
 
 class Auth(Protocol):
@@ -30,7 +37,7 @@ class Auth(Protocol):
     kind: str
     refreshable: bool
 
-    def authorization(self, session: requests.Session, timeout: tuple[float, float]) -> str:
+    def authorization(self, send: Send) -> str:
         """The Authorization header value to send now."""
         ...
 
@@ -49,7 +56,7 @@ class BasicAuth:
         raw = f"{username}:{password}".encode()
         self._header = "Basic " + base64.b64encode(raw).decode("ascii")
 
-    def authorization(self, session: requests.Session, timeout: tuple[float, float]) -> str:
+    def authorization(self, send: Send) -> str:
         return self._header
 
     def invalidate(self, used: str) -> None:
@@ -78,10 +85,10 @@ class ClientCredentials:
         self._expires_at = 0.0
         self.token_requests = 0
 
-    def authorization(self, session: requests.Session, timeout: tuple[float, float]) -> str:
+    def authorization(self, send: Send) -> str:
         with self._lock:
             if self._token is None or time.monotonic() >= self._expires_at:
-                self._token, lifetime = self._fetch(session, timeout)
+                self._token, lifetime = self._fetch(send)
                 self._expires_at = time.monotonic() + max(lifetime - EXPIRY_MARGIN_SECONDS, 1)
             return f"Bearer {self._token}"
 
@@ -90,31 +97,22 @@ class ClientCredentials:
             if self._token is not None and used == f"Bearer {self._token}":
                 self._token = None
 
-    def _fetch(self, session: requests.Session, timeout: tuple[float, float]) -> tuple[str, int]:
+    def _fetch(self, send: Send) -> tuple[str, int]:
         where = f"token request to {without_query(self.token_url)}"
         data = {"grant_type": "client_credentials"}
         if self.scope:
             data["scope"] = self.scope
         self.token_requests += 1
-        try:
-            resp = session.post(
-                self.token_url,
-                data=data,
-                auth=(self._client_id, self._client_secret),
-                headers={"Accept": "application/json"},
-                timeout=timeout,
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            raise ServerError(f"{where}: {describe_exception(exc, timeout)}") from None
+        resp = send(
+            "POST",
+            self.token_url,
+            what="token request",
+            data=data,
+            auth=(self._client_id, self._client_secret),
+            headers={"Accept": "application/json"},
+        )
         if resp.status_code != 200:
-            detail = describe_body(resp)
-            hint = "" if self.scope else f" (no scope was sent; {GEN3_SCOPE_HINT})"
-            if resp.status_code in (400, 401) and self.scope and "scope" in detail.lower():
-                hint = f" ({GEN3_SCOPE_HINT})"
-            raise ServerError(
-                one_line(f"{where}: HTTP {resp.status_code} {resp.reason}: {detail}{hint}")
-            )
+            raise _token_error(resp, where, self.scope)
         try:
             body = resp.json()
         except ValueError:
@@ -123,11 +121,38 @@ class ClientCredentials:
         if not isinstance(token, str) or not token:
             ctype = resp.headers.get("Content-Type", "no content type")
             raise ServerError(f"{where}: the answer ({ctype}) holds no access_token")
-        try:
-            lifetime = int(body.get("expires_in", 3600))
-        except (TypeError, ValueError):
-            lifetime = 3600
+        lifetime = _lifetime(body.get("expires_in", 3600))
         return token, lifetime
 
     def __repr__(self) -> str:
         return f"ClientCredentials({without_query(self.token_url)!r}, ***)"
+
+
+def _lifetime(value: Any) -> int:
+    """`expires_in` as whole seconds between one minute and a day; anything odd is an hour."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return 3600
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return 3600
+    return int(min(max(seconds, 60), 86400))
+
+
+def _token_error(resp: requests.Response, where: str, scope: str | None) -> OicBuildError:
+    """A refused token request is a settings error naming what to check (exit 2); a failing
+    identity domain (5xx after the retries) is a server error."""
+    detail = describe_body(resp)
+    said = one_line(f"{where}: HTTP {resp.status_code} {resp.reason}: {detail}")
+    if not scope:
+        return ServerError(f"{said} (no scope was sent; {GEN3_SCOPE_HINT})")
+    if resp.status_code in (400, 401) and "scope" in detail.lower():
+        return SettingsError(f"{said} (check scope: {GEN3_SCOPE_HINT})")
+    if resp.status_code in (400, 401, 403):
+        return SettingsError(f"{said} (check client-id and client-secret, then token-url)")
+    if resp.status_code in (404, 405):
+        return SettingsError(
+            f"{said} (check token-url: https://<identity domain>.identity.oraclecloud.com"
+            "/oauth2/v1/token)"
+        )
+    return ServerError(said)

@@ -3,29 +3,37 @@
 Retries are urllib3's `Retry` mounted on the session (429/502/503/504, resets and read
 timeouts, `Retry-After` honoured, exponential backoff), bounded in count and in total time.
 Redirects are never followed to another host: credentials would go with them (or, as on OIC
-Gen3, be dropped and the call fail obscurely), so the user is told which host to use instead.
-This module imports requests; only the export imports it, so offline builds never load it.
+Gen3, be dropped and the call fail obscurely), so the user is told which host to use instead;
+a redirect to OIC 3's design host names the `oic-url` and `oic-instance` to set. Every exchange
+is bounded by `request-deadline` and `max-response-size` (http.py). The first request of a run
+(`probe`, then `probe_project`) confirms URL, instance, credentials and project, so a
+misconfiguration is reported as such (exit 2, naming the setting), never as a missing
+connection.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
-from ..errors import ServerError
+from ..errors import ServerError, SettingsError
 from .auth import Auth
-from .http_errors import describe_body, describe_exception, is_gateway_error, one_line
-from .url import normalise_base_url, without_query
+from .http import WatchedAdapter, deadline_passed, exchange, no_netrc
+from .http_errors import describe_body, is_gateway_error, one_line
+from .url import design_host_region, normalise_base_url, without_query
 
 API = "/ic/api/integration/v1"
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# 423: a connection locked by someone editing it, released in a while (Oracle's reference
+# lists it for the attachment download); waited for like 429.
+RETRY_STATUSES = frozenset({423, 429, 502, 503, 504})
 USER_AGENT = "oic-build"
 
 
@@ -40,6 +48,8 @@ class HttpOptions:
     backoff_max: float = 30.0
     max_retry_time: float = 120.0
     max_redirects: int = 3
+    deadline: float = 120.0  # request-deadline: one exchange, retries included
+    max_response_size: int = 64 * 1024 * 1024  # max-response-size, bytes after decoding
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -79,6 +89,8 @@ class BoundedRetry(Retry):
         _stacktrace: Any = None,
     ) -> BoundedRetry:
         started = self.first_failure if self.first_failure is not None else time.monotonic()
+        if deadline_passed():  # the exchange's request-deadline is up: no more attempts
+            raise MaxRetryError(_pool, url or "", error or ResponseError("request-deadline"))
         new = super().increment(method, url, response, error, _pool, _stacktrace)
         new.first_failure = started
         if self.max_time is not None:
@@ -92,7 +104,9 @@ class BoundedRetry(Retry):
         return new
 
 
-def make_session(options: HttpOptions, pool_size: int) -> requests.Session:
+def make_session(
+    options: HttpOptions, pool_size: int, ca_bundle: str | None = None
+) -> requests.Session:
     """A session whose every request gets the bounded retries and a pool sized for the workers."""
     retry = BoundedRetry(
         total=options.retries,
@@ -110,11 +124,14 @@ def make_session(options: HttpOptions, pool_size: int) -> requests.Session:
         raise_on_redirect=False,
         max_time=options.max_retry_time,
     )
-    adapter = HTTPAdapter(max_retries=retry, pool_connections=1, pool_maxsize=max(pool_size, 1))
+    adapter = WatchedAdapter(max_retries=retry, pool_connections=1, pool_maxsize=max(pool_size, 1))
     session = requests.Session()
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = USER_AGENT
+    no_netrc(session)
+    if ca_bundle:
+        session.verify = ca_bundle
     return session
 
 
@@ -130,14 +147,24 @@ def _scope(project: str | None) -> str:
 
 def _redirect_hint(target: str, base: str, instance: str | None) -> str:
     host = urlsplit(target).hostname or "?"
-    if host.startswith("design.integration.") or host.startswith("design."):
-        more = "" if instance else " and oic-instance to your integration instance name"
-        return (
-            f"OIC Gen3 serves its REST API on the design host: set oic-url to https://{host}{more}"
-        )
     if "identity" in host or "login" in host or "idcs" in host:
         return "the server sent a login page: check the credentials and the auth settings"
     return f"if https://{host} is your OIC instance, set oic-url to it"
+
+
+def _said(resp: requests.Response) -> str:
+    return (
+        f"HTTP {resp.status_code} {resp.reason} from GET {without_query(resp.url)}: "
+        f"{describe_body(resp)}"
+    )
+
+
+def _is_json(resp: requests.Response) -> bool:
+    try:
+        json.loads(resp.text[:65536])
+    except ValueError:
+        return False
+    return True
 
 
 class OicClient:
@@ -152,12 +179,21 @@ class OicClient:
         instance: str | None = None,
         pool_size: int = 4,
         options: HttpOptions | None = None,
+        ca_bundle: str | None = None,
+        deadline: float | None = None,
+        max_response_size: int | None = None,
     ) -> None:
         self.base_url, url_instance = normalise_base_url(base_url)
         self.instance = (instance or "").strip() or url_instance
         self.auth = auth
         self.options = options or DEFAULT_OPTIONS
-        self.session = make_session(self.options, pool_size)
+        if deadline is not None or max_response_size is not None:
+            self.options = dataclasses.replace(
+                self.options,
+                deadline=deadline or self.options.deadline,
+                max_response_size=max_response_size or self.options.max_response_size,
+            )
+        self.session = make_session(self.options, pool_size, ca_bundle)
 
     def close(self) -> None:
         self.session.close()
@@ -173,46 +209,70 @@ class OicClient:
         """The base URL as recorded in build-info.json: no credentials, no query."""
         return self.base_url
 
+    def where(self) -> str:
+        """The server as a user reads it: URL and instance."""
+        return self.server + (f" (instance {self.instance})" if self.instance else "")
+
+    def send(self, method: str, url: str, *, what: str, **kw: Any) -> requests.Response:
+        """One bounded exchange (deadline, size cap, retries) with this client's session."""
+        return exchange(
+            self.session,
+            method,
+            url,
+            what=what,
+            deadline=self.options.deadline,
+            max_size=self.options.max_response_size,
+            timeout=self.options.timeout,
+            **kw,
+        )
+
     def _send(self, path: str, what: str, accept: str) -> requests.Response:
         """GET with auth; refresh a token once on 401; follow only same-host redirects."""
         url = self.base_url + path
         params = {"integrationInstance": self.instance} if self.instance else None
         refreshed = False
         redirects = 0
-        timeout = self.options.timeout
         while True:
-            try:
-                authorization = self.auth.authorization(self.session, timeout)
-                resp = self.session.get(
-                    url,
-                    params=params,
-                    headers={"Accept": accept, "Authorization": authorization},
-                    timeout=timeout,
-                    allow_redirects=False,
-                )
-            except requests.RequestException as exc:
-                raise ServerError(
-                    f"{what}: GET {without_query(url)}: {describe_exception(exc, timeout)}"
-                ) from None
+            authorization = self.auth.authorization(self.send)
+            resp = self.send(
+                "GET",
+                url,
+                what=what,
+                params=params,
+                headers={"Accept": accept},
+                authorization=authorization,
+            )
             if resp.status_code == 401 and self.auth.refreshable and not refreshed:
                 refreshed = True
                 self.auth.invalidate(authorization)
-                resp.close()
                 continue
             if resp.is_redirect:
                 target = urljoin(resp.url, resp.headers.get("Location", ""))
                 same = urlsplit(target)[:2] == urlsplit(self.base_url)[:2]
-                resp.close()
                 if same and redirects < self.options.max_redirects:
                     redirects += 1
                     url, params = target, None
                     continue
-                raise ServerError(
-                    f"{what}: GET {without_query(url)} was redirected (HTTP {resp.status_code}) "
-                    f"to {without_query(target)}; not followed, so credentials stay with "
-                    f"{self.base_url}. {_redirect_hint(target, self.base_url, self.instance)}"
-                )
+                self._refuse_redirect(resp, url, target, what)
             return resp
+
+    def _refuse_redirect(self, resp: requests.Response, url: str, target: str, what: str) -> None:
+        """A redirect to another host is never followed. To OIC 3's design host (what the
+        runtime/console URL does) it is a settings error naming the URL and instance to use."""
+        host = urlsplit(target).hostname or ""
+        if design_host_region(host):
+            instance = (parse_qs(urlsplit(target).query).get("integrationInstance") or [""])[0]
+            raise SettingsError(
+                f"oic-url {self.base_url} redirects to OIC 3's design host: set oic-url to "
+                f"https://{host}"
+                + (f" and oic-instance to {instance}" if instance else " and set oic-instance")
+                + " (credentials are only sent where oic-url points)"
+            )
+        raise ServerError(
+            f"{what}: GET {without_query(url)} was redirected (HTTP {resp.status_code}) "
+            f"to {without_query(target)}; not followed, so credentials stay with "
+            f"{self.base_url}. {_redirect_hint(target, self.base_url, self.instance)}"
+        )
 
     def _fail(self, resp: requests.Response, what: str) -> ServerError:
         used = _retries_used(resp)
@@ -223,10 +283,10 @@ class OicClient:
                 f"{self.options.max_retry_time:g} s)"
             )
         hint = ""
-        if resp.status_code == 401:
-            hint = " (credentials rejected: check username/password or client-id/client-secret)"
-        elif resp.status_code == 403:
-            hint = " (the user or app lacks an OIC role such as ServiceDeveloper)"
+        if resp.status_code in (401, 403):
+            hint = f" (credentials rejected: {self._credentials_hint(resp.status_code)})"
+        elif resp.status_code == 423:
+            hint = " (locked: someone is editing it in OIC; unlock it or try again later)"
         return ServerError(
             one_line(
                 f"{what}: HTTP {resp.status_code} {resp.reason} from GET "
@@ -262,12 +322,89 @@ class OicClient:
             )
         return data
 
+    # -- the first request --------------------------------------------------------------------
+
+    def probe(self) -> None:
+        """One cheap request (one connection of the list) that confirms URL, instance and
+        credentials. Failures are SettingsErrors naming what to check."""
+        resp = self._send(
+            f"{API}/connections?limit=1&offset=0", "first request", "application/json"
+        )
+        if 200 <= resp.status_code < 300 and _is_json(resp):
+            return
+        said = _said(resp)
+        if resp.status_code in (401, 403):
+            raise SettingsError(
+                one_line(
+                    f"{self.server} refused the credentials ({said}); "
+                    f"{self._credentials_hint(resp.status_code)}"
+                )
+            )
+        if resp.status_code in (400, 404) or 200 <= resp.status_code < 300:
+            instance = self.instance or "(not set)"
+            raise SettingsError(
+                one_line(
+                    f"oic-url {self.server} with oic-instance {instance} is not an OIC REST API "
+                    f"that knows this instance ({said}); check oic-url (on OIC 3 the design "
+                    "host https://design.integration.<region>.ocp.oraclecloud.com) and "
+                    "oic-instance (the integration instance name from the About page)"
+                )
+            )
+        raise self._fail(resp, "first request")
+
+    def probe_project(self, project: str, setting: str = "oic-project") -> None:
+        """Confirm an OIC 3 project exists (`GET /projects/{id}`); a 404 is a SettingsError
+        naming `setting` (the input, or the project.yaml that gave the id)."""
+        what = f"project {project}"
+        resp = self._send(_scope(project), what, "application/json")
+        if 200 <= resp.status_code < 300:
+            return
+        if resp.status_code == 404:
+            raise SettingsError(
+                one_line(
+                    f"{setting} {project} was not found on {self.server} ({_said(resp)}); "
+                    "use the project's identifier (shown in the project's URL), not its name"
+                )
+            )
+        raise self._fail(resp, what)
+
+    def _credentials_hint(self, status: int) -> str:
+        if self.auth.kind == "oauth":
+            first = (
+                "check scope first (the OAuth resource's audience followed by "
+                "urn:opc:resource:consumer::all), then client-id/client-secret/token-url"
+            )
+            if status == 403:
+                return (
+                    f"{first}, and that the confidential app has an OIC role such as "
+                    "ServiceDeveloper on the instance"
+                )
+            return first
+        if status == 403:
+            return "check that username has an OIC role such as ServiceDeveloper"
+        return "check username/password (OIC 3 accepts only OAuth: use client-id/client-secret)"
+
+    # -- objects ------------------------------------------------------------------------------
+
     def connection(self, conn_id: str, project: str | None = None) -> dict[str, Any] | None:
         """The connection's definition as the server returns it; None if it does not exist.
         With `project`, the one in that OIC 3 project (`/projects/{id}/connections/{cid}`)."""
         return self.get_json(
             f"{_scope(project)}/connections/{quote(conn_id, safe='')}", f"connection {conn_id}"
         )
+
+    def attachment(self, conn_id: str, prop: str, project: str | None = None) -> bytes | None:
+        """The file uploaded to a connection property (WSDL, schema, certificate); None on 404.
+        `project` as for connection."""
+        what = f"attachment {prop} of connection {conn_id}"
+        path = (
+            f"{_scope(project)}/connections/{quote(conn_id, safe='')}"
+            f"/attachments/{quote(prop, safe='')}"
+        )
+        resp = self.get(path, what, accept="application/octet-stream, */*")
+        if resp.status_code == 404:
+            return None
+        return resp.content
 
     def lookup_csv(self, name: str, project: str | None = None) -> bytes | None:
         """The lookup's CSV export; None if it does not exist. `project` as for connection."""

@@ -8,12 +8,19 @@ request that carried it.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from ..artifact.connections import CleanConnection, normalise_connection
+from ..artifact.connections import (
+    Attachment,
+    CleanConnection,
+    attachment_properties,
+    is_secret_attachment,
+    normalise_connection,
+)
 from .client import OicClient
 
 
@@ -47,8 +54,27 @@ class ServerCache:
             return future
 
     def _connection(self, conn_id: str, project: str | None) -> CleanConnection | None:
+        """The connection, cleaned, with its attachments: the files of secret properties
+        (keystores, private keys) are not fetched but listed as to be supplied."""
         body = self.client.connection(conn_id, project)
-        return None if body is None else normalise_connection(body, conn_id)
+        if body is None:
+            return None
+        clean = normalise_connection(body, conn_id)
+        attachments = []
+        for prop in attachment_properties(clean.data):
+            name = prop["propertyName"]
+            if is_secret_attachment(prop):
+                attachments.append(Attachment(name, None, to_supply=True))
+            else:
+                data = self.client.attachment(conn_id, name, project)
+                attachments.append(Attachment(name, data))
+        return dataclasses.replace(clean, attachments=tuple(attachments))
+
+    def confirm_project(self, project: str, setting: str) -> None:
+        """Check once per run that an OIC 3 project exists (see OicClient.probe_project)."""
+        self._submit(
+            "project", project, lambda: self.client.probe_project(project, setting)
+        ).result()
 
     def fetch(
         self,

@@ -12,6 +12,22 @@ from ..errors import SettingsError
 # Everything from the first /ic path segment on is console or API path, never part of the base:
 # https://host/ic/home, /ic/integration/home/faces/..., /ic/api/integration/v1/...
 _OIC_PATH = re.compile(r"/ic(?:/|$)", re.IGNORECASE)
+# OIC 3 hosts: the design host serves the REST API of every instance of a region; instance
+# (runtime/console) hosts are <name>-<namespace>-<region key>.integration.<region>.ocp...
+_DESIGN_HOST = re.compile(r"^design\.integration\.([a-z0-9-]+)\.ocp\.oraclecloud\.com$")
+_OIC3_HOST = re.compile(r"^[a-z0-9.-]+\.integration\.([a-z0-9-]+)\.ocp\.oraclecloud\.com$")
+
+
+def design_host_region(host: str) -> str | None:
+    """The region of an OIC 3 design host (`design.integration.<region>.ocp.oraclecloud.com`)."""
+    match = _DESIGN_HOST.match(host.lower().rstrip("."))
+    return match[1] if match else None
+
+
+def oic3_region(host: str) -> str | None:
+    """The region of any OIC 3 host (design or instance), None for other hosts."""
+    match = _OIC3_HOST.match(host.lower().rstrip("."))
+    return match[1] if match else None
 
 
 def is_loopback(host: str) -> bool:
