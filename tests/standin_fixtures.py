@@ -167,7 +167,7 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
         if data is not None:
             data = scrub_secret_values(data)  # blanks token fields too: placeholders after
         if isinstance(data, dict) and "access_token" in data:
-            data = {**data, "access_token": "<scrubbed>"}
+            data = {**data, "access_token": "scrubbed-token"}  # still a valid bearer token
             data.pop("refresh_token", None)
             data.pop("id_token", None)
         if data is not None:

@@ -169,3 +169,7 @@ def test_absurd_token_answer_fails_the_exporting_integrations_only(
     # An odd expires_in is read as an hour, so the token is sent; the stand-in refuses it (not
     # its own): credentials rejected at the first request, a settings error (exit 2).
     _check_batch(rc, captured.out, captured.err, 2 if case.startswith("expires_in") else 1)
+    if case in ("a token with CR LF", "a token not Latin-1"):  # refused, never echoed
+        assert "RFC 6750" in captured.err
+        assert "X-Injected" not in captured.out + captured.err
+        assert "\u4e16" not in captured.out + captured.err

@@ -7,6 +7,7 @@ Secrets stay inside these objects: nothing here formats a credential or a token 
 from __future__ import annotations
 
 import base64
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -121,11 +122,20 @@ class ClientCredentials:
         if not isinstance(token, str) or not token:
             ctype = resp.headers.get("Content-Type", "no content type")
             raise ServerError(f"{where}: the answer ({ctype}) holds no access_token")
+        if not _BEARER_TOKEN.fullmatch(token):  # never echoed: it may still be a credential
+            raise ServerError(
+                f"{where}: the access_token has characters a bearer token cannot hold "
+                "(RFC 6750); it is not sent"
+            )
         lifetime = _lifetime(body.get("expires_in", 3600))
         return token, lifetime
 
     def __repr__(self) -> str:
         return f"ClientCredentials({without_query(self.token_url)!r}, ***)"
+
+
+# RFC 6750's b64token: what an Authorization header can carry as it is (no CR/LF, no spaces).
+_BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 def _lifetime(value: Any) -> int:
