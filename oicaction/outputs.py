@@ -189,25 +189,19 @@ def integration_outputs(result: BuildResult) -> dict[str, str]:
     return {k: to_output_text(v) for k, v in values.items()}
 
 
-def project_summary(result: BuildResult, meta: ProjectMeta) -> str:
-    name = f"{code(meta.code)} {plain(meta.name or '')} (revision {meta.revision})"
-    rows = [
-        ("Project", " ".join(name.split())),
-        ("Integrations", ", ".join(code(i.id) for i in meta.integrations)),
-        ("Source", f"{result.source.kind}: {code(result.source.path.as_posix())}"),
-        ("Archive", code(result.iar.as_posix())),
-        ("SHA-256", code(result.sha256)),
-        ("Connections", plain(", ".join(c.code for c in meta.connections))),
-        ("Lookups", plain(", ".join(meta.lookups))),
-        ("Exported from server", plain(str(result.exported.get("server") or "no"))),
-    ]
-    return markdown_table("oic-build", ("", ""), rows)
-
-
-def integration_summary(result: BuildResult) -> str:
+def result_summary(result: BuildResult) -> str:
+    """The step summary of one integration or project built."""
     meta = result.meta
+    if isinstance(meta, ProjectMeta):
+        name = f"{code(meta.code)} {plain(meta.name or '')} (revision {meta.revision})"
+        head = [
+            ("Project", " ".join(name.split())),
+            ("Integrations", ", ".join(code(i.id) for i in meta.integrations)),
+        ]
+    else:
+        head = [("Integration", f"{code(meta.id)} {plain(meta.name or '')}".strip())]
     rows = [
-        ("Integration", f"{code(meta.id)} {plain(meta.name or '')}".strip()),
+        *head,
         ("Source", f"{result.source.kind}: {code(result.source.path.as_posix())}"),
         ("Archive", code(result.iar.as_posix())),
         ("SHA-256", code(result.sha256)),
@@ -258,9 +252,7 @@ def build_outputs(artifact_dir: Path, outcomes: Sequence[Outcome], single: bool)
 
 def build_summary(outcomes: Sequence[Outcome], single: bool) -> str:
     if single and (result := outcomes[0].result):
-        if isinstance(result.meta, ProjectMeta):
-            return project_summary(result, result.meta)
-        return integration_summary(result)
+        return result_summary(result)
     rows = [
         (
             code(o.loaded.meta.id) if o.loaded else "–",
