@@ -53,6 +53,9 @@ write() {
 # Why no prebuilt image will do (empty: use it). Sets $image.
 image=""
 reason=""
+title=""
+# One `docker image inspect` both finds the image and reads the label that says it is ours.
+title_of='{{index .Config.Labels "org.opencontainers.image.title"}}'
 if [ -z "$repo" ] || [ -z "$ref" ]; then
     reason="the action runs from a local path (uses: ./...), not from a released ref"
 else
@@ -61,18 +64,18 @@ else
         reason="the ref '$ref' cannot be an image tag (a branch name with a slash?)"
     elif ! command -v docker >/dev/null 2>&1; then
         reason="no docker command in this step's environment (a job running in a container?)"
-    elif docker image inspect "$image" >/dev/null 2>&1; then
+    elif title=$(docker image inspect -f "$title_of" "$image" 2>/dev/null); then
         say "image $image is here already"
     elif pulled=$(docker pull -q "$image" 2>&1); then
         say "pulled image $image"
+        title=$(docker image inspect -f "$title_of" "$image" 2>/dev/null || true)
     else
         reason="docker pull $image failed ($(tail -n 1 <<<"$pulled")): no image was published"
         reason+=" for '$ref' (a fork, or a branch or SHA never released)"
     fi
     # Inside another composite action the runner may report the outer action's repository and
     # ref (actions/runner#2473): an image found under that name must still be oic-build's.
-    title_of='{{index .Config.Labels "org.opencontainers.image.title"}}'
-    if [ -z "$reason" ] && [ "$(docker image inspect -f "$title_of" "$image")" != oic-build ]; then
+    if [ -z "$reason" ] && [ "$title" != oic-build ]; then
         reason="$image is not an oic-build image (its org.opencontainers.image.title label)"
     fi
 fi
