@@ -11,7 +11,10 @@
 #   5. docker run        --help, bad settings (exit 2), and a real build of examples/hello-world
 #                        the way the runner runs a container action: workspace mounted at
 #                        /github/workspace owned by a non-root uid, root-owned $GITHUB_OUTPUT,
-#                        the host's PATH/HOME/PYTHON* leaked in, no network
+#                        the host's PATH/HOME/PYTHON* leaked in, no network; then hostile
+#                        input in the container (a non-root user: artifact-dir over a source,
+#                        an unreadable file; a mistyped secret flag; a forged workflow command
+#                        in project.xml; docker stop mid-build)
 #   6. act               every tests/workflows/*.yml, offline: `uses: ./` end to end (the
 #                        action builds its Dockerfile), and prebuilt.yml, a released ref
 #                        (`uses: Oic-Build-Test/oic-build@v9.9.9`, mapped to a copy of this
@@ -260,6 +263,61 @@ print("  outputs:", ", ".join(sorted(outputs)))
 sys.exit(0 if outputs.get("integration-id") == sys.argv[2] else 1)
 PY
 check "the step summary was written" [ -s "$scratch/file_commands/summary" ]
+
+# Hostile input inside the container (issue 12), as a non-root user where it matters.
+hostile=$scratch/hostile
+mkdir -p "$hostile/integrations"
+cp -r "$SAMPLE" "$hostile/integrations/$SAMPLE_DIR"
+chown -R "$OWNER" "$hostile"
+h_before=$(tree_state "$hostile/integrations")
+"${run[@]}" --user "$OWNER" -v "$hostile:/ws" -w /ws "$IMAGE" --manage-connections false \
+    --integration-path "integrations/$SAMPLE_DIR" --artifact-dir integrations \
+    >"$scratch/guard.out" 2>&1
+rc=$?
+check "container, non-root: artifact-dir holding the source folder is refused, exit 2 (got $rc: $(tail -n1 "$scratch/guard.out"))" \
+    [ "$rc" = 2 ]
+check "container, non-root: the source folder is untouched after that refusal" \
+    [ "$h_before" = "$(tree_state "$hostile/integrations")" ]
+install -m 000 /dev/null "$hostile/integrations/$SAMPLE_DIR/icspackage/locked.xml"
+"${run[@]}" --user "$OWNER" -v "$hostile:/ws" -w /ws "$IMAGE" --manage-connections false \
+    --integration-path "integrations/$SAMPLE_DIR" --artifact-dir out >"$scratch/locked.out" 2>&1
+rc=$?
+check "container, non-root: an unreadable source file is one line naming it, exit 1, no traceback (got $rc)" \
+    bash -c '[ "$1" = 1 ] && grep -q "locked.xml" "$2" && ! grep -q Traceback "$2"' _ "$rc" \
+    "$scratch/locked.out"
+rm -f "$hostile/integrations/$SAMPLE_DIR/icspackage/locked.xml"
+"${run[@]}" "$IMAGE" --client_secret=hunter2-container-secret >"$scratch/typo.out" 2>&1
+rc=$?
+check "container: a mistyped secret flag is exit 2 and its value is never echoed (got $rc)" \
+    bash -c '[ "$1" = 2 ] && ! grep -q hunter2-container-secret "$2"' _ "$rc" "$scratch/typo.out"
+forged=$hostile/forged
+cp -r "$SAMPLE" "$forged"
+sed -i 's|<projectName>[^<]*</projectName>|<projectName>Hello\&#10;::error::forged</projectName>|' \
+    "$forged/icspackage/project/$SAMPLE_DIR/PROJECT-INF/project.xml"
+"${run[@]}" -e GITHUB_ACTIONS=true -v "$hostile:/ws" -w /ws "$IMAGE" --manage-connections false \
+    --integration-path forged --artifact-dir out-forged >"$scratch/forged.out" 2>&1
+rc=$?
+check "container: a newline in a name from project.xml forges no workflow command (exit $rc)" \
+    bash -c '[ "$1" = 0 ] && grep -q "forged" "$2" && ! grep -q "^::error::forged" "$2"' _ "$rc" \
+    "$scratch/forged.out"
+# docker stop mid-build: the build is PID 1 in its container; SIGTERM must end it cleanly.
+big=$hostile/big
+cp -r "$SAMPLE" "$big"
+head -c 90000000 /dev/urandom | base64 >"$big/icspackage/project/$SAMPLE_DIR/resources/big.txt"
+docker rm -f oic-build-ci-stop >/dev/null 2>&1
+docker run -d --name oic-build-ci-stop --network none -v "$hostile:/ws" -w /ws "$IMAGE" \
+    --manage-connections false --integration-path big --artifact-dir out-big >/dev/null
+for _ in $(seq 100); do
+    compgen -G "$hostile/out-big/.*partial*" >/dev/null && break
+    sleep 0.1
+done
+docker stop -t 20 oic-build-ci-stop >/dev/null
+rc=$(docker wait oic-build-ci-stop 2>/dev/null || docker inspect -f '{{.State.ExitCode}}' oic-build-ci-stop)
+docker logs oic-build-ci-stop >"$scratch/stop.out" 2>&1
+docker rm -f oic-build-ci-stop >/dev/null 2>&1
+check "container: docker stop mid-build exits 143 and leaves no artifact or staging (got $rc)" \
+    bash -c '[ "$1" = 143 ] && [ -z "$(ls -A "$2" 2>/dev/null)" ] && ! grep -q Traceback "$3"' \
+    _ "$rc" "$hostile/out-big" "$scratch/stop.out"
 
 # --- 6 -------------------------------------------------------------------------------------
 section "act workflows"
