@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .discover import duplicate_error, split_list
-from .errors import EXIT_OK, OicBuildError, SettingsError, unexpected
+from .errors import EXIT_OK, OicBuildError, SettingsError, shown_path, unexpected
 from .pipeline import (
     BuildResult,
     Loaded,
@@ -68,7 +68,7 @@ def resolve_paths(value: str) -> list[Path]:
 def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> list[Outcome]:
     """Load every source first (so duplicates are known before anything is written), then
     build each that loaded; errors are collected, reported, and the batch goes on."""
-    outcomes = [Outcome(p.as_posix()) for p in paths]
+    outcomes = [Outcome(shown_path(p)) for p in paths]
     for outcome, path in zip(outcomes, paths, strict=True):
         with _failure_of(outcome, reporter, settings.debug):
             outcome.loaded = load(settings, path, reporter)

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import OicBuildError, SettingsError
+from .errors import OicBuildError, SettingsError, shown_path, unexpected
 from .source.find import is_project_tree, read_source
 from .source.git import changed_paths
 from .source.metadata import ICSPACKAGE, IntegrationMeta
@@ -115,11 +115,13 @@ def discover(
             rel == "." or c == rel or c.startswith(rel + "/") for c in changed
         ):
             continue
-        shown = (root / rel).as_posix() if rel != "." else root.as_posix()
+        shown = shown_path(root / rel if rel != "." else root)
         try:
             found.append(Found(shown, read_source(path, verify=False).meta))
         except OicBuildError as exc:
             problems.append(Problem(shown, str(exc), exc.file))
+        except Exception as exc:  # not foreseen: that folder's problem, the scan goes on
+            problems.append(Problem(shown, str(unexpected(exc, shown))))
     by_id: dict[str, list[Found]] = {}
     for item in found:
         by_id.setdefault(item.meta.id, []).append(item)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,6 +59,12 @@ def reading(path: Path) -> Iterator[None]:
         raise SourceError(
             f"{at}: cannot read ({exc.strerror or type(exc).__name__})", file=path
         ) from None
+
+
+def shown_path(path: Path) -> str:
+    """A path as text that any sink can carry: bytes that are not UTF-8 escaped (`\\xff`),
+    never the lone surrogates Python reads them as."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace").replace(os.sep, "/")
 
 
 def unexpected(exc: Exception, where: str) -> OicBuildError:

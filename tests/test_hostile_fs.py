@@ -385,3 +385,21 @@ def test_an_unforeseen_failure_outside_a_build_is_one_line(
         f"'{tmp_path / 'outputs'}' (set debug to true for the traceback)"
     ]
     assert ("Traceback (most recent call last)" in err) == (debug == "true")
+
+
+def test_a_folder_name_that_is_not_utf8_reaches_the_outputs_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its path in `integrations` is `\\xfe`-escaped text, not a lone surrogate that a strict
+    JSON reader (or a UTF-8 encoder) refuses."""
+    root = tmp_path / "repo"
+    bad = Path(os.fsdecode(bytes(root / "ints") + b"/\xfe\xfd"))
+    _tree(bad)
+    _tree(root / "ints" / "good")
+    monkeypatch.chdir(root)
+    rc = run_cli("--integration-path", "ints/*", "--manage-connections", "false", "--json")
+    out = capsys.readouterr().out
+    assert rc == 1
+    out.encode("utf-8")  # no lone surrogate anywhere
+    paths = sorted(r["path"] for r in json.loads(out)["integrations"])
+    assert paths == ["ints/\\xfe\\xfd", "ints/good"]
