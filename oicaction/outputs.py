@@ -104,47 +104,37 @@ def markdown_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[s
     return "\n".join(lines) + "\n\n"
 
 
-def _project_build_info(
-    result: BuildResult, meta: ProjectMeta, entries: int, size: int
-) -> dict[str, object]:
-    return {
-        "kind": "project",
-        "id": meta.project_id,
-        "code": meta.code,
-        "name": meta.name,
-        "revision": meta.revision,
-        "source": {"kind": result.source.kind, "path": result.source.path.as_posix()},
-        "car": {"file": result.iar.name, "sha256": result.sha256, "size": size, "entries": entries},
-        "integrations": [
-            {"id": i.id, "code": i.code, "version": i.version, "name": i.name}
-            for i in meta.integrations
-        ],
-        "connections": [{"code": c.code, "adapter": c.adapter} for c in meta.connections],
-        "lookups": list(meta.lookups),
-        "libraries": list(meta.libraries),
-        "exported": result.exported,
-        "tool": {"name": "oic-build", "version": __version__},
-        "git": git_info(result.source.folder),
-        "built_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
-    }
-
-
 def build_info(result: BuildResult, entries: int, size: int) -> dict[str, object]:
     """The artifact's own record (build-info.json): what was built, from what, and how."""
     meta = result.meta
+    archive = {"file": result.iar.name, "sha256": result.sha256, "size": size, "entries": entries}
+    own: dict[str, object]
     if isinstance(meta, ProjectMeta):
-        return _project_build_info(result, meta, entries, size)
+        own = {
+            "kind": "project",
+            "id": meta.project_id,
+            "revision": meta.revision,
+            "car": archive,
+            "integrations": [
+                {"id": i.id, "code": i.code, "version": i.version, "name": i.name}
+                for i in meta.integrations
+            ],
+        }
+    else:
+        own = {
+            "id": meta.id,
+            "version": meta.version,
+            "iar": archive,
+            "schedule": meta.has_schedule,
+        }
     return {
-        "id": meta.id,
+        **own,
         "code": meta.code,
-        "version": meta.version,
         "name": meta.name,
         "source": {"kind": result.source.kind, "path": result.source.path.as_posix()},
-        "iar": {"file": result.iar.name, "sha256": result.sha256, "size": size, "entries": entries},
         "connections": [{"code": c.code, "adapter": c.adapter} for c in meta.connections],
         "lookups": list(meta.lookups),
         "libraries": list(meta.libraries),
-        "schedule": meta.has_schedule,
         "exported": result.exported,
         "tool": {"name": "oic-build", "version": __version__},
         "git": git_info(result.source.folder),

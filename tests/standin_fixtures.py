@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -89,6 +90,22 @@ def country_info(tmp_path: Path, oic_api_dir: Path) -> Path:
     folder.mkdir()
     shutil.copy(oic_api_dir / COUNTRY_INFO, folder)
     return folder / Path(COUNTRY_INFO).name
+
+
+@pytest.fixture
+def tree_source(tmp_path: Path, country_info: Path) -> Path:
+    """COUNTRY_INFO unpacked as an icspackage/ tree, so tests can add lookups and more."""
+    folder = tmp_path / "tree"
+    with zipfile.ZipFile(country_info) as zf:
+        zf.extractall(folder)
+    return folder
+
+
+def add_lookup(tree: Path, name: str) -> None:
+    """A lookup (dvms/<NAME>.dvm) that the integration in `tree` now uses."""
+    dvms = tree / "icspackage" / "dvms"
+    dvms.mkdir(exist_ok=True)
+    (dvms / f"{name}.dvm").write_text(f'<dvm name="{name}"/>\n')
 
 
 @pytest.fixture

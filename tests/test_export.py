@@ -6,13 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import zipfile
 from pathlib import Path
 
 import pytest
 from conftest import run_cli
 from oic_standin import DESIGN_HOST, REDIRECT_INSTANCE, SAMPLE_LOOKUP, SCOPE, StandIn
-from standin_fixtures import server_args
+from standin_fixtures import add_lookup, server_args
 
 from oicaction.artifact.export import export_integration
 from oicaction.pipeline import connect, load, produce
@@ -48,21 +47,6 @@ def assert_nothing_left() -> None:
     out = Path("out")
     assert not ARTIFACT.exists()
     assert (sorted(p.name for p in out.iterdir()) if out.exists() else []) == []
-
-
-@pytest.fixture
-def tree_source(tmp_path: Path, country_info: Path) -> Path:
-    """COUNTRY_INFO unpacked as an icspackage/ tree, so tests can add lookups and more."""
-    folder = tmp_path / "tree"
-    with zipfile.ZipFile(country_info) as zf:
-        zf.extractall(folder)
-    return folder
-
-
-def add_lookup(tree: Path, name: str) -> None:
-    dvms = tree / "icspackage" / "dvms"
-    dvms.mkdir(exist_ok=True)
-    (dvms / f"{name}.dvm").write_text(f'<dvm name="{name}"/>\n')
 
 
 def add_connection(tree: Path, code: str) -> None:

@@ -23,7 +23,7 @@ import pytest
 import trustme
 from conftest import run_cli
 from oic_standin import API, SAMPLE_LOOKUP, StandIn, load_fixture_connections
-from standin_fixtures import server_args
+from standin_fixtures import add_lookup, server_args
 
 pytestmark = pytest.mark.usefixtures("oic_fast_http")
 
@@ -360,25 +360,6 @@ def test_max_response_size_values(value, ok, capsys) -> None:
 def test_bad_request_deadline_is_a_settings_error(value, capsys) -> None:
     assert run_cli("--request-deadline", value) == 2
     assert "flag --request-deadline" in capsys.readouterr().err
-
-
-# -- helpers shared with test_export ----------------------------------------------------------
-
-
-@pytest.fixture
-def tree_source(tmp_path: Path, country_info: Path) -> Path:
-    import zipfile
-
-    folder = tmp_path / "tree"
-    with zipfile.ZipFile(country_info) as zf:
-        zf.extractall(folder)
-    return folder
-
-
-def add_lookup(tree: Path, name: str) -> None:
-    dvms = tree / "icspackage" / "dvms"
-    dvms.mkdir(exist_ok=True)
-    (dvms / f"{name}.dvm").write_text(f'<dvm name="{name}"/>\n')
 
 
 def test_build_info_names_no_proxy_or_ca(country_info, http_standin, proxy, monkeypatch):
