@@ -158,6 +158,13 @@ class Redactor:
                 start = j
         return text
 
+    def file_bytes(self, data: bytes) -> bytes:
+        """A file's bytes as received (a lookup, an attachment, a committed plan), unless a
+        secret shows in them: then the redacted text, every other byte kept."""
+        text = data.decode("utf-8", "surrogateescape")
+        redacted = self.text(text)
+        return data if redacted == text else redacted.encode("utf-8", "surrogateescape")
+
     def data(self, value: Any) -> Any:
         """A JSON-like value with every string (keys too) redacted, its shape kept."""
         if isinstance(value, str):

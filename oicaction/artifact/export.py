@@ -66,14 +66,6 @@ def _missing_connection(
     )
 
 
-def _redacted(data: bytes, reporter: Reporter) -> bytes:
-    """A file from the server as received, unless a configured secret shows in it: then its
-    redacted text (other bytes kept). Used for lookups and attachments."""
-    text = data.decode("utf-8", "surrogateescape")
-    redacted = reporter.redact(text)
-    return data if redacted == text else redacted.encode("utf-8", "surrogateescape")
-
-
 def _write_attachments(
     conn: CleanConnection, stage: Path, meta: IntegrationMeta, where: str, reporter: Reporter
 ) -> tuple[list[dict[str, object]], list[dict[str, str]]]:
@@ -96,7 +88,7 @@ def _write_attachments(
             )
             continue
         path = attachment_path(stage, conn.id, item.property)
-        data = _redacted(item.data, reporter)
+        data = reporter.redactor.file_bytes(item.data)
         write_file(path, data)
         rel = path.relative_to(stage).as_posix()
         saved.append(
@@ -166,7 +158,7 @@ def export_integration(
             raise ServerError(
                 f"lookup {name} used by integration {meta.id} was not found on {where} (HTTP 404)"
             )
-        data = _redacted(data, reporter)
+        data = reporter.redactor.file_bytes(data)
         write_file(lookup_path(stage, name), data)
         reporter.info(f"lookup {name} -> lookups/{name}.csv ({len(data)} bytes)")
 

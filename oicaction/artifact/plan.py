@@ -369,6 +369,5 @@ def ship_plan(
     if connections is not None:
         for warning in check_plan_values(plan, connections, server):
             reporter.warning(warning, file=plan.path)
-    text = plan.raw.decode("utf-8", "surrogateescape")
-    write_file(stage / PLAN_FILE, reporter.redact(text).encode("utf-8", "surrogateescape"))
+    write_file(stage / PLAN_FILE, reporter.redactor.file_bytes(plan.raw))
     reporter.info(f"connection plan {plan.path} checked -> {PLAN_FILE}")

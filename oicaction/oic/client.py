@@ -145,7 +145,7 @@ def _scope(project: str | None) -> str:
     return API if project is None else f"{API}/projects/{quote(project, safe='')}"
 
 
-def _redirect_hint(target: str, base: str, instance: str | None) -> str:
+def _redirect_hint(target: str) -> str:
     host = urlsplit(target).hostname or "?"
     if "identity" in host or "login" in host or "idcs" in host:
         return "the server sent a login page: check the credentials and the auth settings"
@@ -271,7 +271,7 @@ class OicClient:
         raise ServerError(
             f"{what}: GET {without_query(url)} was redirected (HTTP {resp.status_code}) "
             f"to {without_query(target)}; not followed, so credentials stay with "
-            f"{self.base_url}. {_redirect_hint(target, self.base_url, self.instance)}"
+            f"{self.base_url}. {_redirect_hint(target)}"
         )
 
     def _fail(self, resp: requests.Response, what: str) -> ServerError:
