@@ -50,6 +50,15 @@ def _check_batch(rc: int, out: str, err: str, expected_rc: int = 1) -> None:
     assert not Path("oic-artifacts/HELLO_WORLD_01.00.0000").exists()
 
 
+def _build(paths: str, oic_url: str, token_url: str) -> int:
+    """The batch of two, the online one exporting over OAuth from `oic_url`."""
+    return run_cli(
+        *("--integration-path", paths, "--oic-url", oic_url, "--token-url", token_url),
+        *("--scope", SCOPE, "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET),
+        "--json",
+    )
+
+
 CONNECTION_BODIES = {
     "nested 200000 deep": DEEP,
     "a list": "[1, 2, 3]",
@@ -70,21 +79,7 @@ def test_absurd_connection_body_fails_that_integration_only(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     oic_standin.add_connection("HELLO_REST_TRIGGER", CONNECTION_BODIES[case])
-    rc = run_cli(
-        "--integration-path",
-        two_sources,
-        "--oic-url",
-        oic_standin.url,
-        "--token-url",
-        oic_standin.token_url,
-        "--scope",
-        SCOPE,
-        "--client-id",
-        CLIENT_ID,
-        "--client-secret",
-        CLIENT_SECRET,
-        "--json",
-    )
+    rc = _build(two_sources, oic_standin.url, oic_standin.token_url)
     captured = capsys.readouterr()
     _check_batch(rc, captured.out, captured.err)
 
@@ -150,21 +145,7 @@ def test_absurd_token_answer_fails_the_exporting_integrations_only(
     token_server: Callable[[bytes], str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    rc = run_cli(
-        "--integration-path",
-        two_sources,
-        "--oic-url",
-        oic_standin.url,
-        "--token-url",
-        token_server(TOKEN_BODIES[case]),
-        "--scope",
-        SCOPE,
-        "--client-id",
-        CLIENT_ID,
-        "--client-secret",
-        CLIENT_SECRET,
-        "--json",
-    )
+    rc = _build(two_sources, oic_standin.url, token_server(TOKEN_BODIES[case]))
     captured = capsys.readouterr()
     # An odd expires_in is read as an hour, so the token is sent; the stand-in refuses it (not
     # its own): credentials rejected at the first request, a settings error (exit 2).
