@@ -14,11 +14,14 @@ connection.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urljoin, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urljoin, urlsplit
 
 import requests
 from urllib3.exceptions import MaxRetryError, ResponseError
@@ -27,7 +30,7 @@ from urllib3.util.retry import Retry
 from ..errors import ServerError, SettingsError
 from .auth import Auth
 from .http import WatchedAdapter, deadline_passed, exchange, no_netrc
-from .http_errors import describe_body, is_gateway_error, one_line
+from .http_errors import describe_body, describe_text, is_gateway_error, one_line
 from .url import design_host_region, normalise_base_url, without_query
 
 API = "/ic/api/integration/v1"
@@ -145,6 +148,32 @@ def _scope(project: str | None) -> str:
     return API if project is None else f"{API}/projects/{quote(project, safe='')}"
 
 
+def api(*parts: str, project: str | None = None) -> str:
+    """`/ic/api/integration/v1[/projects/<P>]/<part>/...`, each part quoted (`|` as %7C)."""
+    return _scope(project) + "".join(f"/{quote(part, safe='')}" for part in parts)
+
+
+@dataclass
+class Answer:
+    """Any HTTP answer to `send`: the caller decides what a status means."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any | None:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    def detail(self) -> str:
+        return describe_text(
+            self.body[:65536].decode("utf-8", "replace"),
+            self.headers.get("Content-Type", "").lower(),
+        )
+
+
 def _redirect_hint(target: str) -> str:
     host = urlsplit(target).hostname or "?"
     if "identity" in host or "login" in host or "idcs" in host:
@@ -213,7 +242,7 @@ class OicClient:
         """The server as a user reads it: URL and instance."""
         return self.server + (f" (instance {self.instance})" if self.instance else "")
 
-    def send(self, method: str, url: str, *, what: str, **kw: Any) -> requests.Response:
+    def _exchange(self, method: str, url: str, *, what: str, **kw: Any) -> requests.Response:
         """One bounded exchange (deadline, size cap, retries) with this client's session."""
         return exchange(
             self.session,
@@ -226,21 +255,24 @@ class OicClient:
             **kw,
         )
 
-    def _send(self, path: str, what: str, accept: str) -> requests.Response:
-        """GET with auth; refresh a token once on 401; follow only same-host redirects."""
+    def _send(
+        self, path: str, what: str, accept: str, method: str = "GET", **kw: Any
+    ) -> requests.Response:
+        """A request with auth; refresh a token once on 401; follow only same-host redirects."""
         url = self.base_url + path
         params = {"integrationInstance": self.instance} if self.instance else None
         refreshed = False
         redirects = 0
         while True:
-            authorization = self.auth.authorization(self.send)
-            resp = self.send(
-                "GET",
+            authorization = self.auth.authorization(self._exchange)
+            resp = self._exchange(
+                method,
                 url,
                 what=what,
                 params=params,
                 headers={"Accept": accept},
                 authorization=authorization,
+                **kw,
             )
             if resp.status_code == 401 and self.auth.refreshable and not refreshed:
                 refreshed = True
@@ -303,9 +335,11 @@ class OicClient:
             return resp
         raise self._fail(resp, what)
 
-    def get_json(self, path: str, what: str) -> dict[str, Any] | None:
+    def get_json(
+        self, path: str, what: str, *, params: dict[str, str] | None = None
+    ) -> dict[str, Any] | None:
         """A JSON object, or None when the object does not exist (404)."""
-        resp = self.get(path, what)
+        resp = self.get(path + (f"?{urlencode(params)}" if params else ""), what)
         if resp.status_code == 404:
             return None
         ctype = resp.headers.get("Content-Type", "")
@@ -321,6 +355,35 @@ class OicClient:
                 )
             )
         return data
+
+    def download(
+        self, path: str, what: str, dest: Path, *, accept: str = "application/octet-stream, */*"
+    ) -> str | None:
+        """The body written to `dest` (size-capped; nothing left on failure) and its sha256;
+        None on 404. TEMP until core-http lands: read whole (capped), then written."""
+        resp = self.get(path, what, accept=accept)
+        if resp.status_code == 404:
+            return None
+        try:
+            dest.write_bytes(resp.content)
+        except BaseException:
+            dest.unlink(missing_ok=True)
+            raise
+        return hashlib.sha256(resp.content).hexdigest()
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> Answer:
+        """Any status as an Answer (TEMP until core-http lands: JSON bodies only)."""
+        query = f"?{urlencode(params)}" if params else ""
+        resp = self._send(path + query, what, "*/*", method, json=json)
+        return Answer(resp.status_code, resp.headers, resp.content)
 
     # -- the first request --------------------------------------------------------------------
 
