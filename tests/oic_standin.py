@@ -3,7 +3,8 @@
 It serves the token endpoint (client credentials, scope checked), the connection list (the
 first request of a build), connections (bodies loaded from the recorded real responses in
 ../shared/fixtures/api), connection attachments, projects (OIC 3: the same under
-/projects/<id>/), lookup CSV archives and OIC's error shapes, and can inject faults per path:
+/projects/<id>/), lookup CSV archives, integrations for pull (the paged list, each archive, a
+project's .car) and OIC's error shapes, and can inject faults per path:
 429 with Retry-After, 503, 423 (locked), connection reset, a slow answer, a body dripped one
 byte at a time, an oversized body (plain or gzip), a 401 (the token revoked), 404 with the
 recorded plain text `Connection not found.`, an HTML page instead of JSON, a redirect to the
@@ -13,7 +14,7 @@ docs/live-recording.md. It counts requests per (method, path) and the most reque
 
 Standard library only, so CI can start it on a host without the project installed:
 
-    python -m tests.oic_standin --port 8123 [--fixtures ../shared/fixtures/api]
+    python -m tests.oic_standin --port 8123 [--fixtures ../shared/fixtures/api] [--archives DIR]
     python tests/oic_standin.py --port 8123
 """
 
@@ -23,6 +24,7 @@ import argparse
 import base64
 import gzip
 import json
+import re
 import secrets
 import socket
 import ssl
@@ -93,6 +95,28 @@ class Fault:
 
 
 @dataclass
+class StoredIntegration:
+    """An integration the stand-in holds: its exported archive and what the list says of it;
+    `locked` answers its archive with 423 (locked, or a prebuilt one)."""
+
+    archive: bytes
+    name: str | None = None
+    status: str = "CONFIGURED"
+    locked: bool = False
+
+    def item(self, integration_id: str) -> dict[str, Any]:
+        code, _, version = integration_id.partition("|")
+        return {
+            "id": integration_id,
+            "code": code,
+            "version": version,
+            "name": self.name or code,
+            "status": self.status,
+            "lockedFlag": self.locked,
+        }
+
+
+@dataclass
 class StandInState:
     """Everything the handler reads and the tests arrange or inspect."""
 
@@ -107,6 +131,10 @@ class StandInState:
     lookups: dict[str, bytes] = field(default_factory=dict)
     attachments: dict[tuple[str, str], bytes] = field(default_factory=dict)
     projects: set[str] = field(default_factory=set)  # OIC 3 projects that exist
+    # pull: integrations by id CODE|VERSION, in the order the list answers them; .car by project
+    integrations: dict[str, StoredIntegration] = field(default_factory=dict)
+    project_archives: dict[str, bytes] = field(default_factory=dict)
+    list_page: int = 100  # the most items one page of the integration list holds
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
     tokens: set[str] = field(default_factory=set)
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -237,8 +265,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if method == "POST" and path == TOKEN_PATH:
                 self._token(body)
-            elif method == "GET" and path.startswith(API + "/"):
-                self._api(path[len(API) :], parse_qs(parts.query))
+            elif path.startswith(API + "/"):
+                self._api(method, path[len(API) :], parse_qs(parts.query))
             else:
                 self._oic_error(404, "Not Found", f"No resource at {path}", "OIC-STANDIN-404")
         except (BrokenPipeError, ConnectionResetError):
@@ -366,7 +394,7 @@ class _Handler(BaseHTTPRequestHandler):
             return (user, password) == (state.username, state.password)
         return False
 
-    def _api(self, rest: str, query: dict[str, list[str]]) -> None:
+    def _api(self, method: str, rest: str, query: dict[str, list[str]]) -> None:
         state = self.server.state
         if not self._authorised():
             self._json(401, {"title": "Unauthorized", "status": 401})
@@ -391,8 +419,15 @@ class _Handler(BaseHTTPRequestHandler):
             if len(segments) == 2:
                 self._json(200, {"id": segments[1], "name": segments[1]})
                 return
+            if segments[2:] == ["archive"] and method == "POST":
+                self._project_archive(segments[1])
+                return
             scope, segments = segments[1], segments[2:]
-        if segments == ["connections"]:
+        if method != "GET":
+            self._oic_error(405, "Method Not Allowed", f"{method} {rest}", "OIC-STANDIN-405")
+        elif segments[0] == "integrations" and scope is None:
+            self._integrations(segments[1:], query)
+        elif segments == ["connections"]:
             items = [{"id": k} for k in sorted(state.connections) if "/" not in k][:1]
             self._json(200, {"items": items, "hasMore": False, "totalResults": len(items)})
         elif len(segments) == 2 and segments[0] == "connections":
@@ -425,6 +460,49 @@ class _Handler(BaseHTTPRequestHandler):
             self._oic_error(
                 404, "Not Found", f"No resource at {'/'.join(segments)}", "OIC-STANDIN-404"
             )
+
+    # -- pull: the integration list, an integration's archive, a project's archive ---------
+
+    def _integrations(self, rest: list[str], query: dict[str, list[str]]) -> None:
+        """`GET /integrations` paged by limit/offset (at most `list_page` items), `GET
+        /integrations/{id}` and `GET /integrations/{id}/archive` (404, 423 when locked)."""
+        state = self.server.state
+        if not rest:
+            limit = min(int((query.get("limit") or ["100"])[0]), state.list_page)
+            offset = int((query.get("offset") or ["0"])[0])
+            ids = list(state.integrations)
+            page = ids[offset : offset + limit]
+            self._json(
+                200,
+                {
+                    "items": [state.integrations[i].item(i) for i in page],
+                    "hasMore": offset + len(page) < len(ids),
+                    "limit": limit,
+                    "offset": offset,
+                    "totalResults": len(ids),
+                },
+            )
+            return
+        stored = state.integrations.get(rest[0])
+        if stored is None or rest[1:] not in ([], ["archive"]):
+            self._oic_error(404, "Not Found", f"Integration {rest[0]} not found", "OIC-STANDIN-404")
+        elif not rest[1:]:
+            self._json(200, stored.item(rest[0]))
+        elif stored.locked:
+            detail = "Integration is in locked status or PREBUILT type"
+            self._oic_error(423, "Locked", detail, "OIC-STANDIN-423")
+        else:
+            name = rest[0].replace("|", "_") + ".iar"
+            disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+            self._send(200, stored.archive, "application/octet-stream", disposition)
+
+    def _project_archive(self, project: str) -> None:
+        """`POST /projects/{id}/archive`: the project's .car (OIC 3 exports a project so)."""
+        data = self.server.state.project_archives.get(project)
+        if data is None:
+            self._oic_error(404, "Not Found", f"Project {project} not found", "OIC-STANDIN-404")
+        else:
+            self._send(200, data, "application/octet-stream")
 
 
 class _Server(ThreadingHTTPServer):
@@ -504,6 +582,23 @@ class StandIn:
         if project is not None:
             self.state.projects.add(project)
 
+    def add_integration(
+        self,
+        integration_id: str,
+        archive: bytes,
+        *,
+        name: str | None = None,
+        status: str = "CONFIGURED",
+        locked: bool = False,
+    ) -> None:
+        """Hold an integration `CODE|VERSION`: listed, and its archive exported as given."""
+        self.state.integrations[integration_id] = StoredIntegration(archive, name, status, locked)
+
+    def add_project_archive(self, project: str, car: bytes) -> None:
+        """An OIC 3 project whose export (`POST /projects/{id}/archive`) is `car`."""
+        self.add_project(project)
+        self.state.project_archives[project] = car
+
     def fault(
         self,
         path: str,
@@ -563,12 +658,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8123)
     parser.add_argument("--fixtures", type=Path, default=default_fixtures)
     parser.add_argument("--instance", help="require ?integrationInstance=<name> (Gen3)")
+    parser.add_argument("--archives", type=Path, help="serve every CODE_VERSION.iar under DIR")
     args = parser.parse_args(argv)
     standin = StandIn(args.port, instance=args.instance)
     if args.fixtures.is_dir():
         for conn_id, body in load_fixture_connections(args.fixtures).items():
             standin.add_connection(conn_id, body)
     standin.add_lookup("COUNTRY_CODES", SAMPLE_LOOKUP)
+    for iar in sorted(args.archives.rglob("*.iar")) if args.archives else ():
+        if match := re.fullmatch(r"(.+)_(\d\d\.\d\d\.\d{4})\.iar", iar.name):
+            standin.add_integration(f"{match[1]}|{match[2]}", iar.read_bytes())
     print(
         json.dumps(
             {
@@ -579,6 +678,7 @@ def main(argv: list[str] | None = None) -> int:
                 "username": USERNAME,
                 "connections": sorted(standin.state.connections),
                 "lookups": sorted(standin.state.lookups),
+                "integrations": list(standin.state.integrations),
             }
         ),
         flush=True,
