@@ -14,16 +14,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
 from .batch import build_batch, exit_code, is_batch, resolve_paths
 from .discover import discover, split_list
 from .errors import EXIT_BUILD, EXIT_OK, OicBuildError, SettingsError, unexpected
-from .outputs import build_outputs, build_summary, discover_outputs, discover_summary, emit
+from .outputs import (
+    build_outputs,
+    build_summary,
+    discover_outputs,
+    discover_summary,
+    emit,
+    pull_outputs,
+    pull_summary,
+)
 from .redact import Redactor
 from .report import Reporter
 from .settings import Settings, input_name, load_settings, raw_secrets, resolve_env_file
+
+if TYPE_CHECKING:
+    from .modes.pull import Pulled
 
 EXIT_SIGINT = 128 + signal.SIGINT
 EXIT_SIGTERM = 128 + signal.SIGTERM
@@ -93,8 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "command",
         nargs="?",
-        choices=("build", "discover"),
-        help="build (default) or discover: list the integrations under --integration-path",
+        choices=("build", "discover", "pull"),
+        help="build (default); discover: list the integrations under --integration-path; "
+        "pull: export --integrations from OIC into --integration-path",
     )
     parser.add_argument("--version", action="version", version=f"oic-build {__version__}")
     parser.add_argument("--json", action="store_true", help="print the outputs as one JSON object")
@@ -137,6 +149,22 @@ def _discover(settings: Settings, reporter: Reporter, as_json: bool) -> int:
     if text is not None:
         reporter.result(text)
     return EXIT_BUILD if problems else EXIT_OK
+
+
+def _pull(settings: Settings, reporter: Reporter, as_json: bool) -> int:
+    """Export from OIC into the repository; the outputs say what changed, also when a write
+    fails half-way (what landed before it stays, each integration whole)."""
+    from .modes.pull import pull
+
+    done: list[Pulled] = []
+    try:
+        pull(settings, reporter, done)
+    finally:
+        if done or sys.exc_info()[0] is None:
+            text = emit(pull_outputs(done), pull_summary(done), as_json, reporter.redactor)
+            if text is not None:
+                reporter.result(text)
+    return EXIT_OK
 
 
 def _build(settings: Settings, reporter: Reporter, as_json: bool) -> int:
@@ -209,6 +237,8 @@ def _main(argv: list[str] | None) -> int:
         debug = settings.debug
         if settings.mode == "discover":
             return _discover(settings, reporter, args.json)
+        if settings.mode == "pull":
+            return _pull(settings, reporter, args.json)
         return _build(settings, reporter, args.json)
     except OicBuildError as exc:
         reporter.error(str(exc), exc.file)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .errors import shown_path
 from .redact import Redactor
 from .source.metadata import IntegrationMeta
 from .source.project import ProjectMeta
@@ -21,6 +22,7 @@ from .source.provenance import git_info
 if TYPE_CHECKING:
     from .batch import Outcome
     from .discover import Found, Problem
+    from .modes.pull import Pulled
     from .pipeline import BuildResult
 
 Outputs = Mapping[str, str]
@@ -52,6 +54,11 @@ OUTPUTS: dict[str, str] = {
     "`strategy.matrix` (`kind` is `integration` or `project`); build: one result per integration "
     "or project `[{path, kind, id, code, version, status, artifact-dir, iar-path, sha256, "
     "error}]`, plus `car-path` and `integrations` for a project.",
+    "changed": "pull: `true` when the pull changed the working tree (something added or "
+    "updated), else `false`.",
+    "pulled": "pull: JSON array, one per integration or project pulled, `[{id, kind, path, "
+    "status, previous}]`: `status` is `added`, `updated` or `unchanged`, `path` the folder "
+    "written (`<integration-path>/<CODE>`), `previous` the ids that folder held before.",
 }
 
 
@@ -276,6 +283,33 @@ def discover_summary(found: Sequence[Found], problems: Sequence[Problem]) -> str
     rows = [(code(f.meta.id), code(f.path), "found") for f in found]
     rows += [("–", code(p.path), plain(p.message)) for p in problems]
     return markdown_table("oic-build discover", ("integration", "path", "result"), rows)
+
+
+def pull_outputs(pulled: Sequence[Pulled]) -> Outputs:
+    """`changed` and `pulled`, valid whatever was pulled (`[]` and `false` for nothing)."""
+    records = [
+        {
+            "id": p.id,
+            "kind": p.kind,
+            "path": shown_path(p.path),
+            "status": p.status,
+            "previous": [i for i in p.previous if i != p.id],
+        }
+        for p in pulled
+    ]
+    changed = any(p.status != "unchanged" for p in pulled)
+    return {"changed": to_output_text(changed), "pulled": to_output_text(records)}
+
+
+def pull_summary(pulled: Sequence[Pulled]) -> str:
+    rows = []
+    for p in pulled:
+        before = [i for i in p.previous if i != p.id]
+        was = f" (was {', '.join(code(i) for i in before)})" if before else ""
+        rows.append((code(p.id), code(shown_path(p.path)), f"{p.status}{was}"))
+    counts = {s: sum(1 for p in pulled if p.status == s) for s in ("added", "updated", "unchanged")}
+    title = "oic-build pull: " + ", ".join(f"{n} {s}" for s, n in counts.items())
+    return markdown_table(title, ("integration", "path", "result"), rows)
 
 
 def write_step_summary(markdown: str, path: Path) -> None:

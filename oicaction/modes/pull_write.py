@@ -1,0 +1,258 @@
+"""Write a checked export into the repository, one integration (or project) at a time:
+`<integration-path>/<CODE>/icspackage/` (a project: `project/`) holding exactly the archive's
+files, or with layout iar the archive itself. What is written is staged beside the old folder
+and swapped in by rename, so a failure leaves the old one as it was; nothing outside the
+integration's folder is touched, and only what pull replaces inside it (the tree, the archives
+of the same code) is removed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ..artifact.layout import archive_name, project_archive_name
+from ..errors import OicBuildError, SourceError
+from ..source.find import is_project_tree
+from ..source.iar import IarFile
+from ..source.metadata import ICSPACKAGE, IntegrationMeta
+from ..source.project import PROJECT, ProjectMeta, read_project
+from ..source.tree import SourceTree
+from .pull_archive import CHUNK, Checked, entry_digest
+
+Status = Literal["added", "updated", "unchanged"]
+STAGE_PREFIX = ".oic-pull-"
+# A staging folder holds this file: what a killed run left behind is removed by the next pull,
+# and only that (never a folder of the user's that merely has a similar name).
+MARKER = ".oic-build-pull-staging"
+MARKER_TEXT = b"oic-build pull: staging folder, removed when the pull ends\n"
+
+
+@dataclass(frozen=True)
+class Present:
+    """What a destination folder holds of the kind pulled: its tree, its archives, and the
+    ids (a project: its code) they hold."""
+
+    folder: Path
+    tree: Path | None
+    archives: tuple[Path, ...]
+    ids: tuple[str, ...]
+
+
+def target_name(checked: Checked, layout: str) -> str:
+    """What lands in the folder: the tree's name, or the archive's as OIC names it."""
+    meta = checked.meta
+    if layout != "iar":
+        return checked.root
+    return project_archive_name(meta.code) if checked.root == PROJECT else archive_name(meta.slug)
+
+
+def _read(path: Path, root: str) -> IntegrationMeta | ProjectMeta:
+    """The identity of a committed source: an archive file or an export tree."""
+    if path.is_dir():
+        tree = SourceTree(path, root)
+        if root == PROJECT:
+            return read_project(tree.entry_names, tree.read, str(path.parent))
+        return tree.metadata()
+    with IarFile(path, root=root) as archive:
+        if root == PROJECT:
+            return read_project(archive.entry_names, archive.read, str(path))
+        return archive.metadata()
+
+
+def _refuse(path: Path, reason: str) -> SourceError:
+    return SourceError(f"{path}: {reason}; nothing was written", file=path)
+
+
+def inspect(folder: Path, checked: Checked) -> Present:
+    """Check that `folder` holds no source but this integration's (or project's), in any
+    version, and nothing pull could be tricked into writing through; say what it holds."""
+    project = checked.root == PROJECT
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise _refuse(folder, "not a folder (pull writes into real folders only)")
+    if not folder.exists():
+        return Present(folder, None, (), ())
+    files = sorted(p for p in folder.iterdir() if not p.is_dir() or p.is_symlink())
+    other = [p.name for p in files if p.suffix.lower() == (".iar" if project else ".car")]
+    if (not project and is_project_tree(folder / PROJECT)) or (
+        project and (folder / ICSPACKAGE).is_dir()
+    ):
+        other.append(f"{ICSPACKAGE if project else PROJECT}/")
+    if other:
+        what = "an integration" if project else "a project"
+        raise _refuse(folder, f"holds {what} ({', '.join(other)}), not {checked.label}")
+    suffix = ".car" if project else ".iar"
+    archives = [p for p in files if p.suffix.lower() == suffix]
+    tree = folder / checked.root
+    sources = archives + ([tree] if tree.exists() or tree.is_symlink() else [])
+    ids = []
+    for path in sources:
+        if path.is_symlink() or (path == tree and not path.is_dir()):
+            raise _refuse(path, "a symbolic link or not what its name says; pull replaces none")
+        try:
+            meta = _read(path, checked.root)
+        except OicBuildError as exc:
+            raise _refuse(
+                path,
+                f"cannot tell what it holds ({exc}); pull replaces only a source of the same "
+                "code: fix or remove it",
+            ) from None
+        if meta.code != checked.meta.code:
+            raise _refuse(
+                path,
+                f"holds {meta.label}, not {checked.label}: pull does not replace another "
+                "integration's source",
+            )
+        ids.append(meta.id)
+    present_tree = tree if tree in sources else None
+    return Present(folder, present_tree, tuple(archives), tuple(dict.fromkeys(ids)))
+
+
+def tree_digest(tree: Path) -> dict[str, str] | None:
+    """Every file under `tree` as an archive entry name and its sha256; None when it holds
+    anything but files and folders (a link: never followed, always replaced)."""
+    found: dict[str, str] = {}
+    for folder, dirs, files in os.walk(tree):
+        for name in dirs + files:
+            path = Path(folder, name)
+            mode = path.lstat().st_mode
+            if stat.S_ISDIR(mode):
+                continue
+            if not stat.S_ISREG(mode):
+                return None
+            digest = hashlib.sha256()
+            with path.open("rb") as fh:
+                while chunk := fh.read(CHUNK):
+                    digest.update(chunk)
+            found[f"{tree.name}/{path.relative_to(tree).as_posix()}"] = digest.hexdigest()
+    return found
+
+
+def archive_digest(path: Path, root: str) -> dict[str, str] | None:
+    """The file entries of a committed archive and their sha256; None if it cannot be read."""
+    try:
+        with IarFile(path, root=root) as archive:
+            infos = [i for i in archive.infolist() if not i.is_dir()]
+            return {i.filename: entry_digest(archive, i, str(path)) for i in infos}
+    except OicBuildError:
+        return None
+
+
+def status(present: Present, checked: Checked, layout: str) -> Status:
+    """added (nothing of this code was there), unchanged (the same files, byte for byte, and
+    nothing to remove), else updated. An archive counts as unchanged when its entries are: a
+    new export of the same integration differs in zip timestamps only."""
+    if present.tree is None and not present.archives:
+        return "added"
+    if layout == "iar":
+        target = present.folder / target_name(checked, layout)
+        same = (
+            present.tree is None
+            and present.archives == (target,)
+            and archive_digest(target, checked.root) == checked.entries
+        )
+    else:
+        same = (
+            not present.archives
+            and present.tree is not None
+            and tree_digest(present.tree) == checked.entries
+        )
+    return "unchanged" if same else "updated"
+
+
+def _owner(path: Path) -> tuple[int, int]:
+    """Who owns the nearest existing folder: what we write (as root in a container) is theirs."""
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    st = path.stat()
+    return st.st_uid, st.st_gid
+
+
+def _give(paths: Iterable[Path], owner: tuple[int, int]) -> None:
+    uid, gid = owner
+    if os.geteuid() != 0 or uid == 0:
+        return
+    for top in paths:
+        os.chown(top, uid, gid, follow_symlinks=False)
+        for folder, dirs, files in os.walk(top):
+            for name in dirs + files:
+                os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Staging folders a killed pull left in `folder` (they hold our marker); removed."""
+    removed = []
+    for path in sorted(folder.glob(STAGE_PREFIX + "*")) if folder.is_dir() else ():
+        marker = path / MARKER
+        ours = path.is_dir() and not path.is_symlink() and marker.is_file()
+        if ours and marker.read_bytes() == MARKER_TEXT:
+            shutil.rmtree(path)
+            removed.append(path)
+    return removed
+
+
+def _unpack(checked: Checked, dest: Path) -> None:
+    """Every file entry, byte for byte, under `dest` (names were checked: none escapes)."""
+    with IarFile(checked.path, root=checked.root) as archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            target = dest.joinpath(*info.filename.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(info) as src, target.open("xb") as out:
+                shutil.copyfileobj(src, out, CHUNK)
+
+
+def _created_top(folder: Path) -> Path | None:
+    """The highest folder of `folder`'s path that does not exist yet (it will be ours)."""
+    top = None
+    while not folder.exists():
+        top, folder = folder, folder.parent
+    return top
+
+
+def write(present: Present, checked: Checked, layout: str) -> list[Path]:
+    """Put the export in place of what `present` found; returns what was removed besides
+    the replaced tree or archive (another tree, archives of other versions)."""
+    folder = present.folder
+    owner = _owner(folder)
+    created = _created_top(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / target_name(checked, layout)
+    stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=folder))
+    try:
+        (stage / MARKER).write_bytes(MARKER_TEXT)
+        new = stage / "new"
+        new.mkdir()
+        if layout == "iar":
+            built = new / final.name
+            shutil.copyfile(checked.path, built)
+        else:
+            _unpack(checked, new)
+            built = new / checked.root
+        _give([built], owner)
+        aside = stage / "old"
+        if present.tree is not None:
+            os.rename(present.tree, aside)
+        try:
+            os.replace(built, final)
+        except BaseException:
+            if present.tree is not None:
+                os.rename(aside, present.tree)
+            raise
+        removed = [p for p in present.archives if p != final]
+        for path in removed:
+            path.unlink()
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    if created is not None:
+        _give([created], owner)
+    if present.tree is not None and present.tree != final:
+        removed.append(present.tree)
+    return removed
