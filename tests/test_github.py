@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE, REPO, run_cli
+from oic_standin import StandIn
+from pull_archives import HELLO, exported
+from standin_fixtures import server_args
 
 
 def parse_github_output(text: str) -> dict[str, str]:
@@ -164,7 +167,7 @@ def test_help_lists_every_setting(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_action_yml_declares_every_setting_and_output(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], oic_standin: StandIn
 ) -> None:
     """action.yml, the CLI and the settings model must not drift apart; both container steps of
     the composite action get every input, and every output comes from one of them."""
@@ -198,6 +201,10 @@ def test_action_yml_declares_every_setting_and_output(
     (project / "project.yaml").write_text("code: DEMO\n")
     assert run_cli("--integration-path", str(project.parent), "--json") == 0
     produced |= set(json.loads(capsys.readouterr().out))  # a project's outputs too
+    oic_standin.add_integration(HELLO, exported())
+    pull = ["pull", "--integrations", "HELLO_WORLD", "--integration-path", str(tmp_path / "r")]
+    assert run_cli(*pull, *server_args(oic_standin), "--json") == 0
+    produced |= set(json.loads(capsys.readouterr().out))  # and a pull's
     assert set(action["outputs"]) == produced
     for name, output in action["outputs"].items():
         value = f"${{{{ steps.prebuilt.outputs.{name} || steps.built.outputs.{name} }}}}"

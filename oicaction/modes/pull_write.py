@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..artifact.layout import archive_name, project_archive_name
-from ..errors import OicBuildError, SourceError
+from ..errors import ArtifactError, OicBuildError, SourceError, shown_path
 from ..source.find import is_project_tree
 from ..source.iar import IarFile
 from ..source.metadata import ICSPACKAGE, IntegrationMeta
@@ -219,7 +219,19 @@ def _created_top(folder: Path) -> Path | None:
 
 def write(present: Present, checked: Checked, layout: str) -> list[Path]:
     """Put the export in place of what `present` found; returns what was removed besides
-    the replaced tree or archive (another tree, archives of other versions)."""
+    the replaced tree or archive (another tree, archives of other versions). A failure to
+    write is one ArtifactError saying whether anything changed."""
+    try:
+        return _write(present, checked, layout)
+    except OSError as exc:
+        raise ArtifactError(
+            f"{shown_path(present.folder)}: could not write {checked.label} "
+            f"({exc.strerror or exc}); what was there is as it was",
+            file=present.folder,
+        ) from None
+
+
+def _write(present: Present, checked: Checked, layout: str) -> list[Path]:
     folder = present.folder
     owner = _owner(folder)
     created = _created_top(folder)
@@ -248,7 +260,14 @@ def write(present: Present, checked: Checked, layout: str) -> list[Path]:
             raise
         removed = [p for p in present.archives if p != final]
         for path in removed:
-            path.unlink()
+            try:
+                path.unlink()
+            except OSError as exc:
+                raise ArtifactError(
+                    f"{shown_path(final)} is written, but {shown_path(path)} could not be "
+                    f"removed ({exc.strerror}); remove it, or the build will take it instead",
+                    file=path,
+                ) from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     if created is not None:
