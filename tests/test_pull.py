@@ -390,6 +390,18 @@ def test_layout_iar_commits_the_archive_as_exported(oic: StandIn, pull: Callable
     assert (folder / "HELLO_WORLD_01.00.0000.iar").read_bytes() == archive
 
 
+def test_layout_iar_version_bump_replaces_the_old_archive(oic: StandIn, pull: Callable) -> None:
+    folder = Path("integrations/HELLO_WORLD")
+    folder.mkdir(parents=True)
+    (folder / "HELLO_WORLD_01.00.0000.iar").write_bytes(exported())
+    oic.add_integration("HELLO_WORLD|01.00.0001", exported(version="01.00.0001"))
+    code, outputs, log = pull("--integrations", "HELLO_WORLD", "--layout", "iar")
+    assert code == 0, log
+    assert outputs["pulled"][0]["previous"] == [HELLO]
+    assert sorted(p.name for p in folder.iterdir()) == ["HELLO_WORLD_01.00.0001.iar"]
+    assert "removed integrations/HELLO_WORLD/HELLO_WORLD_01.00.0000.iar: another archive" in log
+
+
 @pytest.mark.parametrize("when", ["unpacking", "swapping"])
 def test_a_failed_write_leaves_the_old_tree(
     oic: StandIn, pull: Callable, monkeypatch: pytest.MonkeyPatch, when: str

@@ -202,7 +202,7 @@ def _removal_note(removed: Path, checked: Checked, layout: str) -> str:
             "so a tree beside it would be stale)"
         )
     if layout == "iar":
-        return f"removed {shown}: another archive of {checked.meta.code} (an older version)"
+        return f"removed {shown}: another archive of {checked.meta.code}, replaced by this one"
     return (
         f"removed {shown}: the {checked.root}/ folder replaces it (the build prefers a "
         "committed archive, so it would have built the old code)"

@@ -26,6 +26,11 @@ UNIX = 3  # ZipInfo.create_system: external_attr carries a Unix mode
 MIN_SECRET = 8
 
 
+def held_id(meta: IntegrationMeta | ProjectMeta) -> str:
+    """What OIC knows a source by: CODE|VERSION, or the project's id."""
+    return meta.project_id if isinstance(meta, ProjectMeta) else meta.id
+
+
 @dataclass(frozen=True)
 class Checked:
     """An exported archive that passed every check: what it holds and each file's sha256."""
@@ -41,8 +46,7 @@ class Checked:
 
     @property
     def id(self) -> str:
-        """The id it was asked for by: CODE|VERSION, or the project's id."""
-        return self.meta.project_id if isinstance(self.meta, ProjectMeta) else self.meta.id
+        return held_id(self.meta)
 
 
 def _refuse(label: str, reason: str) -> ServerError:

@@ -24,7 +24,7 @@ from ..source.iar import IarFile
 from ..source.metadata import ICSPACKAGE, IntegrationMeta
 from ..source.project import PROJECT, ProjectMeta, read_project
 from ..source.tree import SourceTree
-from .pull_archive import CHUNK, Checked, entry_digest
+from .pull_archive import CHUNK, Checked, entry_digest, held_id
 
 Status = Literal["added", "updated", "unchanged"]
 STAGE_PREFIX = ".oic-pull-"
@@ -109,7 +109,7 @@ def inspect(folder: Path, checked: Checked) -> Present:
                 f"holds {meta.label}, not {checked.label}: pull does not replace another "
                 "integration's source",
             )
-        ids.append(meta.id)
+        ids.append(held_id(meta))
     present_tree = tree if tree in sources else None
     return Present(folder, present_tree, tuple(archives), tuple(dict.fromkeys(ids)))
 
