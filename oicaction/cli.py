@@ -157,13 +157,19 @@ def _pull(settings: Settings, reporter: Reporter, as_json: bool) -> int:
     from .modes.pull import pull
 
     done: list[Pulled] = []
+
+    def report() -> None:
+        text = emit(pull_outputs(done), pull_summary(done), as_json, reporter.redactor)
+        if text is not None:
+            reporter.result(text)
+
     try:
         pull(settings, reporter, done)
-    finally:
-        if done or sys.exc_info()[0] is None:
-            text = emit(pull_outputs(done), pull_summary(done), as_json, reporter.redactor)
-            if text is not None:
-                reporter.result(text)
+    except OicBuildError:
+        if done:  # integrations written before the failure are in the outputs
+            report()
+        raise
+    report()
     return EXIT_OK
 
 

@@ -128,14 +128,15 @@ def check_archive(
     except ServerError:
         raise
     except OicBuildError as exc:  # the build's own checks, phrased for the temp file
-        raise _refuse(label, str(exc).replace(f"{path}: ", "").replace(str(path), "it")) from None
+        said = str(exc).replace(f"{path}/", "").replace(f"{path}: ", "")
+        raise _refuse(label, said.replace(str(path), "the archive")) from None
     checked = Checked(path, root, meta, entries)
     if checked.id != expected:
         raise _refuse(label, f"it holds {meta.label}, not what was asked for")
     if whole_tree and meta.extra_roots:
         raise _refuse(
             label,
-            f"entries outside {root}/ ({', '.join(meta.extra_roots)}) cannot be kept in a "
+            f"entries outside {root}/ ({', '.join(meta.extra_roots)}) cannot be kept in the "
             f"{root}/ folder; pull with layout: iar to commit the archive as it is",
         )
     return checked
