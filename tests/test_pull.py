@@ -436,6 +436,28 @@ def test_a_failed_write_leaves_the_old_tree(
     assert tree_digest(folder) == before  # the old tree whole, no staging folder left
 
 
+def test_a_failure_half_way_reports_what_was_written(
+    oic: StandIn, pull: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oicaction.modes import pull_write
+
+    oic.add_integration(HELLO, exported())
+    oic.add_integration("ZZZ_LAST|01.00.0000", exported("ZZZ_LAST"))
+    real = pull_write._unpack
+
+    def fail_on_last(checked: object, dest: Path) -> None:
+        if "ZZZ_LAST" in str(getattr(checked, "path", "")):
+            raise OSError(28, "No space left on device")
+        real(checked, dest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pull_write, "_unpack", fail_on_last)
+    code, outputs, log = pull("--integrations", "HELLO_WORLD, ZZZ_LAST")
+    assert code == 1 and "could not write integration ZZZ_LAST|01.00.0000" in log
+    assert outputs["changed"] == "true"
+    assert [(p["id"], p["status"]) for p in outputs["pulled"]] == [(HELLO, "added")]
+    assert os.listdir("integrations") == ["HELLO_WORLD"]  # ZZZ_LAST's new folder: removed
+
+
 def test_a_killed_pulls_staging_is_removed_but_lookalikes_are_kept(
     oic: StandIn, pull: Callable
 ) -> None:

@@ -13,6 +13,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -232,10 +233,27 @@ def write(present: Present, checked: Checked, layout: str) -> list[Path]:
 
 
 def _write(present: Present, checked: Checked, layout: str) -> list[Path]:
+    """The folders made for a new integration are ours: a failure removes them again."""
     folder = present.folder
     owner = _owner(folder)
     created = _created_top(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    try:
+        removed = _swap(present, checked, layout, owner)
+    except BaseException:
+        while created is not None and folder != created.parent:
+            with suppress(OSError):
+                folder.rmdir()  # only if empty: after a swap, what was written stays
+            folder = folder.parent
+        raise
+    if created is not None:
+        _give([created], owner)
+    return removed
+
+
+def _swap(present: Present, checked: Checked, layout: str, owner: tuple[int, int]) -> list[Path]:
+    """Stage beside, then rename into place; the replaced tree is put back on failure."""
+    folder = present.folder
     final = folder / target_name(checked, layout)
     stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=folder))
     try:
@@ -270,8 +288,6 @@ def _write(present: Present, checked: Checked, layout: str) -> list[Path]:
                 ) from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    if created is not None:
-        _give([created], owner)
     if present.tree is not None and present.tree != final:
         removed.append(present.tree)
     return removed
