@@ -19,9 +19,9 @@ from .source.project import ProjectMeta
 from .source.provenance import git_info
 
 if TYPE_CHECKING:
-    from .batch import Outcome
-    from .discover import Found, Problem
-    from .pipeline import BuildResult
+    from .modes.batch import Outcome
+    from .modes.build import BuildResult
+    from .modes.discover import Found, Problem
 
 Outputs = Mapping[str, str]
 

@@ -14,7 +14,7 @@ from oic_standin import DESIGN_HOST, REDIRECT_INSTANCE, SAMPLE_LOOKUP, SCOPE, St
 from standin_fixtures import add_lookup, server_args
 
 from oicaction.artifact.export import export_integration
-from oicaction.pipeline import connect, load, produce
+from oicaction.modes.build import connect, load, produce
 from oicaction.report import Reporter
 from oicaction.settings import load_settings
 from oicaction.source.metadata import Connection, IntegrationMeta

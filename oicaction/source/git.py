@@ -1,7 +1,7 @@
 """Read the checkout's git data in-process with dulwich: the container has no git binary (it
 would double the image), and no `safe.directory` ownership check trips over a mounted checkout.
 dulwich is imported when git is read: in GitHub the runner's variables say the commit, and
-an offline step need not load it (see pipeline.py's note on imports)."""
+an offline step need not load it (see modes/build.py's note on imports)."""
 
 from __future__ import annotations
 

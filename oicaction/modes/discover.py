@@ -14,11 +14,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import OicBuildError, SettingsError, shown_path, unexpected
-from .source.find import is_project_tree, read_source
-from .source.git import changed_paths
-from .source.metadata import ICSPACKAGE, IntegrationMeta
-from .source.project import PROJECT, ProjectMeta
+from ..errors import OicBuildError, SettingsError, shown_path, unexpected
+from ..source.find import is_project_tree, read_source
+from ..source.git import changed_paths
+from ..source.metadata import ICSPACKAGE, IntegrationMeta
+from ..source.project import PROJECT, ProjectMeta
 
 # Folders that never hold integration sources and can be large.
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"})

@@ -14,21 +14,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .artifact.layout import BUILD_INFO, archive_name, project_archive_name, to_json, write_file
-from .artifact.plan import Plan, load_plan, ship_plan
-from .artifact.staging import ArtifactStage, Protected, sha256_of
-from .errors import SettingsError
-from .outputs import build_info
-from .report import Reporter
-from .settings import Settings
-from .source.find import Source, find_connection_plan, read_source
-from .source.metadata import ICSPACKAGE, IntegrationMeta
-from .source.package import write_archive
-from .source.project import PROJECT, ProjectMeta
-from .source.tree import SourceTree
+from ..artifact.layout import BUILD_INFO, archive_name, project_archive_name, to_json, write_file
+from ..artifact.plan import Plan, load_plan, ship_plan
+from ..artifact.staging import ArtifactStage, Protected, sha256_of
+from ..errors import SettingsError
+from ..outputs import build_info
+from ..report import Reporter
+from ..settings import Settings
+from ..source.find import Source, find_connection_plan, read_source
+from ..source.metadata import ICSPACKAGE, IntegrationMeta
+from ..source.package import write_archive
+from ..source.project import PROJECT, ProjectMeta
+from ..source.tree import SourceTree
 
 if TYPE_CHECKING:
-    from .oic.fetch_cache import ServerCache
+    from ..oic.fetch_cache import ServerCache
 
 
 @dataclass
@@ -118,10 +118,10 @@ def connect(settings: Settings, reporter: Reporter) -> ServerCache:
     """One client (pool, token) and fetch cache for the whole run, its settings checked and
     confirmed by one cheap first request (`probe`, and `probe_project` for oic-project). The
     caller has checked `missing_server_settings()`."""
-    from .oic.auth import Auth, BasicAuth, ClientCredentials
-    from .oic.client import OicClient
-    from .oic.fetch_cache import ServerCache
-    from .oic.preflight import ca_bundle, check_server_settings
+    from ..oic.auth import Auth, BasicAuth, ClientCredentials
+    from ..oic.client import OicClient
+    from ..oic.fetch_cache import ServerCache
+    from ..oic.preflight import ca_bundle, check_server_settings
 
     for warning in check_server_settings(settings):
         reporter.warning(warning)
@@ -188,7 +188,7 @@ def produce(
             reporter.info(f"using committed archive {source.path.name}")
         exported: dict[str, object] = {}
         if server is not None and needs_server:  # the export checks the plan before it asks
-            from .artifact.export import export_integration
+            from ..artifact.export import export_integration
 
             # oic-project, else a project's own id: its connections live in the project on OIC 3
             project_id = settings.oic_project

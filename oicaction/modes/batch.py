@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .discover import duplicate_error, split_list
-from .errors import EXIT_OK, OicBuildError, SettingsError, shown_path, unexpected
-from .pipeline import (
+from ..errors import EXIT_OK, OicBuildError, SettingsError, shown_path, unexpected
+from ..report import Reporter
+from ..settings import Settings
+from .build import (
     BuildResult,
     Loaded,
     connect,
@@ -23,11 +24,10 @@ from .pipeline import (
     protected_paths,
     server_reasons,
 )
-from .report import Reporter
-from .settings import Settings
+from .discover import duplicate_error, split_list
 
 if TYPE_CHECKING:
-    from .oic.fetch_cache import ServerCache
+    from ..oic.fetch_cache import ServerCache
 
 _GLOB_CHARS = frozenset("*?[")
 
