@@ -13,8 +13,8 @@ from conftest import run_cli
 from oic_standin import DESIGN_HOST, REDIRECT_INSTANCE, SAMPLE_LOOKUP, SCOPE, StandIn
 from standin_fixtures import add_lookup, server_args
 
-from oicaction.artifact.export import export_integration
-from oicaction.modes.build import connect, load, produce
+from oicaction.artifact.export import export_connections
+from oicaction.modes.build import check_source, connect, write_artifact
 from oicaction.report import Reporter
 from oicaction.settings import load_settings
 from oicaction.source.metadata import Connection, IntegrationMeta
@@ -237,7 +237,7 @@ def test_oic_managed_connection_not_served_is_skipped(
     them, and they never go into the plan."""
     add_connection(tree_source, code)
     assert build(tree_source, oic_fixture_standin) == 0
-    assert f"connection {code} of COUNTRY_INFO|01.00.0000 is managed by OIC" in (
+    assert f"connection {code} of integration COUNTRY_INFO|01.00.0000 is managed by OIC" in (
         capsys.readouterr().err
     )
     info = json.loads((ARTIFACT / "build-info.json").read_text())
@@ -353,7 +353,7 @@ def test_batch_shares_client_token_and_cache(oic_standin, tmp_path, monkeypatch)
         for m in metas:
             stage = tmp_path / m.slug
             stage.mkdir()
-            export_integration(cache, settings, m, stage, reporter)
+            export_connections(cache, settings, m, stage, reporter)
             assert (stage / "connections.json").is_file()
     assert [oic_standin.connection_gets(c) for c in "ABC"] == [1, 1, 1]
     assert oic_standin.token_requests == 1
@@ -368,7 +368,9 @@ def test_builds_sharing_one_server_share_one_token(tree_source, oic_fixture_stan
     reporter = Reporter(github=False)
     with connect(settings, reporter) as server:
         for _ in range(2):
-            produce(settings, load(settings, tree_source, reporter), reporter, server)
+            write_artifact(
+                settings, check_source(settings, tree_source, reporter), reporter, server
+            )
     assert oic_fixture_standin.token_requests == 1
     assert oic_fixture_standin.connection_gets("RESTCOUNTRIESEU") == 1
 

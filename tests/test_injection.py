@@ -22,8 +22,9 @@ from oic_standin import StandIn
 from runner_commands import commands, read_output_file
 from standin_fixtures import server_args
 
-from oicaction.outputs import code, markdown_table, plain
+from oicaction.outputs import Table, markdown, plain
 from oicaction.report import Reporter
+from oicaction.source.metadata import Cell, Code
 
 PROJECT = "icspackage/project/HELLO_WORLD_01.00.0000/PROJECT-INF/project.xml"
 
@@ -240,7 +241,7 @@ def test_fields_from_the_server(
 
 def test_summary_cells_keep_their_shape() -> None:
     hostile = "a|b`c``d<script>\n| x | y |"
-    table = markdown_table("t", ("a", "b"), [(code(hostile), plain(hostile))])
+    table = markdown(Table("t", ("a", "b"), [(Cell((Code(hostile),)), Cell((hostile,)))]))
     lines = table.strip().splitlines()
     assert len(lines) == 5 and lines[-1].count("|") - lines[-1].count("\\|") == 3
     assert re.search(r"(?<!\\)<script", plain(hostile)) is None

@@ -391,8 +391,8 @@ def test_github_outputs_and_summary_of_a_project(
     assert json.loads(parsed["project-integrations"]) == ["B30_HB_FTP_INT|01.00.0000"]
     markdown = summary.read_text(encoding="utf-8")
     assert (
-        "| Project | `B30_HEMANTH_INTEGRAT_FLOWS` B30 Hemanth Integration Flows (revision 559) |"
-        in (markdown)
+        "| Project | `B30_HEMANTH_INTEGRAT_FLOWS` B30 Hemanth Integration Flows "
+        "\\(revision 559\\) |" in markdown
     )
     assert "`B30_HB_FTP_INT\\|01.00.0000`" in markdown
 
