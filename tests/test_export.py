@@ -112,10 +112,8 @@ def test_rebuild_is_identical_apart_from_time(country_info, oic_fixture_standin,
 
 def test_gen3_instance_and_basic_auth(country_info, oic_fixture_standin, capsys) -> None:
     oic_fixture_standin.state.instance = "team-oic3-fr"
-    assert (
     # refused before any connection is asked for
-        build(country_info, auth="basic", server=oic_fixture_standin) == 2
-    )  # before any connection
+    assert build(country_info, auth="basic", server=oic_fixture_standin) == 2
     said = error_lines(capsys.readouterr().err)[0]
     assert "InvalidParameter" in said and "check oic-url" in said and "oic-instance" in said
     args = ("--oic-instance", "team-oic3-fr")
