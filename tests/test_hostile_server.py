@@ -12,8 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, run_cli
-from oic_standin import CLIENT_ID, CLIENT_SECRET, SCOPE, StandIn
+from conftest import EXAMPLE
+from conftest import build_cli as build
+from oic_standin import StandIn
 
 DEEP = "[" * 200_000 + "]" * 200_000  # past any recursion limit of a JSON parser
 
@@ -50,15 +51,6 @@ def _check_batch(rc: int, out: str, err: str, expected_rc: int = 1) -> None:
     assert not Path("oic-artifacts/HELLO_WORLD_01.00.0000").exists()
 
 
-def _build(paths: str, oic_url: str, token_url: str) -> int:
-    """The batch of two, the online one exporting over OAuth from `oic_url`."""
-    return run_cli(
-        *("--integration-path", paths, "--oic-url", oic_url, "--token-url", token_url),
-        *("--scope", SCOPE, "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET),
-        "--json",
-    )
-
-
 CONNECTION_BODIES = {
     "nested 200000 deep": DEEP,
     "a list": "[1, 2, 3]",
@@ -79,7 +71,7 @@ def test_absurd_connection_body_fails_that_integration_only(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     oic_standin.add_connection("HELLO_REST_TRIGGER", CONNECTION_BODIES[case])
-    rc = _build(two_sources, oic_standin.url, oic_standin.token_url)
+    rc = build(two_sources, server=oic_standin, out="oic-artifacts")
     captured = capsys.readouterr()
     _check_batch(rc, captured.out, captured.err)
 
@@ -145,7 +137,8 @@ def test_absurd_token_answer_fails_the_exporting_integrations_only(
     token_server: Callable[[bytes], str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    rc = _build(two_sources, oic_standin.url, token_server(TOKEN_BODIES[case]))
+    token_url = token_server(TOKEN_BODIES[case])
+    rc = build(two_sources, "--token-url", token_url, server=oic_standin, out="oic-artifacts")
     captured = capsys.readouterr()
     # An odd expires_in is read as an hour, so the token is sent; the stand-in refuses it (not
     # its own): credentials rejected at the first request, a settings error (exit 2).

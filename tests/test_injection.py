@@ -12,12 +12,10 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
-import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, run_cli
+from conftest import make_integration, run_cli
 from oic_standin import StandIn
 from runner_commands import commands, read_output_file
 from standin_fixtures import server_args
@@ -87,26 +85,6 @@ def test_json_on_stdout_forges_nothing(capsys: pytest.CaptureFixture[str]) -> No
     assert json.loads(out) == doc  # the same JSON, only spelled safely
 
 
-def _example(dest: Path, name: str | None = None) -> Path:
-    shutil.copytree(EXAMPLE, dest)
-    if name is not None:
-        xml = dest / PROJECT
-        text = xml.read_text().replace(
-            "<projectName>Hello World</projectName>", f"<projectName>{name}</projectName>"
-        )
-        xml.write_text(text)
-    return dest
-
-
-def _example_iar(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w") as zf:
-        for file in sorted((EXAMPLE / "icspackage").rglob("*")):
-            if file.is_file():
-                zf.write(file, file.relative_to(EXAMPLE).as_posix())
-    return path
-
-
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     rc = run_cli(*argv, "--manage-connections", "false", "--json")
     captured = capsys.readouterr()
@@ -132,7 +110,7 @@ NAMES = ["Hello\n::error::forged\nWorld", "Hello&#13;::add-mask::forged", "##[st
 def test_names_from_project_xml(
     name: str, runner: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    src = _example(tmp_path / "src", name)
+    src = make_integration(tmp_path / "src", name=name)
     rc, log = _run(capsys, "--integration-path", str(src))
     assert rc == 0, log
     assert _forged(log) == [] and commands(log) == []
@@ -147,7 +125,7 @@ def test_names_from_project_xml(
 def test_iar_file_names(
     file_name: str, runner: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    _example_iar(tmp_path / "src" / file_name)
+    make_integration(tmp_path / "src", as_iar=True, file_name=file_name)
     rc, log = _run(capsys, "--integration-path", str(tmp_path / "src"))
     assert rc == 0, log
     assert _forged(log) == [] and commands(log) == []
@@ -158,7 +136,7 @@ FOLDERS = ["a\n::error::forged", "b\r\n::stop-commands::forged", "c ##[add-mask]
 
 def _versioned(dest: Path, i: int) -> Path:
     """The example as HELLO_WORLD 01.00.000<i>, so several can share one batch."""
-    src = _example(dest)
+    src = make_integration(dest)
     xml = src / PROJECT
     xml.write_text(xml.read_text().replace("01.00.0000", f"01.00.000{i}"))
     moved = src / PROJECT.replace("01.00.0000", f"01.00.000{i}")
