@@ -214,19 +214,24 @@ class BuildRecord(_Model):
 
     @classmethod
     def from_document(cls, data: object) -> BuildRecord:
-        """Read build-info.json's JSON object (ValidationError when it is not one)."""
+        """Read build-info.json's JSON object; a ValueError says what is wrong, by the
+        document's own key names."""
         if not isinstance(data, dict):
-            return cls.model_validate(data)  # fails, saying so
+            raise ValueError(f"expected a JSON object, not {type(data).__name__}")
         data = dict(data)
-        for key, kind in (("car", "project"), ("iar", "integration")):
-            if key in data:
-                if data.setdefault("kind", kind) != kind:
-                    raise ValueError(f"kind: {data['kind']!r} beside {key!r}")
-                data["archive"] = data.pop(key)
-                break
+        key = next((k for k in ("car", "iar") if k in data), None)
+        if key is None:
+            raise ValueError("no 'iar' or 'car' (the archive)")
+        kind = "project" if key == "car" else "integration"
+        if data.setdefault("kind", kind) != kind:
+            raise ValueError(f"kind: {data['kind']!r} beside {key!r}")
+        data["archive"] = data.pop(key)
         if data.get("exported") == {}:
             data["exported"] = None
-        return cls.model_validate(data)
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ValueError(_one_line(exc, {"archive": key})) from None
 
 
 class ConnectionsIndex(_Model):
@@ -279,9 +284,13 @@ Redact = Callable[[Any], Any]
 _M = TypeVar("_M", bound=_Model)
 
 
-def _one_line(error: ValidationError) -> str:
+def _one_line(error: ValidationError, keys: dict[str, str] | None = None) -> str:
+    """The first problem, at its place in the document (`iar.size`), and how many more."""
     first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "the top level"
+    loc = [
+        (keys or {}).get(str(p), str(p)) if i == 0 else str(p) for i, p in enumerate(first["loc"])
+    ]
+    where = ".".join(loc) or "the top level"
     more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
     return f"{where}: {first['msg']}{more}"
 
