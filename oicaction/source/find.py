@@ -83,7 +83,8 @@ def _unsupported(par: Path) -> SourceError:
     )
 
 
-def _one(path: Path, files: list[Path], suffix: str) -> Path | None:
+def _at_most_one(path: Path, files: list[Path], suffix: str) -> Path | None:
+    """The one file of `files`, or None; several are an error naming them."""
     if len(files) > 1:
         names = ", ".join(p.name for p in files)
         raise SourceError(f"{path}: several {suffix} files, expected one: {names}", file=path)
@@ -118,7 +119,8 @@ def find_source(path: Path) -> Source:
             f"project source ({', '.join(project_found)}); keep one per folder",
             file=path,
         )
-    iar, car = _one(path, by_suffix[".iar"], ".iar"), _one(path, by_suffix[".car"], ".car")
+    iar = _at_most_one(path, by_suffix[".iar"], ".iar")
+    car = _at_most_one(path, by_suffix[".car"], ".car")
     if iar:
         note = f"both {iar.name} and {ICSPACKAGE}/ found in {path}; the .iar wins"
         return Source("iar", iar, path, note if has_package else None)

@@ -21,8 +21,8 @@ from .safe_yaml import load_yaml
 
 PROJECT = "project"
 PROJECT_YAML = f"{PROJECT}/project.yaml"
-# OIC 3 project codes take hyphens too (LAB-DEVOPS in ../shared/fixtures/api); never a `.`, so a
-# project's artifact folder cannot be mistaken for an integration's CODE_NN.NN.NNNN.
+# OIC 3 project codes take hyphens too (an OIC 3 project import answers for LAB-DEVOPS); never a
+# `.`, so a project's artifact folder cannot be mistaken for an integration's CODE_NN.NN.NNNN.
 PROJECT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 # An integration or library folder is named CODE_VERSION, its id is CODE|VERSION.
 _SLUG = re.compile(r"^(?P<code>.+)_(?P<version>\d{2}\.\d{2}\.\d{4})$")
