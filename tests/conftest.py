@@ -163,6 +163,15 @@ def write_tree(folder: Path, entries: Mapping[str, bytes]) -> Path:
     return folder
 
 
+def _write_source(dest: Path, entries: Mapping[str, bytes], archive: str | None) -> Path:
+    """`entries` zipped into `dest`/`archive`, or unpacked into `dest` when `archive` is None."""
+    if archive is not None:
+        write_zip(dest / archive, entries)
+    else:
+        write_tree(dest, entries)
+    return dest
+
+
 def make_integration(
     dest: Path,
     code: str = "HELLO_WORLD",
@@ -177,11 +186,7 @@ def make_integration(
     `as_iar` one `<CODE>_<VERSION>.iar` (or `file_name`). `content`: name, connections,
     lookups, adapter (see integration_entries); `extra` entries are added as given."""
     entries = {**integration_entries(code, version, **content), **(extra or {})}
-    if as_iar:
-        write_zip(dest / (file_name or f"{code}_{version}.iar"), entries)
-    else:
-        write_tree(dest, entries)
-    return dest
+    return _write_source(dest, entries, (file_name or f"{code}_{version}.iar") if as_iar else None)
 
 
 def project_entries(
@@ -233,11 +238,7 @@ def make_project(
     """A generated project in folder `dest` (returned): a project/ tree, or with `as_car` one
     `<CODE>.car` (or `file_name`). `content`: see project_entries."""
     entries = {**project_entries(code, **content), **(extra or {})}
-    if as_car:
-        write_zip(dest / (file_name or f"{code}.car"), entries)
-    else:
-        write_tree(dest, entries)
-    return dest
+    return _write_source(dest, entries, (file_name or f"{code}.car") if as_car else None)
 
 
 # -- running a build --------------------------------------------------------------------------

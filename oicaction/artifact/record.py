@@ -14,10 +14,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .. import __version__
 from ..errors import ArtifactError
@@ -64,18 +73,23 @@ def _relative_path(value: str) -> str:
     return value
 
 
+# Names and paths a record holds, checked when it is read back: a deploy or pull makes paths of
+# them too.
+ConnectionId = Annotated[str, AfterValidator(partial(_name, "connection id"))]
+PropertyName = Annotated[str, AfterValidator(partial(_name, "property name"))]
+LookupName = Annotated[str, AfterValidator(partial(_name, "lookup name"))]
+FileName = Annotated[str, AfterValidator(_file_name)]
+RelativePath = Annotated[str, AfterValidator(_relative_path)]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
 class ArchiveInfo(_Model):
     """The archive in the artifact folder: the `.iar`, or a project's `.car`."""
 
-    file: str
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    file: FileName
+    sha256: Sha256
     size: int = Field(ge=0)
     entries: int = Field(ge=0)
-
-    @field_validator("file")
-    @classmethod
-    def _file(cls, value: str) -> str:
-        return _file_name(value)
 
 
 class ProjectIntegrationInfo(_Model):
@@ -112,33 +126,18 @@ class GitInfo(_Model):
 class SavedAttachment(_Model):
     """A file uploaded to a connection property, saved in the artifact."""
 
-    connection: str
-    property: str
-    file: str
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    connection: ConnectionId
+    property: PropertyName
+    file: RelativePath
+    sha256: Sha256
     size: int = Field(ge=0)
-
-    @field_validator("connection")
-    @classmethod
-    def _connection(cls, value: str) -> str:
-        return _name("connection id", value)
-
-    @field_validator("property")
-    @classmethod
-    def _property(cls, value: str) -> str:
-        return _name("property name", value)
-
-    @field_validator("file")
-    @classmethod
-    def _file(cls, value: str) -> str:
-        return _relative_path(value)
 
 
 class AttachmentToSupply(_Model):
     """A connection property's file that holds a secret: not exported, supplied at deployment."""
 
-    connection: str
-    property: str
+    connection: ConnectionId
+    property: PropertyName
 
 
 class ExportResult(_Model):
@@ -148,23 +147,13 @@ class ExportResult(_Model):
     instance: str | None
     project: str | None = None  # the OIC 3 project connections and lookups came from
     auth: str  # oauth or basic
-    connections: list[str]
+    connections: list[ConnectionId]
     attachments: list[SavedAttachment]
     attachments_to_supply: list[AttachmentToSupply]
-    lookups: list[str]
+    lookups: list[LookupName]
     connections_file: str
-    skipped: list[str]
+    skipped: list[ConnectionId]
     connection_plan: str | None
-
-    @field_validator("connections", "skipped")
-    @classmethod
-    def _ids(cls, ids: list[str]) -> list[str]:
-        return [_name("connection id", i) for i in ids]
-
-    @field_validator("lookups")
-    @classmethod
-    def _lookups(cls, names: list[str]) -> list[str]:
-        return [_name("lookup name", n) for n in names]
 
     def document(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"project"} if self.project is None else None)
@@ -245,7 +234,7 @@ class ConnectionsIndex(_Model):
     connections: list[dict[str, Any]]
     attachments: list[SavedAttachment]
     attachments_to_supply: list[AttachmentToSupply]
-    skipped: list[str]
+    skipped: list[ConnectionId]
 
     @field_validator("connections")
     @classmethod
