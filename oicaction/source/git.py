@@ -30,12 +30,14 @@ def _open(folder: Path) -> Repo | None:
 
 def head(folder: Path) -> tuple[str | None, str | None]:
     """(commit, ref) of HEAD for build-info, or (None, None) outside a checkout."""
+    from dulwich.refs import Ref
+
     repo = _open(folder)
     if repo is None:
         return None, None
     with repo:
         try:
-            names, sha = repo.refs.follow(b"HEAD")
+            names, sha = repo.refs.follow(Ref(b"HEAD"))
         except (KeyError, OSError):
             return None, None
         ref = names[-1].decode() if names and names[-1] != b"HEAD" else None
