@@ -43,6 +43,13 @@ MAX_RECORD_BYTES = 64 * 1024 * 1024
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
+    def document(self) -> dict[str, Any]:
+        """The JSON object written; an OIC 3 `project` only where there is one."""
+        data = self.model_dump(mode="json")
+        if data.get("project", "") is None:
+            del data["project"]
+        return data
+
 
 def _name(what: str, value: object) -> str:
     """checked_name as a pydantic check: a name read back is held to the rule it was written
@@ -53,23 +60,15 @@ def _name(what: str, value: object) -> str:
         raise ValueError(str(exc)) from None
 
 
-def _file_name(value: str) -> str:
-    """A name that stays inside the folder it is read from."""
-    if not value or value in (".", "..") or any(c in value for c in "/\\\x00"):
-        raise ValueError(f"{value!r} is not a file name")
-    return value
-
-
-def _relative_path(value: str) -> str:
-    """A path inside the artifact folder, as the record writes it (`a/b/c`)."""
-    parts = PurePosixPath(value).parts
-    if (
-        not parts
-        or value.startswith("/")
-        or any(p in (".", "..") for p in parts)
-        or any(c in value for c in "\\\x00")
-    ):
-        raise ValueError(f"{value!r} is not a path inside the artifact")
+def _inside(value: str, *, parts: int = 99) -> str:
+    """A relative path (`a/b/c`) of at most `parts` parts that stays inside its folder."""
+    found = PurePosixPath(value).parts
+    if not 0 < len(found) <= parts or value.startswith("/") or "\\" in value or "\x00" in value:
+        raise ValueError(
+            f"{value!r} is not a {'file name' if parts == 1 else 'path'} inside the artifact"
+        )
+    if any(p in (".", "..") for p in found):
+        raise ValueError(f"{value!r} leaves the artifact")
     return value
 
 
@@ -78,8 +77,8 @@ def _relative_path(value: str) -> str:
 ConnectionId = Annotated[str, AfterValidator(partial(_name, "connection id"))]
 PropertyName = Annotated[str, AfterValidator(partial(_name, "property name"))]
 LookupName = Annotated[str, AfterValidator(partial(_name, "lookup name"))]
-FileName = Annotated[str, AfterValidator(_file_name)]
-RelativePath = Annotated[str, AfterValidator(_relative_path)]
+FileName = Annotated[str, AfterValidator(partial(_inside, parts=1))]
+RelativePath = Annotated[str, AfterValidator(_inside)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
@@ -154,9 +153,6 @@ class ExportResult(_Model):
     connections_file: str
     skipped: list[ConnectionId]
     connection_plan: str | None
-
-    def document(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"project"} if self.project is None else None)
 
 
 class BuildRecord(_Model):
@@ -242,9 +238,6 @@ class ConnectionsIndex(_Model):
         for item in saved:
             _name("connection id", item.get("id"))
         return saved
-
-    def document(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"project"} if self.project is None else None)
 
 
 def new_record(

@@ -55,14 +55,20 @@ class Connection:
 
 class Meta(Protocol):
     """What the rest of the run asks of a source, an integration or a project alike, so the
-    build, the artifact record, the outputs and discover never ask which one it is."""
+    build, the record, the outputs and discover never ask which one it is.
+
+    `id` is unique per run and on OIC (`CODE|VERSION`, or a project's code); `slug` names the
+    artifact folder and `archive_name` the archive in it, as OIC names its export; `label` is
+    how messages name it (`integration CODE|VERSION`, `project CODE`); `archive_output` is the
+    step output giving the archive's path; `unique_by` what two sources of a run must not
+    share; `oic_project` the OIC 3 project its connections live in when no oic-project is set;
+    `extra_roots` archive entries outside its root (OIC ignores them); `notes` log lines.
+    """
 
     @property
     def kind(self) -> Kind: ...
     @property
-    def id(self) -> str:
-        """Unique per run and on OIC: `CODE|VERSION`, or a project's code."""
-
+    def id(self) -> str: ...
     @property
     def code(self) -> str: ...
     @property
@@ -70,29 +76,17 @@ class Meta(Protocol):
     @property
     def name(self) -> str | None: ...
     @property
-    def slug(self) -> str:
-        """The artifact folder's name."""
-
+    def slug(self) -> str: ...
     @property
-    def label(self) -> str:
-        """How messages name it: `integration CODE|VERSION`, `project CODE`."""
-
+    def label(self) -> str: ...
     @property
-    def archive_name(self) -> str:
-        """The archive's file name in the artifact, as OIC names its export."""
-
+    def archive_name(self) -> str: ...
     @property
-    def archive_output(self) -> str:
-        """The step output that gives the archive's path."""
-
+    def archive_output(self) -> str: ...
     @property
-    def unique_by(self) -> str:
-        """What two sources of one run must not share (named in the duplicate error)."""
-
+    def unique_by(self) -> str: ...
     @property
-    def oic_project(self) -> str | None:
-        """The OIC 3 project its connections and lookups live in when no oic-project is set."""
-
+    def oic_project(self) -> str | None: ...
     @property
     def connections(self) -> tuple[Connection, ...]: ...
     @property
@@ -100,13 +94,9 @@ class Meta(Protocol):
     @property
     def libraries(self) -> tuple[str, ...]: ...
     @property
-    def extra_roots(self) -> tuple[str, ...]:
-        """Top-level archive entries outside its root, which OIC ignores."""
-
+    def extra_roots(self) -> tuple[str, ...]: ...
     @property
-    def notes(self) -> tuple[str, ...]:
-        """Lines the log shows after naming it."""
-
+    def notes(self) -> tuple[str, ...]: ...
     @property
     def warnings(self) -> tuple[str, ...]: ...
     def record_fields(self) -> dict[str, object]:
