@@ -174,13 +174,7 @@ def test_files_get_the_workspace_owner(tmp_path: Path) -> None:
 def test_entries_outside_icspackage_warn(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    with zipfile.ZipFile(src / "HELLO_WORLD_01.00.0000.iar", "w") as zf:
-        for file in sorted((EXAMPLE / "icspackage").rglob("*")):
-            if file.is_file():
-                zf.write(file, file.relative_to(EXAMPLE).as_posix())
-        zf.writestr("__MACOSX/._project.xml", b"junk")
+    src = make_integration(tmp_path / "src", as_iar=True, extra={"__MACOSX/._project.xml": b"j"})
     assert build(src, out=tmp_path / "art") == 0
     assert "warning: " in (err := capsys.readouterr().err)
     assert "entries outside icspackage/ (__MACOSX) are not part of the integration" in err

@@ -5,35 +5,24 @@ well each is worded is the OIC client's business; that the batch goes on is the 
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE
 from conftest import build_cli as build
+from conftest import make_integration
 from oic_standin import StandIn
 
 DEEP = "[" * 200_000 + "]" * 200_000  # past any recursion limit of a JSON parser
 
 
-def _offline_example(dest: Path) -> Path:
-    """The example as OFFLINE_ONE without connections: it needs no server."""
-    shutil.copytree(EXAMPLE, dest)
-    shutil.rmtree(dest / "icspackage/appinstances")
-    project = dest / "icspackage/project/OFFLINE_ONE_01.00.0000"
-    (dest / "icspackage/project/HELLO_WORLD_01.00.0000").rename(project)
-    xml = project / "PROJECT-INF/project.xml"
-    xml.write_text(xml.read_text().replace(">HELLO_WORLD<", ">OFFLINE_ONE<"))
-    return dest
-
-
 @pytest.fixture
 def two_sources() -> str:
-    shutil.copytree(EXAMPLE, "online")  # uses the connection HELLO_REST_TRIGGER
-    _offline_example(Path("offline"))
+    """`online` uses the connection HELLO_REST_TRIGGER; `offline` none: it needs no server."""
+    make_integration(Path("online"))
+    make_integration(Path("offline"), "OFFLINE_ONE", connections=())
     return "online,offline"
 
 

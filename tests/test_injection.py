@@ -135,13 +135,8 @@ FOLDERS = ["a\n::error::forged", "b\r\n::stop-commands::forged", "c ##[add-mask]
 
 
 def _versioned(dest: Path, i: int) -> Path:
-    """The example as HELLO_WORLD 01.00.000<i>, so several can share one batch."""
-    src = make_integration(dest)
-    xml = src / PROJECT
-    xml.write_text(xml.read_text().replace("01.00.0000", f"01.00.000{i}"))
-    moved = src / PROJECT.replace("01.00.0000", f"01.00.000{i}")
-    (src / "icspackage/project/HELLO_WORLD_01.00.0000").rename(moved.parents[1])
-    return src
+    """HELLO_WORLD 01.00.000<i>, so several can share one batch."""
+    return make_integration(dest, version=f"01.00.000{i}")
 
 
 def _tree(root: Path) -> Path:
