@@ -66,8 +66,8 @@ def resolve_paths(value: str) -> list[Path]:
 
 
 def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> list[Outcome]:
-    """Load every source first (so duplicates are known before anything is written), then
-    build each that loaded; errors are collected, reported, and the batch goes on."""
+    """Check every source first (so duplicates are known before anything is written), then
+    build each that passed; errors are collected, reported, and the batch goes on."""
     outcomes = [Outcome(shown_path(p)) for p in paths]
     for outcome, path in zip(outcomes, paths, strict=True):
         with _failure_of(outcome, reporter, settings.debug):
