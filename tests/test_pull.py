@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, tree_digest
+from conftest import integration_entries, project_entries, run_cli, tree_digest, write_tree
 from oic_standin import StandIn
-from pull_archives import HELLO, example_entries, exported, zipped
+from pull_archives import HELLO, exported, zipped
 from runner_commands import read_output_file
 from standin_fixtures import server_args
 
@@ -56,7 +56,7 @@ def test_pulls_the_tree_byte_for_byte(oic: StandIn, pull: Callable) -> None:
     code, outputs, log = pull("--integrations", "HELLO_WORLD")
     assert code == 0, log
     folder = Path("integrations/HELLO_WORLD")
-    assert files_under(folder) == {k: v for k, v in example_entries().items()}
+    assert files_under(folder) == {k: v for k, v in integration_entries().items()}
     assert outputs == {
         "changed": "true",
         "pulled": [
@@ -176,7 +176,7 @@ def _with(entries: dict[str, bytes], **changes: bytes) -> bytes:
 
 
 def _symlink_entry() -> bytes:
-    entries = example_entries()
+    entries = integration_entries()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         for name, data in entries.items():
@@ -189,7 +189,7 @@ def _symlink_entry() -> bytes:
 
 
 def _duplicate_entry() -> bytes:
-    entries = example_entries()
+    entries = integration_entries()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf, pytest.warns(UserWarning):
         for name, data in entries.items():
@@ -199,7 +199,7 @@ def _duplicate_entry() -> bytes:
 
 
 def _corrupt() -> bytes:
-    data = bytearray(zipped({**example_entries(), "icspackage/z.txt": b"A" * 4000}))
+    data = bytearray(zipped({**integration_entries(), "icspackage/z.txt": b"A" * 4000}))
     at = data.find(b"icspackage/z.txt") + len("icspackage/z.txt") + 2  # inside its data
     data[at] ^= 0xFF
     return bytes(data)
@@ -207,27 +207,30 @@ def _corrupt() -> bytes:
 
 PROJECT_XML = "icspackage/project/HELLO_WORLD_01.00.0000/PROJECT-INF/project.xml"
 HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
-    "zip-slip": (lambda: _with(example_entries(), **{"icspackage/../../evil": b"x"}), "escapes"),
-    "absolute": (lambda: _with(example_entries(), **{"/etc/evil": b"x"}), "absolute path"),
+    "zip-slip": (
+        lambda: _with(integration_entries(), **{"icspackage/../../evil": b"x"}),
+        "escapes",
+    ),
+    "absolute": (lambda: _with(integration_entries(), **{"/etc/evil": b"x"}), "absolute path"),
     "symlink": (_symlink_entry, "is a symbolic link"),
     "duplicate": (_duplicate_entry, "is there twice"),
     "not-normal": (
-        lambda: _with(example_entries(), **{"icspackage/a//b": b"x"}),
+        lambda: _with(integration_entries(), **{"icspackage/a//b": b"x"}),
         "not a normal path",
     ),
     "file-and-folder": (
-        lambda: _with(example_entries(), **{"icspackage/appinstances": b"x"}),
+        lambda: _with(integration_entries(), **{"icspackage/appinstances": b"x"}),
         "both a file and a folder",
     ),
     "xml-entities": (
         lambda: _with(
-            example_entries(),
+            integration_entries(),
             **{PROJECT_XML: b'<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'},
         ),
         "refused unsafe XML",
     ),
     "no-metadata": (
-        lambda: zipped({k: v for k, v in example_entries().items() if k != PROJECT_XML}),
+        lambda: zipped({k: v for k, v in integration_entries().items() if k != PROJECT_XML}),
         "no icspackage/project/<CODE>_<VERSION>/PROJECT-INF/project.xml",
     ),
     "another-integration": (
@@ -235,7 +238,7 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
         "holds integration SOMETHING_ELSE|01.00.0000, not what was asked for",
     ),
     "outside-root": (
-        lambda: _with(example_entries(), **{"extra/readme.txt": b"x"}),
+        lambda: _with(integration_entries(), **{"extra/readme.txt": b"x"}),
         "entries outside icspackage/ (extra) cannot be kept",
     ),
     "not-a-zip": (lambda: b"<html><title>Sign in</title></html>", "not a readable zip archive"),
@@ -264,7 +267,7 @@ def test_hostile_archive_is_refused_before_any_write(
 def test_bomb_is_refused_by_its_declared_size(oic: StandIn, pull: Callable) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in example_entries().items():
+        for name, data in integration_entries().items():
             zf.writestr(name, data)
         with zf.open("icspackage/bomb.bin", "w", force_zip64=True) as out:
             block = bytes(1024 * 1024)
@@ -282,9 +285,7 @@ def test_bomb_is_refused_by_its_declared_size(oic: StandIn, pull: Callable) -> N
 def test_folder_of_another_integration_is_not_overwritten(oic: StandIn, pull: Callable) -> None:
     oic.add_integration(HELLO, exported())
     other = Path("integrations/HELLO_WORLD")
-    for name, data in example_entries("SOMEONE_ELSE").items():
-        (other / name).parent.mkdir(parents=True, exist_ok=True)
-        (other / name).write_bytes(data)
+    write_tree(other, integration_entries("SOMEONE_ELSE"))
     before = tree_digest(other)
     code, _, log = pull("--integrations", "HELLO_WORLD")
     assert code == 1
@@ -337,7 +338,7 @@ def test_version_bump_updates_the_folder_in_place(oic: StandIn, pull: Callable) 
         }
     ]
     assert "updated integrations/HELLO_WORLD/icspackage (was HELLO_WORLD|01.00.0000)" in log
-    new = example_entries(version="01.00.0001")
+    new = integration_entries(version="01.00.0001")
     expected = {k.removeprefix("icspackage/"): v for k, v in new.items()}
     assert files_under(folder / "icspackage") == expected  # old version, stray file: gone
     assert (folder / "connectionPlan.properties").read_text().endswith("x=1\n")
@@ -350,7 +351,9 @@ def test_unchanged_pull_touches_nothing(oic: StandIn, pull: Callable) -> None:
     assert pull("--integrations", "HELLO_WORLD")[0] == 0
     tree = Path("integrations/HELLO_WORLD/icspackage")
     stamps = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in tree.rglob("*")}
-    oic.add_integration(HELLO, zipped(example_entries(), date=(2026, 1, 1, 0, 0, 0)))  # re-export
+    oic.add_integration(
+        HELLO, zipped(integration_entries(), date=(2026, 1, 1, 0, 0, 0))
+    )  # re-export
     code, outputs, _ = pull("--integrations", "HELLO_WORLD")
     assert code == 0 and outputs["changed"] == "false"
     assert outputs["pulled"][0]["status"] == "unchanged"
@@ -373,10 +376,7 @@ def test_layout_iar_commits_the_archive_as_exported(oic: StandIn, pull: Callable
     archive = exported()
     oic.add_integration(HELLO, archive)
     folder = Path("integrations/HELLO_WORLD")
-    (folder / "icspackage").mkdir(parents=True)  # a tree of the same code, from before
-    for name, data in example_entries().items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(data)
+    write_tree(folder, integration_entries())  # a tree of the same code, from before
     code, outputs, log = pull("--integrations", "HELLO_WORLD", "--layout", "IAR")
     assert code == 0, log
     assert sorted(p.name for p in folder.iterdir()) == ["HELLO_WORLD_01.00.0000.iar"]
@@ -384,7 +384,7 @@ def test_layout_iar_commits_the_archive_as_exported(oic: StandIn, pull: Callable
     said = "removed integrations/HELLO_WORLD/icspackage/: with layout iar the archive is the source"
     assert said in log
     # a re-export holds the same entries with other zip timestamps: the committed file stays
-    oic.add_integration(HELLO, zipped(example_entries(), date=(2026, 1, 1, 0, 0, 0)))
+    oic.add_integration(HELLO, zipped(integration_entries(), date=(2026, 1, 1, 0, 0, 0)))
     code, outputs, _ = pull("--integrations", "HELLO_WORLD", "--layout", "iar")
     assert code == 0 and outputs["pulled"][0]["status"] == "unchanged"
     assert (folder / "HELLO_WORLD_01.00.0000.iar").read_bytes() == archive
@@ -488,10 +488,7 @@ def test_github_outputs_and_summary(
     monkeypatch.setenv("INPUT_MODE", "pull")
     monkeypatch.setenv("INPUT_INTEGRATIONS", "HELLO_WORLD\nORDERS\n")
     monkeypatch.setenv("INPUT_INTEGRATION-PATH", "integrations")
-    (Path("integrations/ORDERS/icspackage").mkdir(parents=True))
-    for name, data in example_entries("ORDERS").items():
-        (Path("integrations/ORDERS") / name).parent.mkdir(parents=True, exist_ok=True)
-        (Path("integrations/ORDERS") / name).write_bytes(data)
+    write_tree(Path("integrations/ORDERS"), integration_entries("ORDERS"))
     assert run_cli(*server_args(oic)) == 0
     outputs = read_output_file((runner / "output").read_text())
     assert outputs["changed"] == "true"
@@ -530,16 +527,8 @@ def test_pull_needs_a_server(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def project_car(project: str = "DEMO", code: str = "DEMO") -> bytes:
-    """A small OIC 3 project export: project.yaml and one integration (the example)."""
-    yaml = (
-        f"---\nid: {project}\ncode: {code}\nname: Demo\nprojectRevision: 7\nassets:\n"
-        "  integrations:\n  - id: HELLO_WORLD|01.00.0000\n    name: Hello World\n"
-    )
-    entries = {"project/project.yaml": yaml.encode()}
-    for name, data in example_entries().items():
-        if name.startswith("icspackage/project/"):
-            entries[name.replace("icspackage/project/", "project/integrations/")] = data
-    return zipped(entries)
+    """A small OIC 3 project export (conftest's generated project)."""
+    return zipped(project_entries(code, project_id=project))
 
 
 def test_project_pull_writes_its_tree(oic: StandIn, pull: Callable) -> None:

@@ -19,10 +19,9 @@ from typing import Literal
 
 from ..errors import ServerError, SettingsError, shown_path
 from ..oic.client import OicClient, api
-from ..pipeline import connect
 from ..report import Reporter
 from ..settings import Settings
-from ..source.project import ProjectMeta
+from .build import connect
 from .pull_archive import Checked, check_archive
 from .pull_select import list_integrations, resolve, selection_lines
 from .pull_write import Present, Status, inspect, remove_leftovers, status, target_name, write
@@ -36,7 +35,12 @@ class Pulled:
     kind: Literal["integration", "project"]
     path: Path  # <integration-path>/<CODE>
     status: Status
-    previous: tuple[str, ...] = ()  # the ids the folder held before, when another version
+    previous: tuple[str, ...] = ()  # the ids the folder held before
+
+    @property
+    def before(self) -> list[str]:
+        """What the folder held that it no longer does: another version, another project id."""
+        return [i for i in self.previous if i != self.id]
 
 
 @dataclass(frozen=True)
@@ -147,8 +151,7 @@ def _describe(pulled: Pulled, present: Present, checked: Checked, layout: str) -
         return f"{checked.label}: {where} unchanged"
     if pulled.status == "added":
         return f"{checked.label}: added {where} ({len(checked.entries)} files)"
-    before = [i for i in present.ids if i != pulled.id]
-    bumped = f" (was {', '.join(before)})" if before else ""
+    bumped = f" (was {', '.join(pulled.before)})" if pulled.before else ""
     return f"{checked.label}: updated {where}{bumped}"
 
 
@@ -179,7 +182,7 @@ def pull(settings: Settings, reporter: Reporter, done: list[Pulled]) -> None:
         ]
         reporter.info(f"{len(checked)} archive(s) exported and checked")
         for item in checked:
-            for warning in item.meta.warnings if isinstance(item.meta, ProjectMeta) else ():
+            for warning in item.meta.warnings:
                 reporter.warning(warning.replace(str(item.path), f"{item.label} as exported"))
         plans = [(item, inspect(root / item.meta.code, item)) for item in checked]
         for item, present in plans:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from ..errors import OicBuildError, ServerError
 from ..source.iar import ZIP_READ_ERRORS, IarFile
-from ..source.metadata import ICSPACKAGE, IntegrationMeta
-from ..source.project import PROJECT, ProjectMeta, read_project
+from ..source.metadata import ICSPACKAGE, Meta
+from ..source.project import PROJECT, read_project
 
 CHUNK = 1024 * 1024
 UNIX = 3  # ZipInfo.create_system: external_attr carries a Unix mode
@@ -26,9 +26,9 @@ UNIX = 3  # ZipInfo.create_system: external_attr carries a Unix mode
 MIN_SECRET = 8
 
 
-def held_id(meta: IntegrationMeta | ProjectMeta) -> str:
-    """What OIC knows a source by: CODE|VERSION, or the project's id."""
-    return meta.project_id if isinstance(meta, ProjectMeta) else meta.id
+def held_id(meta: Meta) -> str:
+    """What OIC knows a source by: CODE|VERSION, or the project's id (its export's path)."""
+    return meta.oic_project or meta.id
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Checked:
 
     path: Path
     root: str  # icspackage (an integration) or project (an OIC 3 project)
-    meta: IntegrationMeta | ProjectMeta
+    meta: Meta
     entries: dict[str, str]  # file entry name -> sha256 of its bytes
 
     @property
@@ -117,7 +117,7 @@ def check_archive(
     root = PROJECT if project else ICSPACKAGE
     try:
         with IarFile(path, root=root) as archive:
-            meta: IntegrationMeta | ProjectMeta
+            meta: Meta
             if project:
                 meta = read_project(archive.entry_names, archive.read, str(path))
             else:

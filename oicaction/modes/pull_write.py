@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..artifact.layout import archive_name, project_archive_name
 from ..errors import ArtifactError, OicBuildError, SourceError, shown_path
 from ..source.find import is_project_tree
 from ..source.iar import IarFile
-from ..source.metadata import ICSPACKAGE, IntegrationMeta
-from ..source.project import PROJECT, ProjectMeta, read_project
+from ..source.metadata import ICSPACKAGE, Meta
+from ..source.project import PROJECT, read_project
 from ..source.tree import SourceTree
 from .pull_archive import CHUNK, Checked, entry_digest, held_id
 
@@ -48,13 +47,10 @@ class Present:
 
 def target_name(checked: Checked, layout: str) -> str:
     """What lands in the folder: the tree's name, or the archive's as OIC names it."""
-    meta = checked.meta
-    if layout != "iar":
-        return checked.root
-    return project_archive_name(meta.code) if checked.root == PROJECT else archive_name(meta.slug)
+    return checked.meta.archive_name if layout == "iar" else checked.root
 
 
-def _read(path: Path, root: str) -> IntegrationMeta | ProjectMeta:
+def _read(path: Path, root: str) -> Meta:
     """The identity of a committed source: an archive file or an export tree."""
     if path.is_dir():
         tree = SourceTree(path, root)
