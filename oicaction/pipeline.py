@@ -203,7 +203,7 @@ def produce(
         final_iar = stage.final / staged_iar.name
         result = BuildResult(meta, source, stage.final, final_iar, sha256_of(staged_iar), exported)
         info = build_info(result, loaded.entries, staged_iar.stat().st_size)
-        write_file(stage.path / BUILD_INFO, to_json(reporter.redactor.data(info)))
+        write_file(stage.path / BUILD_INFO, to_json(reporter.redactor.record(info)))
         stage.commit()
     reporter.info(
         f"artifact {result.artifact} ({os.path.getsize(result.iar)} bytes, "

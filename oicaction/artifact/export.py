@@ -14,10 +14,12 @@ its client, token and fetched objects.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ServerError
 from ..oic.fetch_cache import ServerCache
+from ..redact import shipped_secret
 from ..report import Reporter
 from ..settings import Settings
 from ..source.metadata import IntegrationMeta
@@ -40,10 +42,17 @@ def _plural(items: list[str], word: str) -> str:
     return f"{len(items)} {word}{'' if len(items) == 1 else 's'}"
 
 
-def _write_text(path: Path, text: str, reporter: Reporter) -> None:
-    """Every text we write passes the reporter's redaction: a configured secret never lands
-    in the artifact even if a server echoed it somewhere unexpected."""
-    write_file(path, reporter.redact(text))
+def _write_record(path: Path, data: object, reporter: Reporter) -> None:
+    """Every record we write passes the redaction for records, value by value: a configured
+    secret never lands in the artifact even if a server echoed it somewhere unexpected, and
+    the JSON stays valid and true."""
+    write_file(path, to_json(reporter.redactor.record(data)))
+
+
+def _refuse_secret(data: bytes, what: str, reporter: Reporter) -> None:
+    """A file shipped as OIC holds it is never edited: one holding a secret stops the build."""
+    if (line := reporter.redactor.find_line(data)) is not None:
+        raise ServerError(shipped_secret(what, line))
 
 
 def _missing_connection(
@@ -88,7 +97,8 @@ def _write_attachments(
             )
             continue
         path = attachment_path(stage, conn.id, item.property)
-        data = reporter.redactor.file_bytes(item.data)
+        data = item.data
+        _refuse_secret(data, f"attachment {item.property} of connection {conn.id}", reporter)
         write_file(path, data)
         rel = path.relative_to(stage).as_posix()
         saved.append(
@@ -142,7 +152,8 @@ def export_integration(
             _missing_connection(conn_id, meta, where, settings, reporter)
             skipped.append(conn_id)
             continue
-        _write_text(connection_path(stage, conn_id), to_json(clean.data), reporter)
+        clean = replace(clean, data=reporter.redactor.record(clean.data))  # file and plan alike
+        write_file(connection_path(stage, conn_id), to_json(clean.data))
         note = ""
         if clean.secrets_removed:
             note = f" (values of {', '.join(clean.secrets_removed)} removed)"
@@ -158,7 +169,7 @@ def export_integration(
             raise ServerError(
                 f"lookup {name} used by integration {meta.id} was not found on {where} (HTTP 404)"
             )
-        data = reporter.redactor.file_bytes(data)
+        _refuse_secret(data, f"lookup {name} on {where}", reporter)
         write_file(lookup_path(stage, name), data)
         reporter.info(f"lookup {name} -> lookups/{name}.csv ({len(data)} bytes)")
 
@@ -174,7 +185,7 @@ def export_integration(
             "attachments_to_supply": to_supply,
             "skipped": skipped,
         }
-        _write_text(stage / CONNECTIONS_INDEX, to_json(index), reporter)
+        _write_record(stage / CONNECTIONS_INDEX, index, reporter)
         connections_file = (settings.artifact_dir / meta.slug / CONNECTIONS_INDEX).as_posix()
 
     plan_source: str | None = None
@@ -185,7 +196,7 @@ def export_integration(
     elif planned:
         adapters = {c.code: c.adapter for c in meta.connections}
         text = generate_plan(planned, meta.id, client.server, adapters)
-        _write_text(stage / PLAN_FILE, text, reporter)
+        write_file(stage / PLAN_FILE, reporter.redactor.record(text))
         plan_source = "generated"
         reporter.info(f"connection plan template -> {PLAN_FILE}")
 

@@ -11,8 +11,8 @@ lines are the properties of OIC's `connectionProperties` list and `secure` lines
 
 We generate a template from the connections exported, or check and ship the plan found in the
 source, unchanged, in every mode (offline too): it must parse, must not be a symlink out of the
-tree, and must not hold a value for a secret property (refused with the file and line: a
-committed value is never silently blanked, and never shipped).
+tree, and must not hold a value for a secret property nor one of the run's secrets (refused
+with the file and line: a committed value is never silently blanked, and never shipped).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError
+from ..redact import shipped_secret
 from ..report import Reporter
 from .connections import (
     CleanConnection,
@@ -110,7 +111,6 @@ class PlanEntry:
     """One property line (or continued lines) of a plan."""
 
     line: int
-    end_line: int
     key: str
     value: str
     connection: str
@@ -121,7 +121,6 @@ class PlanEntry:
 @dataclass(frozen=True)
 class Plan:
     path: Path
-    lines: tuple[str, ...]
     entries: tuple[PlanEntry, ...]
     raw: bytes = b""
 
@@ -186,7 +185,7 @@ def parse_plan(text: str, origin: str) -> list[PlanEntry]:
                 file=origin,
             )
         entries.append(
-            PlanEntry(start + 1, n, key, value, match["conn"], match["kind"], match["prop"].strip())
+            PlanEntry(start + 1, key, value, match["conn"], match["kind"], match["prop"].strip())
         )
     return entries
 
@@ -218,7 +217,7 @@ def read_plan(path: Path, roots: Sequence[Path] = ()) -> Plan:
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     entries = parse_plan(text, str(path))
-    return Plan(path, tuple(text.splitlines()), tuple(entries), raw)
+    return Plan(path, tuple(entries), raw)
 
 
 def check_plan(plan: Plan, used: Iterable[str], integration: str) -> list[str]:
@@ -346,10 +345,13 @@ def load_plan(
     plan: Path | None, roots: Sequence[Path], used: Iterable[str], owner: str, reporter: Reporter
 ) -> Plan | None:
     """Read and check a committed plan the same way in every mode, before anything is sent
-    or written: it parses, is no symlink out of `roots`, holds no secret value."""
+    or written: it parses, is no symlink out of `roots`, holds no value for a secret property
+    and none of the run's secrets (it is shipped byte for byte, never edited)."""
     if plan is None:
         return None
     parsed = read_plan(plan, roots)
+    if (line := reporter.redactor.find_line(parsed.raw)) is not None:
+        raise SourceError(shipped_secret(str(parsed.path), line), file=parsed.path)
     for warning in check_plan(parsed, used, owner):
         reporter.warning(warning, file=parsed.path)
     check_plan_values(parsed)
@@ -363,11 +365,10 @@ def ship_plan(
     connections: Mapping[str, CleanConnection] | None = None,
     server: str = "",
 ) -> None:
-    """Copy a checked plan into the artifact as committed (bytes kept; the redaction still
-    applies); with the exported connections, also check its values against their property
-    types and names."""
+    """Copy a checked plan into the artifact byte for byte; with the exported connections,
+    also check its values against their property types and names."""
     if connections is not None:
         for warning in check_plan_values(plan, connections, server):
             reporter.warning(warning, file=plan.path)
-    write_file(stage / PLAN_FILE, reporter.redactor.file_bytes(plan.raw))
+    write_file(stage / PLAN_FILE, plan.raw)
     reporter.info(f"connection plan {plan.path} checked -> {PLAN_FILE}")
