@@ -206,7 +206,7 @@ def test_bad_source(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str
 @pytest.mark.parametrize(
     ("argv", "text"),
     [
-        (["--manage-connections", "perhaps"], "--manage-connections: 'perhaps' is not a boolean"),
+        (["--manage-connections", "perhaps"], "--manage-connections: not a boolean"),
         (["--max-workers", "many"], "--max-workers"),
         (["--missing-connections", "ignore"], "--missing-connections"),
         (
