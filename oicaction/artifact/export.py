@@ -23,7 +23,7 @@ from ..redact import shipped_secret
 from ..report import Reporter
 from ..settings import Settings
 from ..source.metadata import IntegrationMeta
-from .connections import CleanConnection, is_oic_managed
+from .connections import CleanConnection, is_key_material, is_oic_managed
 from .layout import (
     CONNECTIONS_DIR,
     CONNECTIONS_INDEX,
@@ -83,7 +83,7 @@ def _write_attachments(
     to_supply: list[dict[str, str]] = []
     for item in conn.attachments:
         safe_component(item.property, "attachment", meta.id)
-        if item.to_supply:
+        if item.to_supply or (item.data is not None and is_key_material(item.data)):
             to_supply.append({"connection": conn.id, "property": item.property})
             reporter.warning(
                 f"attachment {item.property} of connection {conn.id} holds a secret (keystore "
