@@ -211,6 +211,9 @@ MISTYPED = [
     [f"--json={CLIENT_SECRET}"],  # a flag that takes no value
     [CLIENT_SECRET],  # a stray word: an "invalid choice" of command
     ["--password"],  # no value, then the secret as a flag-looking word
+    [f"-p{CLIENT_SECRET}"],  # a short option and its value run together
+    ["build", CLIENT_SECRET],  # a word too many
+    ["--password", f"--{CLIENT_SECRET}"],  # a value that looks like a flag
 ]
 
 
@@ -224,8 +227,12 @@ def test_mistyped_flag_never_echoes_its_value(argv: list[str], capsys) -> None:
 
 
 def test_mistyped_flag_suggests_the_right_one(capsys) -> None:
-    assert run_cli("--client_secret=x", "--integration-path", str(EXAMPLE)) == 2
-    assert "--client_secret -> --client-secret" in capsys.readouterr().err
+    """The message is made of our own names and the unknown option names, nothing typed else."""
+    assert run_cli("--pasword", "x1", "--client_secret=x2", "--integration-path", "x3") == 2
+    assert capsys.readouterr().err == (
+        "error: unknown options --pasword, --client_secret; did you mean --pasword -> "
+        "--password, --client_secret -> --client-secret? (see --help)\n"
+    )
 
 
 # -- connection bodies of any shape --------------------------------------------------------
