@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-# The OIC stand-in, cassettes and --oic-record-mode (tests/standin_fixtures.py).
-pytest_plugins = ["standin_fixtures"]
+# The OIC stand-in, cassettes and --oic-record-mode (tests/standin_fixtures.py); the Docker
+# engine, tools and image of the `container` tests (tests/container_fixtures.py).
+pytest_plugins = ["standin_fixtures", "container_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "fixtures"
