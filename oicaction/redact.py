@@ -137,14 +137,13 @@ class _Rules:
             with contextlib.suppress(UnicodeEncodeError):  # a Java properties file, as Java
                 raw.add(form.encode("latin-1"))  # writes it
         in_files = [p.encode("utf-8") for p in patterns] + [re.escape(r) for r in raw]
+        in_files.sort(key=lambda p: -len(p))
         return cls(
             text=re.compile("|".join(text)),
             forms=frozenset(forms),
             heads={h: tuple(f) for h, f in heads.items()},
             record=re.compile(whole) if whole else None,
-            file=re.compile(b"|".join(sorted(in_files, key=len, reverse=True)))
-            if in_files
-            else None,
+            file=re.compile(b"|".join(in_files)) if in_files else None,
         )
 
     def cut_end(self, text: str, start: int, head: str, end: int) -> int | None:
@@ -159,8 +158,8 @@ class _Rules:
 
 class Redactor:
     """Made once per run (cli.main) and handed to the reporter, the outputs and, through the
-    reporter, the artifact writers; secrets are added as soon as they are known (the access
-    token the moment it arrives), from any thread."""
+    reporter, the artifact writers; secrets are added as soon as they are known, from any
+    thread (a token arrives while requests run)."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._values: set[str] = set()
