@@ -91,46 +91,18 @@ _KNOWN_KEYS = (
 _CANONICAL = {k.lower(): k for k in _KNOWN_KEYS}
 
 SECRET_TYPES = ("PASSWORD", "SECRET", "PRIVATE_KEY", "PRIVATEKEY", "TOKEN", "CREDENTIAL")
-_SECRET_WORDS = frozenset(
-    {
-        "password",
-        "passwd",
-        "pwd",
-        "secret",
-        "passphrase",
-        "pin",
-        "credential",
-        "credentials",
-        "authorization",  # an Authorization header's value
-        "cookie",
-    }
-)
+# Words that make a name secret; `authorization` and `cookie` name a header's value.
+_SECRET_WORDS = frozenset({
+    "password", "passwd", "pwd", "secret", "passphrase", "pin", "credential", "credentials",
+    "authorization", "cookie",
+})  # fmt: skip
 # A key is a secret when a word says whose or what for (`Ocp-Apim-Subscription-Key`,
 # `x-functions-key`, `SharedAccessKey`); `Partition Key`, `Public Key`, `Routing Key` are not.
 _SECRET_KEYS = (
-    "api",
-    "access",
-    "account",
-    "app",
-    "application",
-    "auth",
-    "client",
-    "consumer",
-    "encryption",
-    "function",
-    "functions",
-    "hmac",
-    "license",
-    "master",
-    "primary",
-    "private",
-    "secondary",
-    "secret",
-    "session",
-    "shared",
-    "signing",
-    "subscription",
-)
+    "api", "access", "account", "app", "application", "auth", "client", "consumer", "encryption",
+    "function", "functions", "hmac", "license", "master", "primary", "private", "secondary",
+    "secret", "session", "shared", "signing", "subscription",
+)  # fmt: skip
 _SECRET_PHRASES = (
     *(f"{kind}key" for kind in _SECRET_KEYS),
     "connectionstring",  # Azure's, with its AccountKey or SharedAccessKey inside
