@@ -14,13 +14,11 @@ from pathlib import Path
 
 import pytest
 import trustme
-from conftest import run_cli
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from standin_fixtures import server_args
 
 from oicaction.artifact.connections import is_key_material, is_secret_name, strip_secrets
 
@@ -148,11 +146,12 @@ def _with_certificate(standin, data: bytes) -> None:
 
 
 @pytest.mark.usefixtures("oic_fast_http")
-def test_private_key_attachment_is_to_be_supplied(country_info, oic_fixture_standin, capsys):
+def test_private_key_attachment_is_to_be_supplied(
+    build, country_info, oic_fixture_standin, capsys
+) -> None:
     """`clientCertificate` holding the certificate and its private key: it was shipped."""
     _with_certificate(oic_fixture_standin, KEYS["certificate then its key"])
-    args = server_args(oic_fixture_standin)
-    assert run_cli("--integration-path", str(country_info), "--artifact-dir", "out", *args) == 0
+    assert build(country_info, server=oic_fixture_standin) == 0
     err = capsys.readouterr().err
     assert (
         "warning: attachment clientCertificate of connection RESTCOUNTRIESEU holds a secret" in err
@@ -166,9 +165,8 @@ def test_private_key_attachment_is_to_be_supplied(country_info, oic_fixture_stan
 
 
 @pytest.mark.usefixtures("oic_fast_http")
-def test_certificate_alone_is_shipped(country_info, oic_fixture_standin, capsys) -> None:
+def test_certificate_alone_is_shipped(build, country_info, oic_fixture_standin) -> None:
     _with_certificate(oic_fixture_standin, CERT_PEM)
-    args = server_args(oic_fixture_standin)
-    assert run_cli("--integration-path", str(country_info), "--artifact-dir", "out", *args) == 0
+    assert build(country_info, server=oic_fixture_standin) == 0
     saved = Path("out/COUNTRY_INFO_01.00.0000/connections/RESTCOUNTRIESEU/attachments")
     assert (saved / "clientCertificate").read_bytes() == CERT_PEM
