@@ -44,10 +44,6 @@ class ArtifactError(OicBuildError):
     """The artifact folder could not be written (disk full, no permission)."""
 
 
-def one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 @contextmanager
 def reading(path: Path) -> Iterator[None]:
     """Reading a source: an OSError (no permission, a symlink loop, a name too long, an I/O
@@ -70,7 +66,7 @@ def shown_path(path: Path) -> str:
 def unexpected(exc: Exception, where: str) -> OicBuildError:
     """The last resort: an exception nothing mapped (a bug, or an input not foreseen), as one
     line naming its type."""
-    text = one_line(str(exc))
+    text = " ".join(str(exc).split())
     return OicBuildError(
         f"{where}: unexpected {type(exc).__name__}{': ' + text if text else ''} "
         "(set debug to true for the traceback)"

@@ -153,38 +153,30 @@ def read_source(path: Path, *, verify: bool) -> SourceData:
     committed .iar or .car (a build does, discovery need not). Writes nothing; an OSError
     anywhere in reading is this source's SourceError."""
     with reading(path):
-        return _read_source(path, verify)
-
-
-def _read_source(path: Path, verify: bool) -> SourceData:
-    check_utf8(path)
-    source = find_source(path)
-    read_meta = _READERS[source.root]
-    if source.kind in ("iar", "car"):
-        with IarFile(source.path, root=source.root) as archive:
-            meta = read_meta(archive.entry_names, archive.read, str(source.path))
-            if verify:
-                archive.verify()
-            return SourceData(source, meta, None, len(archive.entry_names))
-    tree = SourceTree(source.path, source.root)
-    meta = read_meta(tree.entry_names, tree.read, str(source.folder))
-    return SourceData(source, meta, tree, len(tree.entries))
+        check_utf8(path)
+        source = find_source(path)
+        read_meta = _READERS[source.root]
+        if source.kind in ("iar", "car"):
+            with IarFile(source.path, root=source.root) as archive:
+                meta = read_meta(archive.entry_names, archive.read, str(source.path))
+                if verify:
+                    archive.verify()
+                return SourceData(source, meta, None, len(archive.entry_names))
+        tree = SourceTree(source.path, source.root)
+        meta = read_meta(tree.entry_names, tree.read, str(source.folder))
+        return SourceData(source, meta, tree, len(tree.entries))
 
 
 def find_connection_plan(folder: Path, explicit: Path | None) -> Path | None:
     """The plan named by `connection-plan`, else one kept beside the source under a known name."""
     with reading(folder):
-        return _find_connection_plan(folder, explicit)
-
-
-def _find_connection_plan(folder: Path, explicit: Path | None) -> Path | None:
-    if explicit is not None:
-        if not explicit.is_file():
-            raise SettingsError(f"connection-plan {explicit} is not a file")
-        return explicit
-    found = sorted(
-        p for p in folder.iterdir() if p.is_file() and p.name.lower() in CONNECTION_PLAN_NAMES
-    )
+        if explicit is not None:
+            if not explicit.is_file():
+                raise SettingsError(f"connection-plan {explicit} is not a file")
+            return explicit
+        found = sorted(
+            p for p in folder.iterdir() if p.is_file() and p.name.lower() in CONNECTION_PLAN_NAMES
+        )
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
         raise SourceError(f"{folder}: several connection plans, expected one: {names}", file=folder)

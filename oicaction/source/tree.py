@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SourceError, reading
-from .metadata import ICSPACKAGE, MAX_XML_BYTES, IntegrationMeta, read_metadata
+from .metadata import ICSPACKAGE, MAX_XML_BYTES
 
 # Desktop and VCS litter that is never part of an export.
 IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".gitkeep", ".gitignore"})
@@ -132,6 +132,3 @@ class SourceTree:
             )
         with reading(entry.path):
             return entry.path.read_bytes()
-
-    def metadata(self) -> IntegrationMeta:
-        return read_metadata(self.entry_names, self.read, str(self.root.parent))
