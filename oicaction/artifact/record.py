@@ -1,13 +1,7 @@
-"""The artifact's own records, typed: build-info.json (what was built, from what, and what was
-exported) and connections.json (the connections index). A build writes them; whatever comes
-next (a deploy, a pull, the next build's staging) reads them back through `read_record` and
-`read_connections_index`, checked, so a damaged or foreign file is one error naming it, never a
-KeyError three steps later.
-
-build-info.json keeps the shape it always had: an integration's archive under `iar`, a
-project's under `car` beside `"kind": "project"`; `BuildRecord.kind` is read from which is there.
-Unknown keys are ignored on reading, so an artifact made by a later version still reads.
-"""
+"""The artifact's own records, typed: build-info.json and connections.json (the connections
+index). What reads them next (a deploy, a pull, the next build's staging) gets them checked, so
+a damaged or foreign file is one error naming it, never a KeyError three steps later. Unknown
+keys are ignored, so an artifact made by a later version still reads."""
 
 from __future__ import annotations
 
@@ -52,8 +46,6 @@ class _Model(BaseModel):
 
 
 def _name(what: str, value: object) -> str:
-    """checked_name as a pydantic check: a name read back is held to the rule it was written
-    by, since a deploy or pull makes paths of it too."""
     try:
         return checked_name(what, value)
     except ArtifactError as exc:
@@ -72,8 +64,8 @@ def _inside(value: str, *, parts: int = 99) -> str:
     return value
 
 
-# Names and paths a record holds, checked when it is read back: a deploy or pull makes paths of
-# them too.
+# Names and paths a record holds, held to the rules they were written by when read back: a
+# deploy or pull makes paths of them too.
 ConnectionId = Annotated[str, AfterValidator(partial(_name, "connection id"))]
 PropertyName = Annotated[str, AfterValidator(partial(_name, "property name"))]
 LookupName = Annotated[str, AfterValidator(partial(_name, "lookup name"))]
@@ -99,8 +91,6 @@ class ProjectIntegrationInfo(_Model):
 
 
 class ConnectionInfo(_Model):
-    """A connection the source uses, as its archive names it."""
-
     code: str
     adapter: str | None
 
@@ -183,7 +173,8 @@ class BuildRecord(_Model):
         return self
 
     def document(self) -> dict[str, Any]:
-        """The JSON object written, in build-info.json's own shape."""
+        """build-info.json's shape: an integration's archive under `iar`, a project's under
+        `car` beside `"kind": "project"`."""
         data = self.model_dump(mode="json")
         archive = data.pop("archive")
         if self.kind == "integration":
@@ -199,8 +190,8 @@ class BuildRecord(_Model):
 
     @classmethod
     def from_document(cls, data: object) -> BuildRecord:
-        """Read build-info.json's JSON object; a ValueError says what is wrong, by the
-        document's own key names."""
+        """The record in build-info.json's object: `kind` from whether `iar` or `car` holds
+        the archive; a ValueError names the document's own keys."""
         if not isinstance(data, dict):
             raise ValueError(f"expected a JSON object, not {type(data).__name__}")
         data = dict(data)
@@ -243,7 +234,6 @@ class ConnectionsIndex(_Model):
 def new_record(
     meta: Meta, source: Source, archive: ArchiveInfo, exported: ExportResult | None
 ) -> BuildRecord:
-    """The record of a build made now from `source`."""
     fields: dict[str, Any] = {
         "kind": meta.kind,
         "code": meta.code,
@@ -311,12 +301,10 @@ def _read(path: Path) -> Any:
 
 
 def write_record(folder: Path, record: BuildRecord, redact: Redact | None = None) -> None:
-    """`folder`/build-info.json; `redact` (the run's redactor) passes over it first."""
     _write(folder / BUILD_INFO, record.document(), BuildRecord.from_document, redact)
 
 
 def read_record(folder: Path) -> BuildRecord:
-    """`folder`/build-info.json, checked; any problem is one ArtifactError naming the file."""
     path = folder / BUILD_INFO
     return _checked(path, BuildRecord.from_document, _read(path))
 
@@ -328,7 +316,6 @@ def write_connections_index(
 
 
 def read_connections_index(folder: Path) -> ConnectionsIndex:
-    """`folder`/connections.json, checked like `read_record`."""
     path = folder / CONNECTIONS_INDEX
     return _checked(path, ConnectionsIndex.model_validate, _read(path))
 
@@ -348,9 +335,8 @@ def is_artifact(folder: Path) -> bool:
 
 
 def find_artifacts(path: Path) -> list[Path]:
-    """`path` itself when it is an artifact folder (holds build-info.json), else the artifact
-    folders directly inside it, sorted; hidden folders (a build's staging) and symlinks are
-    passed over. Read each with `read_record`."""
+    """`path` itself when it holds build-info.json, else the artifact folders directly inside
+    it, sorted; hidden folders (a build's staging) and symlinks are passed over."""
     if not path.is_dir():
         raise ArtifactError(f"{path}: not a folder holding oic-build artifacts", file=path)
     if (path / BUILD_INFO).is_file():
