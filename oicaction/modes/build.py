@@ -6,7 +6,6 @@ when a build talks to OIC, so an offline step starts faster (BENCHMARKS.md, "Ima
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -197,7 +196,6 @@ def write_artifact(
         stage.commit()
     result = BuildResult(meta, source, stage.final, stage.final / staged.name, record)
     reporter.info(
-        f"artifact {result.artifact} ({os.path.getsize(result.archive)} bytes, "
-        f"sha256 {archive.sha256[:12]}…)"
+        f"artifact {result.artifact} ({archive.size} bytes, sha256 {archive.sha256[:12]}…)"
     )
     return result
