@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -155,7 +156,7 @@ class BuildRecord(_Model):
     version: str | None = None  # integrations only
     revision: int | None = None  # projects only: projectRevision
     schedule: bool = False  # integrations only
-    archive: ArchiveInfo
+    archive: ArchiveInfo = Field(validation_alias=AliasChoices("iar", "car"))
     integrations: list[ProjectIntegrationInfo] = []  # projects only
     source: SourceInfo
     connections: list[ConnectionInfo]
@@ -165,6 +166,23 @@ class BuildRecord(_Model):
     tool: ToolInfo
     git: GitInfo
     built_at: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_document(cls, data: Any) -> Any:
+        """build-info.json's object: `kind` from whether `iar` or `car` holds the archive, and
+        `exported: {}` for an offline build."""
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object, not {type(data).__name__}")
+        key = next((k for k in ("car", "iar") if k in data), None)
+        if key is None:
+            raise ValueError("no 'iar' or 'car' (the archive)")
+        kind = "project" if key == "car" else "integration"
+        if data.get("kind", kind) != kind:
+            raise ValueError(f"kind: {data['kind']!r} beside {key!r}")
+        if data.get("exported") == {}:
+            data = {**data, "exported": None}
+        return {**data, "kind": kind}
 
     @model_validator(mode="after")
     def _kind_fields(self) -> BuildRecord:
@@ -187,27 +205,6 @@ class BuildRecord(_Model):
             data["car"] = archive
         data["exported"] = {} if self.exported is None else self.exported.document()
         return data
-
-    @classmethod
-    def from_document(cls, data: object) -> BuildRecord:
-        """The record in build-info.json's object: `kind` from whether `iar` or `car` holds
-        the archive; a ValueError names the document's own keys."""
-        if not isinstance(data, dict):
-            raise ValueError(f"expected a JSON object, not {type(data).__name__}")
-        data = dict(data)
-        key = next((k for k in ("car", "iar") if k in data), None)
-        if key is None:
-            raise ValueError("no 'iar' or 'car' (the archive)")
-        kind = "project" if key == "car" else "integration"
-        if data.setdefault("kind", kind) != kind:
-            raise ValueError(f"kind: {data['kind']!r} beside {key!r}")
-        data["archive"] = data.pop(key)
-        if data.get("exported") == {}:
-            data["exported"] = None
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            raise ValueError(_one_line(exc, {"archive": key})) from None
 
 
 class ConnectionsIndex(_Model):
@@ -235,11 +232,10 @@ def new_record(
     meta: Meta, source: Source, archive: ArchiveInfo, exported: ExportResult | None
 ) -> BuildRecord:
     fields: dict[str, Any] = {
-        "kind": meta.kind,
         "code": meta.code,
         "name": meta.name,
         **meta.record_fields(),
-        "archive": archive,
+        "iar" if meta.kind == "integration" else "car": archive,
         "source": {"kind": source.kind, "path": source.path.as_posix()},
         "connections": [{"code": c.code, "adapter": c.adapter} for c in meta.connections],
         "lookups": list(meta.lookups),
@@ -256,23 +252,19 @@ Redact = Callable[[Any], Any]
 _M = TypeVar("_M", bound=_Model)
 
 
-def _one_line(error: ValidationError, keys: dict[str, str] | None = None) -> str:
-    """The first problem, at its place in the document (`iar.size`), and how many more."""
-    first = error.errors()[0]
-    loc = [
-        (keys or {}).get(str(p), str(p)) if i == 0 else str(p) for i, p in enumerate(first["loc"])
-    ]
-    where = ".".join(loc) or "the top level"
-    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return f"{where}: {first['msg']}{more}"
-
-
 def _checked(path: Path, validate: Callable[[Any], _M], document: Any) -> _M:
+    """The record, or one line: the first problem at its place in the document (`iar.size`),
+    and how many more."""
     try:
         return validate(document)
-    except ValueError as exc:  # a pydantic ValidationError is one
-        said = _one_line(exc) if isinstance(exc, ValidationError) else str(exc)
-        raise ArtifactError(f"{path}: not a record oic-build can use: {said}", file=path) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        said = (f"{where}: " if where else "") + first["msg"].removeprefix("Value error, ")
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ArtifactError(
+            f"{path}: not a record oic-build can use: {said}{more}", file=path
+        ) from None
 
 
 def _write(path: Path, document: Any, validate: Callable[[Any], _M], redact: Redact | None) -> None:
@@ -301,12 +293,12 @@ def _read(path: Path) -> Any:
 
 
 def write_record(folder: Path, record: BuildRecord, redact: Redact | None = None) -> None:
-    _write(folder / BUILD_INFO, record.document(), BuildRecord.from_document, redact)
+    _write(folder / BUILD_INFO, record.document(), BuildRecord.model_validate, redact)
 
 
 def read_record(folder: Path) -> BuildRecord:
     path = folder / BUILD_INFO
-    return _checked(path, BuildRecord.from_document, _read(path))
+    return _checked(path, BuildRecord.model_validate, _read(path))
 
 
 def write_connections_index(
