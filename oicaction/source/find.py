@@ -24,21 +24,7 @@ CONNECTION_PLAN_NAMES = (
 )
 
 
-LOOKED_FOR = (
-    f"a *.iar file, an {ICSPACKAGE}/ folder containing "
-    "project/<CODE>_<VERSION>/PROJECT-INF/project.xml, a *.car file and a project/ folder "
-    "containing project.yaml"
-)
-
-
 SourceKind = Literal["iar", "icspackage", "car", "project"]
-# The folder every archive entry of a source lives under, by the source's kind.
-_ROOTS: dict[SourceKind, str] = {
-    "iar": ICSPACKAGE,
-    "icspackage": ICSPACKAGE,
-    "car": PROJECT,
-    "project": PROJECT,
-}
 # Who reads the metadata under each root: entry names, a reader of one entry, the origin.
 _READERS: dict[str, Callable[[Iterable[str], Callable[[str], bytes], str], Meta]] = {
     ICSPACKAGE: read_metadata,
@@ -59,7 +45,7 @@ class Source:
     @property
     def root(self) -> str:
         """The folder every archive entry lives under."""
-        return _ROOTS[self.kind]
+        return PROJECT if self.kind in ("car", "project") else ICSPACKAGE
 
     @property
     def output_kind(self) -> str:
@@ -134,7 +120,10 @@ def find_source(path: Path) -> Source:
     if by_suffix[".par"]:
         raise _unsupported(by_suffix[".par"][0])
     raise SourceError(
-        f"{path}: no integration or project source: looked for {LOOKED_FOR}", file=path
+        f"{path}: no integration or project source: looked for a *.iar file, an {ICSPACKAGE}/ "
+        "folder containing project/<CODE>_<VERSION>/PROJECT-INF/project.xml, a *.car file and "
+        "a project/ folder containing project.yaml",
+        file=path,
     )
 
 
