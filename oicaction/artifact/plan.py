@@ -354,8 +354,7 @@ def load_plan(
     plan: Path | None, roots: Sequence[Path], used: Iterable[str], owner: str, reporter: Reporter
 ) -> Plan | None:
     """Read and check a committed plan the same way in every mode, before anything is sent
-    or written: it parses, is no symlink out of `roots`, holds no value for a secret property
-    and none of the run's secrets (it is shipped byte for byte, never edited)."""
+    or written (it is shipped byte for byte, never edited)."""
     if plan is None:
         return None
     parsed = read_plan(plan, roots)
@@ -374,8 +373,8 @@ def ship_plan(
     connections: Mapping[str, CleanConnection] | None = None,
     server: str = "",
 ) -> None:
-    """Copy a checked plan into the artifact byte for byte; with the exported connections,
-    also check its values against their property types and names."""
+    """Copy a checked plan into the artifact; with the exported connections, check its values
+    against their property types too."""
     if connections is not None:
         for warning in check_plan_values(plan, connections, server):
             reporter.warning(warning, file=plan.path)
