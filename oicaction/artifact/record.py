@@ -26,7 +26,7 @@ from pydantic import (
 from .. import __version__
 from ..errors import ArtifactError
 from ..source.find import Source
-from ..source.metadata import Meta
+from ..source.metadata import Connection, Meta
 from ..source.provenance import git_info
 from .layout import BUILD_INFO, CONNECTIONS_INDEX, checked_name, to_json, write_file
 
@@ -89,11 +89,6 @@ class ProjectIntegrationInfo(_Model):
     code: str
     version: str
     name: str | None
-
-
-class ConnectionInfo(_Model):
-    code: str
-    adapter: str | None
 
 
 class SourceInfo(_Model):
@@ -159,7 +154,7 @@ class BuildRecord(_Model):
     archive: ArchiveInfo = Field(validation_alias=AliasChoices("iar", "car"))
     integrations: list[ProjectIntegrationInfo] = []  # projects only
     source: SourceInfo
-    connections: list[ConnectionInfo]
+    connections: list[Connection]  # as the source's archive names them
     lookups: list[str]
     libraries: list[str]
     exported: ExportResult | None  # None: built offline
@@ -237,7 +232,7 @@ def new_record(
         **meta.record_fields(),
         "iar" if meta.kind == "integration" else "car": archive,
         "source": {"kind": source.kind, "path": source.path.as_posix()},
-        "connections": [{"code": c.code, "adapter": c.adapter} for c in meta.connections],
+        "connections": meta.connections,
         "lookups": list(meta.lookups),
         "libraries": list(meta.libraries),
         "exported": exported,
