@@ -7,7 +7,6 @@ against 398 ms for a bare `docker run` (BENCHMARKS.md, "Image").
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -202,11 +201,9 @@ def produce(
             ship_plan(plan, stage.path, reporter)
         final_iar = stage.final / staged_iar.name
         result = BuildResult(meta, source, stage.final, final_iar, sha256_of(staged_iar), exported)
-        info = build_info(result, loaded.entries, staged_iar.stat().st_size)
+        size = staged_iar.stat().st_size  # read here: another run may replace ours at once
+        info = build_info(result, loaded.entries, size)
         write_file(stage.path / BUILD_INFO, to_json(reporter.redactor.data(info)))
         stage.commit()
-    reporter.info(
-        f"artifact {result.artifact} ({os.path.getsize(result.iar)} bytes, "
-        f"sha256 {result.sha256[:12]}…)"
-    )
+    reporter.info(f"artifact {result.artifact} ({size} bytes, sha256 {result.sha256[:12]}…)")
     return result
