@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -256,28 +257,21 @@ def test_kill_9_while_packing_a_big_tree(tmp_path: Path) -> None:
     assert _hidden(tmp_path / "art") == []
 
 
-def _killed_between_the_two_renames(argv: list[str], art: Path) -> None:
-    """A real build that SIGKILLs itself the instant it has moved the old artifact aside,
-    before its own goes in: the one point where the final name is empty."""
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
+def _kill_after_moving_aside(artifact: Path) -> Callable[[], None]:
+    """Make a real build SIGKILL itself the instant it has moved the old artifact aside, before
+    its own goes in: the one point where the final name is empty."""
+
+    def setup() -> None:
         real_rename = os.rename
 
-        def rename(src: object, dst: object) -> None:
-            real_rename(src, dst)  # type: ignore[arg-type]
-            if Path(str(src)) == art / SLUG:
+        def rename(src: str, dst: str) -> None:
+            real_rename(src, dst)
+            if os.path.abspath(src) == str(artifact):
                 os.kill(os.getpid(), signal.SIGKILL)
 
         os.rename = rename  # type: ignore[assignment]
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        try:
-            run_cli(*argv)
-        finally:
-            os._exit(99)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == -signal.SIGKILL
+
+    return setup
 
 
 def test_a_kill_between_the_two_renames_is_undone_by_the_next_run(tmp_path: Path) -> None:
@@ -287,8 +281,9 @@ def test_a_kill_between_the_two_renames_is_undone_by_the_next_run(tmp_path: Path
     assert _build(tmp_path / "src", art) == 0
     old = tree_digest(art / SLUG)
     (tmp_path / "src/icspackage/appinstances/extra.txt").write_text("new")
-    argv = ["--integration-path", str(tmp_path / "src"), "--artifact-dir", str(art), *OFFLINE]
-    _killed_between_the_two_renames(argv, art)
+    argv = ("--integration-path", "src", "--artifact-dir", "art", *OFFLINE)
+    run = fork_cli(*argv, cwd=tmp_path, setup=_kill_after_moving_aside(art / SLUG)).wait()
+    assert run.returncode == -signal.SIGKILL
     assert not (art / SLUG).exists()  # the instant the final name is empty
     assert len(_hidden(art)) == 1  # the old artifact sits in the dead run's staging folder
     assert _build(tmp_path / "other", art) == 0  # any next run into the folder puts it back
