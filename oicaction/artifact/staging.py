@@ -84,18 +84,38 @@ def source_clash(written: Path, protected: Protected) -> str | None:
     return None
 
 
-def is_artifact(folder: Path) -> bool:
-    """An artifact folder of ours (its build-info.json says so), or an empty folder."""
-    if folder.is_symlink() or not folder.is_dir():
-        return False
-    try:
-        if not any(folder.iterdir()):
-            return True
-        info = json.loads((folder / BUILD_INFO).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
+def _ours(folder: int) -> bool:
+    """The folder open as `folder` is empty or an artifact of ours (its build-info.json says so)."""
+    if not os.listdir(folder):
+        return True
+    fd = os.open(BUILD_INFO, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder)
+    with os.fdopen(fd, "rb") as fh:
+        info = json.loads(fh.read(1024 * 1024))
     tool = info.get("tool") if isinstance(info, dict) else None
     return isinstance(tool, dict) and tool.get("name") == TOOL
+
+
+def replaceable(final: Path) -> bool:
+    """`final` may be replaced: it is absent, empty or an artifact of ours. Looked at through one
+    handle: a folder that another run swapped away meanwhile is looked at again."""
+    for _ in range(_REPLACE_TRIES):
+        try:
+            fd = os.open(final, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            return True
+        except OSError:  # a file, a symlink, unreadable
+            return False
+        try:
+            here = os.fstat(fd)
+            with suppress(OSError, ValueError):
+                if _ours(fd):
+                    return True
+        finally:
+            os.close(fd)
+        with suppress(FileNotFoundError):
+            if os.path.samestat(os.stat(final, follow_symlinks=False), here):
+                return False  # still the folder we read, and not ours
+    return False
 
 
 def _lock(fd: int) -> bool:
@@ -145,8 +165,9 @@ def _remove(temp: Path) -> None:
                 shutil.rmtree(child, ignore_errors=True)
             else:
                 child.unlink()
-        (temp / MARKER).unlink()
-        temp.rmdir()
+    for step in (temp / MARKER).unlink, temp.rmdir:
+        with suppress(OSError):
+            step()
 
 
 def _owner_uid_gid(path: Path) -> tuple[int, int]:
@@ -191,7 +212,7 @@ class ArtifactStage:
             raise self._refuse(clash)
         if clash := source_clash(self.artifact_dir, Protected(trees=self.protected.trees)):
             raise self._refuse(clash)
-        if os.path.lexists(self.final) and not is_artifact(self.final):
+        if not replaceable(self.final):
             raise self._not_ours()
 
     def _not_ours(self) -> SettingsError:
@@ -244,7 +265,10 @@ class ArtifactStage:
         assert self._temp is not None
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
         self._marker = os.open(self._temp / MARKER, flags, 0o644)
-        _lock(self._marker)  # locked before it says anything: so it is never seen free and ours
+        # Locked before it says anything, so it is never seen both free and ours. Waiting: a
+        # run looking for leftovers may hold it for the instant it reads it empty.
+        with suppress(OSError):  # a filesystem without locks: leftovers are then never removed
+            fcntl.flock(self._marker, fcntl.LOCK_EX)
         marker = {"tool": TOOL, "folder": self._temp.name, "pid": os.getpid()}
         marker["token"] = secrets.token_hex(8)
         os.write(self._marker, json.dumps(marker).encode())
@@ -274,7 +298,7 @@ class ArtifactStage:
             except OSError as exc:
                 if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
                     raise
-            if not is_artifact(self.final):
+            if not replaceable(self.final):
                 raise self._not_ours()
             shutil.rmtree(self._temp / _ASIDE, ignore_errors=True)  # one moved aside before
             with suppress(FileNotFoundError):  # another run moved it meanwhile
