@@ -25,14 +25,12 @@ import fcntl
 import hashlib
 import json
 import os
-import secrets
 import shutil
 import stat
 import tempfile
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 from ..errors import ArtifactError, SettingsError, SourceError
 from .layout import BUILD_INFO
@@ -40,9 +38,7 @@ from .layout import BUILD_INFO
 TOOL = "oic-build"
 MARKER = ".oic-build-run"  # inside a temp folder, never inside an artifact
 _TEMP_TAG = ".oic-build-"
-_ASIDE = (
-    ".replaced"  # inside a temp folder: the artifact a commit replaces (no slug starts with ".")
-)
+_ASIDE = ".replaced"  # in a temp folder: the artifact a commit replaced (no slug has a ".")
 _REPLACE_TRIES = 100  # each failed try means another run's artifact went in meanwhile
 
 
@@ -118,24 +114,17 @@ def replaceable(final: Path) -> bool:
     return False
 
 
-def _lock(fd: int) -> bool:
-    """The marker's flock, without waiting; False when a live run holds it, or the filesystem
-    has no locks (then no run can be told dead, and none is removed)."""
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
-
-
 def _claim_dead(temp: Path) -> int | None:
-    """The marker, locked by us, of a temp folder a run of ours made and that run is gone."""
+    """The marker, locked by us, of a temp folder a run of ours made and that run is gone. The
+    flock fails while a live run holds it, or where the filesystem has none (then no run can be
+    told dead, and none is removed)."""
     try:
         fd = os.open(temp / MARKER, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     try:
-        if stat.S_ISREG(os.fstat(fd).st_mode) and _lock(fd):
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             info = json.loads(os.read(fd, 4096))
             if (
                 isinstance(info, dict)
@@ -270,8 +259,7 @@ class ArtifactStage:
         with suppress(OSError):  # a filesystem without locks: leftovers are then never removed
             fcntl.flock(self._marker, fcntl.LOCK_EX)
         marker = {"tool": TOOL, "folder": self._temp.name, "pid": os.getpid()}
-        marker["token"] = secrets.token_hex(8)
-        os.write(self._marker, json.dumps(marker).encode())
+        os.write(self._marker, json.dumps(marker | {"token": os.urandom(8).hex()}).encode())
         self.path.mkdir()
 
     def _remove_dead_runs(self) -> None:
@@ -333,12 +321,7 @@ class ArtifactStage:
             except OSError:
                 break
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, _: object, exc: BaseException | None, __: object) -> None:
         staged = self._temp
         if not self._committed:
             self._cleanup()
