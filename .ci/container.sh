@@ -308,7 +308,7 @@ docker rm -f oic-build-ci-stop >/dev/null 2>&1
 docker run -d --name oic-build-ci-stop --network none -v "$hostile:/ws" -w /ws "$IMAGE" \
     --manage-connections false --integration-path big --artifact-dir out-big >/dev/null
 for _ in $(seq 100); do
-    compgen -G "$hostile/out-big/.*partial*" >/dev/null && break
+    compgen -G "$hostile/out-big/.*.oic-build-*" >/dev/null && break
     sleep 0.1
 done
 docker stop -t 20 oic-build-ci-stop >/dev/null
