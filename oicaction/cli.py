@@ -18,8 +18,6 @@ from types import FrameType
 from typing import NoReturn
 
 from . import __version__
-from .batch import build_batch, exit_code, is_batch, resolve_paths
-from .discover import discover, split_list
 from .errors import (
     EXIT_BUILD,
     EXIT_OK,
@@ -31,6 +29,8 @@ from .errors import (
     stop_of,
     unexpected,
 )
+from .modes.batch import build_batch, exit_code, is_batch, resolve_paths
+from .modes.discover import discover, split_list
 from .outputs import build_outputs, build_summary, discover_outputs, discover_summary, emit
 from .redact import Redactor
 from .report import Reporter

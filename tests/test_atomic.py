@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 from cli_process import CLI, cli_env, fork_cli, run_cli_process, start_cli
-from conftest import EXAMPLE, run_cli, tree_digest
+from conftest import build_cli as build
+from conftest import make_integration, run_cli, tree_digest
 from oic_standin import StandIn
 from standin_fixtures import server_args
 
@@ -28,31 +29,11 @@ SLUG = "HELLO_WORLD_01.00.0000"
 OFFLINE = ("--manage-connections", "false")
 
 
-def _example(dest: Path, code: str = "HELLO_WORLD") -> Path:
-    shutil.copytree(EXAMPLE, dest)
-    if code != "HELLO_WORLD":
-        project = dest / f"icspackage/project/{code}_01.00.0000"
-        (dest / f"icspackage/project/{SLUG}").rename(project)
-        xml = project / "PROJECT-INF/project.xml"
-        xml.write_text(xml.read_text().replace(">HELLO_WORLD<", f">{code}<"))
-    return dest
-
-
-def _as_iar(tree: Path, dest: Path) -> Path:
-    dest.mkdir(parents=True)
-    archive = shutil.make_archive(str(dest / "x"), "zip", tree, "icspackage")
-    return Path(archive).rename(dest / f"{SLUG}.iar")
-
-
 def _slow(src: Path, megabytes: int = 64) -> Path:
     """Hex text that deflate takes a while over (64 MB: a second or more), time to signal."""
     blob = src / f"icspackage/project/{SLUG}/resources/big.txt"
     blob.write_text(os.urandom(megabytes * 512 * 1024).hex())
     return src
-
-
-def _build(src: Path, art: Path) -> int:
-    return run_cli("--integration-path", str(src), "--artifact-dir", str(art), *OFFLINE)
 
 
 def _complete(artifact: Path) -> bool:
@@ -106,10 +87,10 @@ def test_48_concurrent_builds_into_one_artifact_dir(tmp_path: Path) -> None:
     (a file-size limit: as a full disk) and remove what they made; a watcher checks that the
     artifact, once there, is whole (or, between the two renames of a replacement, absent) at
     every look, never broken."""
-    _example(tmp_path / "tree")
-    _as_iar(tmp_path / "tree", tmp_path / "iar")
-    _example(tmp_path / "other", "OTHER")
-    failing = _example(tmp_path / "failing", "FAILING")
+    make_integration(tmp_path / "tree")
+    make_integration(tmp_path / "iar", as_iar=True)
+    make_integration(tmp_path / "other", "OTHER")
+    failing = make_integration(tmp_path / "failing", "FAILING")
     (failing / "icspackage/appinstances/blob.bin").write_bytes(os.urandom(300_000))
     art = tmp_path / "art"
     sources = ["tree", "iar", "other", "failing"] * 12
@@ -163,8 +144,8 @@ def test_48_concurrent_builds_into_one_artifact_dir(tmp_path: Path) -> None:
 
 
 def test_sigterm_mid_build_cleans_up_and_keeps_the_previous_artifact(tmp_path: Path) -> None:
-    src = _example(tmp_path / "src")
-    assert _build(src, tmp_path / "art") == 0
+    src = make_integration(tmp_path / "src")
+    assert build(src, out=tmp_path / "art") == 0
     before = tree_digest(tmp_path / "art")
     _slow(src)
     proc = start_cli("--integration-path", "src", "--artifact-dir", "art", *OFFLINE, cwd=tmp_path)
@@ -191,7 +172,7 @@ def test_sigterm_reaches_the_build_as_pid_1(tmp_path: Path) -> None:
     probe = subprocess.run(["unshare", "--pid", "--fork", "true"], capture_output=True, check=False)
     if probe.returncode != 0:
         pytest.skip(f"cannot make a PID namespace here: {probe.stderr.decode().strip()}")
-    _slow(_example(tmp_path / "src"))
+    _slow(make_integration(tmp_path / "src"))
     proc = subprocess.Popen(
         [
             *("unshare", "--pid", "--fork", "--kill-child", *CLI),
@@ -220,7 +201,7 @@ def test_kill_9_at_any_point_leaves_a_whole_artifact_and_the_next_run_cleans(
     """SIGKILL at twelve points spread over a build (start-up, staging, packing, the swap):
     after each, the artifact is the old or the new one, whole; the next run leaves nothing
     hidden."""
-    src = _slow(_example(tmp_path / "src"), megabytes=4)
+    src = _slow(make_integration(tmp_path / "src"), megabytes=4)
     art = tmp_path / "art"
     argv = ("--integration-path", "src", "--artifact-dir", "art", *OFFLINE)
     assert run_cli_process(*argv, cwd=tmp_path).returncode == 0
@@ -246,14 +227,14 @@ def test_kill_9_at_any_point_leaves_a_whole_artifact_and_the_next_run_cleans(
 
 
 def test_kill_9_while_packing_a_big_tree(tmp_path: Path) -> None:
-    src = _slow(_example(tmp_path / "src"))
+    src = _slow(make_integration(tmp_path / "src"))
     proc = start_cli("--integration-path", "src", "--artifact-dir", "art", *OFFLINE, cwd=tmp_path)
     stage = _wait_for_staging(tmp_path / "art", proc)
     proc.kill()
     proc.communicate()
     assert stage.exists()  # what a kill leaves: hidden, and only that
     (src / f"icspackage/project/{SLUG}/resources/big.txt").unlink()
-    assert _build(src, tmp_path / "art") == 0
+    assert build(src, out=tmp_path / "art") == 0
     assert _hidden(tmp_path / "art") == []
 
 
@@ -275,10 +256,10 @@ def _kill_after_moving_aside(artifact: Path) -> Callable[[], None]:
 
 
 def test_a_kill_between_the_two_renames_is_undone_by_the_next_run(tmp_path: Path) -> None:
-    _example(tmp_path / "src")
-    _example(tmp_path / "other", "OTHER")
+    make_integration(tmp_path / "src")
+    make_integration(tmp_path / "other", "OTHER")
     art = tmp_path / "art"
-    assert _build(tmp_path / "src", art) == 0
+    assert build(tmp_path / "src", out=art) == 0
     old = tree_digest(art / SLUG)
     (tmp_path / "src/icspackage/appinstances/extra.txt").write_text("new")
     argv = ("--integration-path", "src", "--artifact-dir", "art", *OFFLINE)
@@ -286,7 +267,7 @@ def test_a_kill_between_the_two_renames_is_undone_by_the_next_run(tmp_path: Path
     assert run.returncode == -signal.SIGKILL
     assert not (art / SLUG).exists()  # the instant the final name is empty
     assert len(_hidden(art)) == 1  # the old artifact sits in the dead run's staging folder
-    assert _build(tmp_path / "other", art) == 0  # any next run into the folder puts it back
+    assert build(tmp_path / "other", out=art) == 0  # any next run into the folder puts it back
     assert sorted(p.name for p in art.iterdir()) == [SLUG, "OTHER_01.00.0000"]
     assert tree_digest(art / SLUG) == old
 
@@ -295,7 +276,7 @@ def test_folders_that_merely_look_like_staging_are_left_alone(tmp_path: Path) ->
     """Issue 18.2: with `--artifact-dir .` (a folder holding the user's own folders), hidden
     folders named like staging or old folders (of this version or an earlier one) are never
     removed or renamed; only what a run of ours provably made (its marker) is."""
-    src = _example(tmp_path / "src")
+    src = make_integration(tmp_path / "src")
     here = Path.cwd()
     theirs = {
         ".drafts.partial-2024": "notes",
@@ -324,12 +305,12 @@ def test_folders_that_merely_look_like_staging_are_left_alone(tmp_path: Path) ->
 def test_a_live_runs_staging_is_left_alone(tmp_path: Path) -> None:
     """A second build into the same artifact-dir while the first still packs: the first one's
     staging is live (its lock held), so it is left alone and the first build ends whole."""
-    src = _slow(_example(tmp_path / "src"))
-    _example(tmp_path / "other", "OTHER")
+    src = _slow(make_integration(tmp_path / "src"))
+    make_integration(tmp_path / "other", "OTHER")
     art = tmp_path / "art"
     proc = start_cli("--integration-path", "src", "--artifact-dir", "art", *OFFLINE, cwd=tmp_path)
     stage = _wait_for_staging(art, proc)
-    assert _build(tmp_path / "other", art) == 0
+    assert build(tmp_path / "other", out=art) == 0
     assert stage.exists()
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
@@ -340,7 +321,7 @@ def test_a_live_runs_staging_is_left_alone(tmp_path: Path) -> None:
 def test_sigterm_while_waiting_on_oic(tmp_path: Path, oic_standin: StandIn) -> None:
     """docker stop while the export waits on a slow OIC: the staging folder is removed at once
     and the build ends (143) when the request in flight returns (bounded by its timeouts)."""
-    _example(tmp_path / "src")
+    make_integration(tmp_path / "src")
     oic_standin.add_connection("HELLO_REST_TRIGGER", {"id": "HELLO_REST_TRIGGER"})
     oic_standin.fault("connections/HELLO_REST_TRIGGER", "slow", seconds=3)
     proc = start_cli(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from cli_process import cli_env
-from conftest import EXAMPLE
+from conftest import make_integration
 
 GIT_CONFIG = ("-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main")
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
@@ -33,12 +33,8 @@ def _git(repo: Path, *args: str) -> str:
 def checkout(tmp_path: Path) -> tuple[Path, str]:
     """Two integrations committed; then one of them changed in the work tree."""
     repo = tmp_path / "repo"
-    shutil.copytree(EXAMPLE, repo / "one")
-    shutil.copytree(EXAMPLE, repo / "two")
-    project = repo / "two/icspackage/project/HELLO_WORLD_01.00.0000"
-    xml = project / "PROJECT-INF/project.xml"
-    xml.write_text(xml.read_text().replace(">HELLO_WORLD<", ">TWO<"))
-    project.rename(project.with_name("TWO_01.00.0000"))
+    make_integration(repo / "one")
+    make_integration(repo / "two", "TWO")
     _git(repo, "init", "-q")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "two integrations")

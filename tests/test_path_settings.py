@@ -4,11 +4,10 @@ ValueError/OSError", exit 1."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, run_cli, tree_digest
+from conftest import make_integration, run_cli, tree_digest
 
 OFFLINE = ("--manage-connections", "false")
 
@@ -29,7 +28,7 @@ def _errors(capsys: pytest.CaptureFixture[str]) -> list[str]:
 def test_a_nul_in_a_path_setting(
     argv: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shutil.copytree(EXAMPLE, Path.cwd() / "src")
+    make_integration(Path.cwd() / "src")
     flags = argv if "--integration-path" in argv else (*argv, "--integration-path", "src")
     assert run_cli(*flags, *OFFLINE) == 2
     [error] = _errors(capsys)
@@ -39,7 +38,7 @@ def test_a_nul_in_a_path_setting(
 
 
 def test_a_nul_from_the_env_file(capsys: pytest.CaptureFixture[str]) -> None:
-    shutil.copytree(EXAMPLE, Path.cwd() / "src")
+    make_integration(Path.cwd() / "src")
     Path(".env").write_bytes(b'OIC_ARTIFACT_DIR="art\x00x"\n')
     assert run_cli("--integration-path", "src", *OFFLINE) == 2
     [error] = _errors(capsys)
@@ -48,7 +47,7 @@ def test_a_nul_from_the_env_file(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize("too_long", ["a" * 300, "/".join(["a" * 200] * 25)], ids=["name", "path"])
 def test_an_artifact_dir_too_long(too_long: str, capsys: pytest.CaptureFixture[str]) -> None:
-    src = shutil.copytree(EXAMPLE, Path.cwd() / "src")
+    src = make_integration(Path.cwd() / "src")
     before = tree_digest(Path.cwd())
     assert run_cli("--integration-path", str(src), "--artifact-dir", too_long, *OFFLINE) == 2
     [error] = _errors(capsys)

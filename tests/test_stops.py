@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import subprocess
 import zipfile
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from cli_process import CLI, cli_env, fork_cli, start_cli
-from conftest import EXAMPLE
+from conftest import make_integration
 
 SLUG = "HELLO_WORLD_01.00.0000"
 OFFLINE = ("--manage-connections", "false")
@@ -27,15 +26,11 @@ LAST_LINE = {
 
 
 def _example(dest: Path, code: str = "HELLO_WORLD", big_mb: int = 0) -> Path:
-    shutil.copytree(EXAMPLE, dest)
-    project = dest / f"icspackage/project/{SLUG}"
-    if code != "HELLO_WORLD":
-        project = project.rename(dest / f"icspackage/project/{code}_01.00.0000")
-        xml = project / "PROJECT-INF/project.xml"
-        xml.write_text(xml.read_text().replace(">HELLO_WORLD<", f">{code}<"))
-    if big_mb:  # hex text that deflate takes a while over: time to signal mid-pack
-        (project / "resources/big.txt").write_text(os.urandom(big_mb * 512 * 1024).hex())
-    return dest
+    """An integration; with `big_mb`, hex text that deflate takes a while over: time to signal
+    mid-pack."""
+    big = os.urandom(big_mb * 512 * 1024).hex().encode() if big_mb else None
+    path = f"icspackage/project/{code}_01.00.0000/resources/big.txt"
+    return make_integration(dest, code, extra={path: big} if big else None)
 
 
 def _everything(art: Path) -> list[str]:

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from ..errors import ArtifactError, SettingsError, SourceError
 from .layout import BUILD_INFO
+from .record import is_artifact
 
 TOOL = "oic-build"
 MARKER = ".oic-build-run"  # inside a temp folder, never inside an artifact
@@ -80,37 +81,20 @@ def source_clash(written: Path, protected: Protected) -> str | None:
     return None
 
 
-def _ours(folder: int) -> bool:
-    """The folder open as `folder` is empty or an artifact of ours (its build-info.json says so)."""
-    if not os.listdir(folder):
-        return True
-    fd = os.open(BUILD_INFO, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder)
-    with os.fdopen(fd, "rb") as fh:
-        info = json.loads(fh.read(1024 * 1024))
-    tool = info.get("tool") if isinstance(info, dict) else None
-    return isinstance(tool, dict) and tool.get("name") == TOOL
-
-
 def replaceable(final: Path) -> bool:
-    """`final` may be replaced: it is absent, empty or an artifact of ours. Looked at through one
-    handle: a folder that another run swapped away meanwhile is looked at again."""
+    """`final` may be replaced: it is absent, or empty, or an artifact of ours. Another run may
+    swap it while it is read: then it is read again, so a folder half-way through a swap is
+    never taken for one that is not ours."""
     for _ in range(_REPLACE_TRIES):
         try:
-            fd = os.open(final, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            before = os.stat(final, follow_symlinks=False)
         except FileNotFoundError:
             return True
-        except OSError:  # a file, a symlink, unreadable
-            return False
-        try:
-            here = os.fstat(fd)
-            with suppress(OSError, ValueError):
-                if _ours(fd):
-                    return True
-        finally:
-            os.close(fd)
+        if is_artifact(final):
+            return True
         with suppress(FileNotFoundError):
-            if os.path.samestat(os.stat(final, follow_symlinks=False), here):
-                return False  # still the folder we read, and not ours
+            if os.path.samestat(before, os.stat(final, follow_symlinks=False)):
+                return False  # the same folder all along, and not ours
     return False
 
 

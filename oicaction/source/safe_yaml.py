@@ -27,9 +27,9 @@ class _PlainLoader(yaml.SafeLoader):
     """SafeLoader that refuses any explicit tag (`!!python/...`, `!!binary`, `!custom`), anchor
     (`&a`) or alias (`*a`)."""
 
-    def compose_node(self, parent: Node | None, index: object) -> Node | None:
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
         event = self.peek_event()
-        line = event.start_mark.line + 1
+        line = event.start_mark.line + 1 if event.start_mark else "?"
         if isinstance(event, AliasEvent):
             raise _Refused(f"alias *{event.anchor} at line {line} is not allowed (OIC writes none)")
         if isinstance(event, ScalarEvent | CollectionStartEvent):
@@ -39,7 +39,7 @@ class _PlainLoader(yaml.SafeLoader):
                 )
             if event.tag not in (None, "!"):
                 raise _Refused(f"explicit tag {event.tag!r} at line {line} is not allowed")
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 def load_yaml(data: bytes, where: str) -> Any:
