@@ -8,7 +8,6 @@ import contextlib
 import json
 import os
 import resource
-import shutil
 import stat
 import subprocess
 import sys
@@ -16,17 +15,10 @@ from pathlib import Path
 
 import pytest
 from cli_process import cli_env
-from conftest import make_integration
+from conftest import git as _git
+from conftest import make_integration, needs_git
 
-GIT_CONFIG = ("-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main")
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
-
-
-def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", *GIT_CONFIG, *args], cwd=repo, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
+pytestmark = needs_git
 
 
 @pytest.fixture
