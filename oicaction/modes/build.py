@@ -195,7 +195,7 @@ def write_artifact(
         write_record(stage.path, record, reporter.redactor.record)
         stage.commit()
     result = BuildResult(meta, source, stage.final, stage.final / staged.name, record)
-    reporter.info(
-        f"artifact {result.artifact} ({archive.size} bytes, sha256 {archive.sha256[:12]}…)"
-    )
+    # the size as staged: another run may already have replaced our artifact
+    size, sha = archive.size, archive.sha256[:12]
+    reporter.info(f"artifact {result.artifact} ({size} bytes, sha256 {sha}…)")
     return result
