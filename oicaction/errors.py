@@ -24,11 +24,7 @@ class OicBuildError(Exception):
 
     def __init__(self, message: str, file: Path | str | None = None) -> None:
         super().__init__(message)
-        self.message = message
         self.file = Path(file) if file is not None else None
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class SettingsError(OicBuildError):
@@ -47,10 +43,6 @@ class ServerError(OicBuildError):
 
 class ArtifactError(OicBuildError):
     """The artifact folder could not be written (disk full, no permission)."""
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 @contextmanager
@@ -75,7 +67,7 @@ def shown_path(path: Path) -> str:
 def unexpected(exc: Exception, where: str) -> OicBuildError:
     """The last resort: an exception nothing mapped (a bug, or an input not foreseen), as one
     line naming its type."""
-    text = one_line(str(exc))
+    text = " ".join(str(exc).split())
     return OicBuildError(
         f"{where}: unexpected {type(exc).__name__}{': ' + text if text else ''} "
         "(set debug to true for the traceback)"
