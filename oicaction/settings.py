@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
+from dotenv import dotenv_values
 from pydantic import (
     BeforeValidator,
     Field,
@@ -35,7 +36,7 @@ def _parse_bool(value: object) -> object:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(f"{value!r} is not a boolean; use true/false/yes/no/1/0")
+    raise ValueError("not a boolean; use true/false/yes/no/1/0")
 
 
 Flag = Annotated[bool, BeforeValidator(_parse_bool)]
@@ -50,7 +51,7 @@ def _parse_size(value: object) -> object:
     unit = text[-1:] if text[-1:] in ("k", "m", "g") else ""
     number = text[: len(text) - len(unit)].strip()
     if not number.isdigit():
-        raise ValueError(f"{value!r} is not a size; use bytes or a number with K, M or G")
+        raise ValueError("not a size; use bytes or a number with K, M or G")
     return int(number) * _SIZE_UNITS[unit]
 
 
@@ -59,7 +60,16 @@ def input_name(field: str) -> str:
     return field.replace("_", "-")
 
 
-class GithubInputsSource(PydanticBaseSettingsSource):
+class _KeyedSource(PydanticBaseSettingsSource):
+    """A source that gives each field the value under one key, or None (not given)."""
+
+    def __call__(self) -> dict[str, Any]:
+        fields = self.settings_cls.model_fields
+        values = {name: self.get_field_value(field, name)[0] for name, field in fields.items()}
+        return {name: value for name, value in values.items() if value is not None}
+
+
+class GithubInputsSource(_KeyedSource):
     """Reads `INPUT_<NAME>` as the runner passes them to container actions (hyphens kept).
 
     The runner sets every declared input, empty when the workflow gave none, so an empty value
@@ -68,16 +78,25 @@ class GithubInputsSource(PydanticBaseSettingsSource):
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         key = INPUT_PREFIX + input_name(field_name).upper()
-        value = os.environ.get(key, "")
-        return (value if value.strip() else None), key, False
+        value = os.environ.get(key, "").strip()
+        return (value or None), key, False
 
-    def __call__(self) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for name, field in self.settings_cls.model_fields.items():
-            value, _, _ = self.get_field_value(field, name)
-            if value is not None:
-                found[name] = value.strip()
-        return found
+
+class DotEnvSource(_KeyedSource):
+    """Reads `OIC_<NAME>` from the .env file literally: `${VAR}` is not expanded (python-dotenv
+    would), so a committed .env cannot pull another variable of the runner, a secret say,
+    into a setting. An empty value means "not given", as for the variables."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env_file: Path | None) -> None:
+        super().__init__(settings_cls)
+        found = {}
+        if env_file is not None and env_file.is_file():
+            found = dotenv_values(env_file, interpolate=False, encoding="utf-8")
+        self._values = {key.upper(): value for key, value in found.items() if value}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        key = ENV_PREFIX + field_name.upper()
+        return self._values.get(key), key, False
 
 
 class Settings(BaseSettings):
@@ -219,6 +238,14 @@ class Settings(BaseSettings):
             self.manage_lookups = self.manage_connections
         return self
 
+    @field_validator("integration_path", "artifact_dir", "connection_plan")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """No path the system takes holds a NUL: refused here, as a setting (exit 2)."""
+        if "\0" in str(value):
+            raise ValueError("holds a NUL character, which no path can")
+        return value
+
     @field_validator("missing_connections", "mode", "layout", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
@@ -233,7 +260,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, GithubInputsSource(settings_cls), env_settings, dotenv_settings)
+        env_file = getattr(dotenv_settings, "env_file", None)  # load_settings' _env_file
+        dotenv = DotEnvSource(settings_cls, Path(env_file) if env_file is not None else None)
+        return (init_settings, GithubInputsSource(settings_cls), env_settings, dotenv)
 
     def secret_values(self) -> list[str]:
         """Values that must never be printed: masked in GitHub logs and redacted everywhere."""
@@ -324,12 +353,11 @@ def load_settings(flags: dict[str, Any] | None = None, env_file: Path | None = N
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise SettingsError(f"env file {env_file}: cannot read ({reason})", file=env_file) from None
     except ValidationError as exc:
+        # The input and where it came from, never its value: any value may be a secret (a
+        # variable, a .env line or an input can carry one into any setting).
         problems = []
-        for err in exc.errors():
+        for err in exc.errors(include_input=False):
             field = str(err["loc"][0]) if err["loc"] else "?"
             origin = _describe_origin(field, flags, env_file)
-            reason = err["msg"].removeprefix("Value error, ")
-            value = "***" if field in SECRET_FIELDS else err.get("input")
-            shown = "" if value is None or repr(value) in reason else f" (got {value!r})"
-            problems.append(f"{origin}: {reason}{shown}")
+            problems.append(f"{origin}: {err['msg'].removeprefix('Value error, ')}")
         raise SettingsError("invalid settings: " + "; ".join(problems)) from None

@@ -569,3 +569,18 @@ def test_project_export_holding_another_project_is_refused(oic: StandIn, pull: C
 def test_unknown_project_is_a_settings_error(oic: StandIn, pull: Callable) -> None:
     code, _, log = pull("--oic-project", "NOPE")
     assert code == 2 and "oic-project NOPE was not found" in log
+
+
+def test_a_secret_across_two_read_chunks_is_found_at_its_line(tmp_path: Path) -> None:
+    from oicaction.modes.pull_archive import CHUNK, check_archive
+    from oicaction.redact import Redactor
+
+    secret = "Pl4nted-Across-Chunks-77"
+    filler = b"x" * 99 + b"\n"  # 100-byte lines
+    head = filler * (CHUNK // 100) + b"y" * (CHUNK % 100 - 5)  # the secret starts 5 bytes early
+    archive = tmp_path / "HELLO_WORLD_01.00.0000.iar"
+    archive.write_bytes(exported(**{"big.txt": head + secret.encode() + b"\n" + filler}))
+    with pytest.raises(Exception, match=rf"big.txt: line {CHUNK // 100 + 1} holds one of") as exc:
+        find = Redactor([secret]).find_line
+        check_archive(archive, HELLO, project=False, whole_tree=True, find_secret=find)
+    assert secret not in str(exc.value)

@@ -162,7 +162,6 @@ def pull(settings: Settings, reporter: Reporter, done: list[Pulled]) -> None:
     lines = check_settings(settings)
     layout, project = settings.layout, settings.oic_project
     kind: Literal["integration", "project"] = "project" if project else "integration"
-    secrets = settings.secret_values()
     with (
         connect(settings, reporter) as server,
         tempfile.TemporaryDirectory(prefix="oic-pull-", ignore_cleanup_errors=True) as tmp,
@@ -176,7 +175,7 @@ def pull(settings: Settings, reporter: Reporter, done: list[Pulled]) -> None:
                 e.expected,
                 project=project is not None,
                 whole_tree=layout != "iar",
-                secrets=secrets,
+                find_secret=reporter.redactor.find_line,
             )
             for e in exports
         ]

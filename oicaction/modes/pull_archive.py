@@ -10,20 +10,20 @@ import hashlib
 import posixpath
 import stat
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import OicBuildError, ServerError
 from ..source.iar import ZIP_READ_ERRORS, IarFile
-from ..source.metadata import ICSPACKAGE, Meta
+from ..source.metadata import ICSPACKAGE, Meta, read_metadata
 from ..source.project import PROJECT, read_project
 
 CHUNK = 1024 * 1024
 UNIX = 3  # ZipInfo.create_system: external_attr carries a Unix mode
-# Credentials shorter than this are not looked for in exported files: a short common password
-# (`oracle`) shows up in honest text (`oraclecloud`), and a pull must not fail for it.
-MIN_SECRET = 8
+OVERLAP = 64 * 1024  # longer than any form of a secret (an access token is 1-2 KB)
+# Where in some bytes one of the run's secrets shows (a line from 1), or None: the redactor's.
+FindSecret = Callable[[bytes], "int | None"]
 
 
 def held_id(meta: Meta) -> str:
@@ -77,26 +77,28 @@ def _names(infos: Sequence[zipfile.ZipInfo], label: str) -> list[zipfile.ZipInfo
 
 
 def entry_digest(
-    archive: IarFile, info: zipfile.ZipInfo, label: str, needles: Sequence[bytes] = ()
+    archive: IarFile, info: zipfile.ZipInfo, label: str, find: FindSecret | None = None
 ) -> str:
-    """Read one entry once (zipfile checks its CRC at the end): its sha256, and a refusal if
-    it holds one of `needles`, the run's credentials (never saying which, nor where)."""
+    """Read one entry once, streaming (zipfile checks its CRC at the end): its sha256, and a
+    refusal naming the entry and line (never the value) if `find` (the run's redactor, whose
+    rule says which secrets a file is searched for) finds one. Each window repeats the last
+    OVERLAP bytes of the one before, so a secret across two chunks is found too."""
     digest = hashlib.sha256()
-    keep = max((len(n) for n in needles), default=1) - 1
-    tail = b""
+    tail, lines = b"", 0  # lines: newlines before `tail`
     try:
         with archive.open(info) as src:
             while chunk := src.read(CHUNK):
                 digest.update(chunk)
                 window = tail + chunk
-                if any(n in window for n in needles):
+                if find is not None and (line := find(window)) is not None:
                     raise _refuse(
                         label,
-                        f"entry {info.filename} holds a credential given to this run "
-                        "(password or client-secret); refused so that it never reaches the "
-                        "repository",
+                        f"entry {info.filename}: line {lines + line} holds one of this run's "
+                        "secrets (the value of password, client-secret or an access token); "
+                        "refused, so that it never reaches the repository",
                     )
-                tail = window[-keep:] if keep else b""
+                lines += window.count(b"\n", 0, max(len(window) - OVERLAP, 0))
+                tail = window[-OVERLAP:]
     except ZIP_READ_ERRORS as exc:
         raise _refuse(label, f"entry {info.filename} is corrupt ({exc})") from None
     return digest.hexdigest()
@@ -108,23 +110,18 @@ def check_archive(
     *,
     project: bool,
     whole_tree: bool,
-    secrets: Sequence[str] = (),
+    find_secret: FindSecret | None = None,
 ) -> Checked:
     """Check the archive OIC exported for `expected` (an id CODE|VERSION, or a project id);
     `whole_tree`: it is to be unpacked, so every entry must live under its root. Any problem
     is one ServerError naming the integration or project and the entry."""
     label = f"project {expected}" if project else f"integration {expected}"
-    root = PROJECT if project else ICSPACKAGE
+    root, read_meta = (PROJECT, read_project) if project else (ICSPACKAGE, read_metadata)
     try:
         with IarFile(path, root=root) as archive:
-            meta: Meta
-            if project:
-                meta = read_project(archive.entry_names, archive.read, str(path))
-            else:
-                meta = archive.metadata()
+            meta: Meta = read_meta(archive.entry_names, archive.read, str(path))
             files = _names(archive.infolist(), label)
-            needles = [s.encode() for s in dict.fromkeys(secrets) if len(s) >= MIN_SECRET]
-            entries = {i.filename: entry_digest(archive, i, label, needles) for i in files}
+            entries = {i.filename: entry_digest(archive, i, label, find_secret) for i in files}
     except ServerError:
         raise
     except OicBuildError as exc:  # the build's own checks, phrased for the temp file

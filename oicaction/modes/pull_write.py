@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import ArtifactError, OicBuildError, SourceError, shown_path
-from ..source.find import is_project_tree
+from ..source.find import is_project_tree, read_source
 from ..source.iar import IarFile
-from ..source.metadata import ICSPACKAGE, Meta
-from ..source.project import PROJECT, read_project
-from ..source.tree import SourceTree
+from ..source.metadata import ICSPACKAGE
+from ..source.project import PROJECT
 from .pull_archive import CHUNK, Checked, entry_digest, held_id
 
 Status = Literal["added", "updated", "unchanged"]
@@ -48,19 +47,6 @@ class Present:
 def target_name(checked: Checked, layout: str) -> str:
     """What lands in the folder: the tree's name, or the archive's as OIC names it."""
     return checked.meta.archive_name if layout == "iar" else checked.root
-
-
-def _read(path: Path, root: str) -> Meta:
-    """The identity of a committed source: an archive file or an export tree."""
-    if path.is_dir():
-        tree = SourceTree(path, root)
-        if root == PROJECT:
-            return read_project(tree.entry_names, tree.read, str(path.parent))
-        return tree.metadata()
-    with IarFile(path, root=root) as archive:
-        if root == PROJECT:
-            return read_project(archive.entry_names, archive.read, str(path))
-        return archive.metadata()
 
 
 def _refuse(path: Path, reason: str) -> SourceError:
@@ -93,7 +79,7 @@ def inspect(folder: Path, checked: Checked) -> Present:
         if path.is_symlink() or (path == tree and not path.is_dir()):
             raise _refuse(path, "a symbolic link or not what its name says; pull replaces none")
         try:
-            meta = _read(path, checked.root)
+            meta = read_source(path, verify=False).meta
         except OicBuildError as exc:
             raise _refuse(
                 path,
