@@ -14,9 +14,14 @@ connection.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import os
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
@@ -26,8 +31,8 @@ from urllib3.util.retry import Retry
 
 from ..errors import ServerError, SettingsError
 from .auth import Auth
-from .http import WatchedAdapter, deadline_passed, exchange, no_netrc
-from .http_errors import describe_body, is_gateway_error, one_line
+from .http import UncertainWrite, WatchedAdapter, deadline_passed, exchange, no_netrc
+from .http_errors import describe_body, describe_text, is_gateway_error, one_line
 from .url import design_host_region, normalise_base_url, without_query
 
 API = "/ic/api/integration/v1"
@@ -135,6 +140,40 @@ def make_session(
     return session
 
 
+def make_write_session(
+    options: HttpOptions, pool_size: int, ca_bundle: str | None = None
+) -> requests.Session:
+    """A session for requests that change the server: urllib3 retries only a connection that
+    was never made; statuses and read errors come back to `OicClient.send`."""
+    retry = Retry(
+        total=options.retries,
+        connect=options.retries,
+        read=0,
+        status=0,
+        other=0,
+        redirect=0,
+        allowed_methods=frozenset(),
+        backoff_factor=options.backoff_factor,
+        backoff_max=options.backoff_max,
+        raise_on_status=False,
+        raise_on_redirect=False,
+    )
+    adapter = WatchedAdapter(max_retries=retry, pool_connections=1, pool_maxsize=max(pool_size, 1))
+    session = requests.Session()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    no_netrc(session)
+    if ca_bundle:
+        session.verify = ca_bundle
+    return session
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield None
+
+
 def _retries_used(resp: requests.Response) -> int:
     retries = getattr(resp.raw, "retries", None)
     return len(getattr(retries, "history", ()) or ())
@@ -143,6 +182,40 @@ def _retries_used(resp: requests.Response) -> int:
 def _scope(project: str | None) -> str:
     """The API root, or a project's (OIC 3 keeps a project's connections and lookups there)."""
     return API if project is None else f"{API}/projects/{quote(project, safe='')}"
+
+
+def api(*parts: str, project: str | None = None) -> str:
+    """`/ic/api/integration/v1[/projects/<P>]/<part>/...`, each part quoted (safe=""), so
+    `CODE|01.00.0000` becomes `CODE%7C01.00.0000`."""
+    return "/".join([_scope(project), *(quote(p, safe="") for p in parts)])
+
+
+# What a write may wait for and send again: a lock (412/423) or 429 with Retry-After.
+WRITE_WAIT_STATUSES = frozenset({412, 423, 429})
+
+
+@dataclass
+class Answer:
+    """The server's answer to a request that may change it: any status, the caller decides."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any | None:
+        """The body as JSON, None when it is not JSON."""
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+
+    def detail(self) -> str:
+        """One line: OIC's title/detail, else a short body."""
+        ctype = str(self.headers.get("Content-Type", "")).lower()
+        return describe_text(self.body[:65536].decode("utf-8", "replace"), ctype)
+
+
+__all__ = ["API", "Answer", "HttpOptions", "OicClient", "UncertainWrite", "api"]
 
 
 def _redirect_hint(target: str) -> str:
@@ -194,9 +267,11 @@ class OicClient:
                 max_response_size=max_response_size or self.options.max_response_size,
             )
         self.session = make_session(self.options, pool_size, ca_bundle)
+        self._write_session = make_write_session(self.options, pool_size, ca_bundle)
 
     def close(self) -> None:
         self.session.close()
+        self._write_session.close()
 
     def __enter__(self) -> OicClient:
         return self
@@ -213,7 +288,7 @@ class OicClient:
         """The server as a user reads it: URL and instance."""
         return self.server + (f" (instance {self.instance})" if self.instance else "")
 
-    def send(self, method: str, url: str, *, what: str, **kw: Any) -> requests.Response:
+    def exchange(self, method: str, url: str, *, what: str, **kw: Any) -> requests.Response:
         """One bounded exchange (deadline, size cap, retries) with this client's session."""
         return exchange(
             self.session,
@@ -226,15 +301,22 @@ class OicClient:
             **kw,
         )
 
-    def _send(self, path: str, what: str, accept: str) -> requests.Response:
+    def _params(self, params: dict[str, str] | None) -> dict[str, str] | None:
+        merged = {"integrationInstance": self.instance} if self.instance else {}
+        merged.update(params or {})
+        return merged or None
+
+    def _send(
+        self, path: str, what: str, accept: str, params: dict[str, str] | None = None
+    ) -> requests.Response:
         """GET with auth; refresh a token once on 401; follow only same-host redirects."""
         url = self.base_url + path
-        params = {"integrationInstance": self.instance} if self.instance else None
+        params = self._params(params)
         refreshed = False
         redirects = 0
         while True:
-            authorization = self.auth.authorization(self.send)
-            resp = self.send(
+            authorization = self.auth.authorization(self.exchange)
+            resp = self.exchange(
                 "GET",
                 url,
                 what=what,
@@ -294,18 +376,27 @@ class OicClient:
             )
         )
 
-    def get(self, path: str, what: str, *, accept: str = "application/json") -> requests.Response:
+    def get(
+        self,
+        path: str,
+        what: str,
+        *,
+        accept: str = "application/json",
+        params: dict[str, str] | None = None,
+    ) -> requests.Response:
         """A 2xx answer, or a 404 for a missing object; anything else raises ServerError."""
-        resp = self._send(path, what, accept)
+        resp = self._send(path, what, accept, params)
         if 200 <= resp.status_code < 300:
             return resp
         if resp.status_code == 404 and not is_gateway_error(resp):
             return resp
         raise self._fail(resp, what)
 
-    def get_json(self, path: str, what: str) -> dict[str, Any] | None:
+    def get_json(
+        self, path: str, what: str, *, params: dict[str, str] | None = None
+    ) -> dict[str, Any] | None:
         """A JSON object, or None when the object does not exist (404)."""
-        resp = self.get(path, what)
+        resp = self.get(path, what, params=params)
         if resp.status_code == 404:
             return None
         ctype = resp.headers.get("Content-Type", "")
@@ -321,6 +412,94 @@ class OicClient:
                 )
             )
         return data
+
+    def get_bytes(self, path: str, what: str, *, accept: str = "*/*") -> bytes | None:
+        """A small body (capped by max-response-size); None on 404."""
+        resp = self.get(path, what, accept=accept)
+        return None if resp.status_code == 404 else resp.content
+
+    def download(
+        self, path: str, what: str, dest: Path, *, accept: str = "application/octet-stream, */*"
+    ) -> str | None:
+        """The body written to `dest` (none left on failure); its sha256, or None on 404.
+        (TEMP until core-http lands: read whole within max-response-size, then written.)"""
+        resp = self.get(path, what, accept=accept)
+        if resp.status_code == 404:
+            return None
+        part = dest.with_name(dest.name + ".part")
+        try:
+            part.write_bytes(resp.content)
+            os.replace(part, dest)
+        finally:
+            part.unlink(missing_ok=True)
+        return hashlib.sha256(resp.content).hexdigest()
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        json: Any = None,
+        upload: Path | None = None,
+        field: str = "file",
+        override: str | None = None,
+        params: dict[str, str] | None = None,
+    ) -> Answer:
+        """A request that may change the server. Sent again only when nothing was sent (a
+        connect error, urllib3's connect retries), on 429 with Retry-After and on a lock
+        (412/423), within request-deadline; a 401 refreshes the token once. Any status comes
+        back as an Answer; a transport failure after sending raises UncertainWrite."""
+        url = self.base_url + path
+        headers = {"Accept": "application/json"}
+        if override:
+            headers["X-HTTP-Method-Override"] = override
+        started = time.monotonic()
+        refreshed = False
+        attempt = 0
+        while True:
+            authorization = self.auth.authorization(self.exchange)
+            kw: dict[str, Any] = {"params": self._params(params), "headers": headers}
+            if json is not None:
+                kw["json"] = json
+            with upload.open("rb") if upload is not None else _nothing() as fh:
+                if fh is not None:
+                    assert upload is not None
+                    kw["files"] = {field: (upload.name, fh, "application/octet-stream")}
+                resp = exchange(
+                    self._write_session,
+                    method,
+                    url,
+                    what=what,
+                    deadline=self.options.deadline,
+                    max_size=self.options.max_response_size,
+                    timeout=self.options.timeout,
+                    authorization=authorization,
+                    write=True,
+                    **kw,
+                )
+            if resp.status_code == 401 and self.auth.refreshable and not refreshed:
+                refreshed = True
+                self.auth.invalidate(authorization)
+                continue
+            answer = Answer(resp.status_code, dict(resp.headers), resp.content)
+            wait = self._write_wait(resp, attempt)
+            elapsed = time.monotonic() - started
+            if wait is None or elapsed + wait > self.options.deadline:
+                return answer
+            attempt += 1
+            time.sleep(wait)
+
+    def _write_wait(self, resp: requests.Response, attempt: int) -> float | None:
+        """Seconds to wait before sending a write again, None to hand the answer back."""
+        if resp.status_code not in WRITE_WAIT_STATUSES or attempt >= self.options.retries:
+            return None
+        retry_after = resp.headers.get("Retry-After", "")
+        if resp.status_code == 429:
+            return float(retry_after) if retry_after.isdigit() else None
+        if retry_after.isdigit():
+            return float(retry_after)
+        return min(self.options.backoff_factor * 2**attempt, self.options.backoff_max)
 
     # -- the first request --------------------------------------------------------------------
 

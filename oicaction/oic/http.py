@@ -177,6 +177,32 @@ def read_capped(resp: requests.Response, limit: int, where: str) -> bytes:
     return b"".join(chunks)
 
 
+class UncertainWrite(ServerError):
+    """A request that changes the server failed in transport after it may have reached the
+    server: read the state before deciding what to do next. (TEMP until core-http lands.)"""
+
+
+_NOT_SENT = frozenset({"NewConnectionError", "NameResolutionError", "ConnectTimeoutError"})
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """True when the connection was never made (refused, no route, DNS, connect timeout)."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, requests.exceptions.ConnectTimeout):
+            return True
+        if type(item).__name__ in _NOT_SENT:
+            return True
+        todo += [a for a in item.args if isinstance(a, BaseException)]
+        todo += [getattr(item, "reason", None), item.__cause__, item.__context__]
+    return False
+
+
 def exchange(
     session: requests.Session,
     method: str,
@@ -187,10 +213,12 @@ def exchange(
     max_size: int,
     timeout: tuple[float, float],
     authorization: str | None = None,
+    write: bool = False,
     **kw: Any,
 ) -> requests.Response:
     """Send one request (urllib3 retries included) and read its whole body within `deadline`
-    seconds and `max_size` bytes; any failure is one ServerError naming `what` and the URL."""
+    seconds and `max_size` bytes; any failure is one ServerError naming `what` and the URL.
+    With `write`, a failure after the request may have reached the server is UncertainWrite."""
     where = f"{what}: {method} {without_query(url)}"
     if authorization is not None:
         kw["auth"] = _Header(authorization)
@@ -205,17 +233,19 @@ def exchange(
             finally:
                 resp.close()
         except requests.RequestException as exc:
+            kind = UncertainWrite if write and not _never_sent(exc) else ServerError
             if watch.expired:
-                raise ServerError(_late(where, deadline)) from None
-            raise ServerError(one_line(f"{where}: {describe_exception(exc, timeout)}")) from None
+                raise kind(_late(where, deadline)) from None
+            raise kind(one_line(f"{where}: {describe_exception(exc, timeout)}")) from None
         except ServerError:
             raise
         except Exception as exc:  # urllib3/http.client errors raised while streaming the body
+            kind = UncertainWrite if write else ServerError
             if watch.expired:
-                raise ServerError(_late(where, deadline)) from None
-            raise ServerError(one_line(f"{where}: {type(exc).__name__}: {exc}")) from None
+                raise kind(_late(where, deadline)) from None
+            raise kind(one_line(f"{where}: {type(exc).__name__}: {exc}")) from None
     if watch.expired:
-        raise ServerError(_late(where, deadline))
+        raise (UncertainWrite if write else ServerError)(_late(where, deadline))
     return resp
 
 
