@@ -21,6 +21,7 @@ from .source.provenance import git_info
 if TYPE_CHECKING:
     from .batch import Outcome
     from .discover import Found, Problem
+    from .modes.deploy.sequence import DeployOutcome
     from .pipeline import BuildResult
 
 Outputs = Mapping[str, str]
@@ -28,7 +29,8 @@ Outputs = Mapping[str, str]
 # Every step output, with its description: action.yml and README are generated from it
 # (scripts/gen_action.py); the CLI's --json prints the same names.
 OUTPUTS: dict[str, str] = {
-    "integration-id": "The integration id, `CODE|VERSION`.",
+    "integration-id": "The integration id, `CODE|VERSION`. deploy, one artifact: the id "
+    "deployed (a project's id for a project).",
     "integration-code": "The integration code.",
     "integration-version": "The integration version, `NN.NN.NNNN`.",
     "integration-name": "The integration's display name.",
@@ -52,6 +54,12 @@ OUTPUTS: dict[str, str] = {
     "`strategy.matrix` (`kind` is `integration` or `project`); build: one result per integration "
     "or project `[{path, kind, id, code, version, status, artifact-dir, iar-path, sha256, "
     "error}]`, plus `car-path` and `integrations` for a project.",
+    "deployed": "deploy: JSON array, one entry per artifact `[{path, kind, id, action, status, "
+    "previous-status, changes, error}]`: `action` `added` or `replaced`; `status` `ACTIVATED`, "
+    "`CONFIGURED`, `FAILED`, `ROLLED_BACK` (or `PLANNED` in a dry run); `previous-status` the "
+    "integration's status before (a project: an object per integration; null when it was not "
+    "there); `changes` what was (or would be) done, secret values as `(set)`.",
+    "status": "deploy, one artifact: its status in `deployed`.",
 }
 
 
@@ -276,6 +284,59 @@ def discover_summary(found: Sequence[Found], problems: Sequence[Problem]) -> str
     rows = [(code(f.meta.id), code(f.path), "found") for f in found]
     rows += [("–", code(p.path), plain(p.message)) for p in problems]
     return markdown_table("oic-build discover", ("integration", "path", "result"), rows)
+
+
+def deployed_record(outcome: DeployOutcome) -> dict[str, object]:
+    """One entry of the `deployed` output."""
+    return {
+        "path": outcome.path,
+        "kind": outcome.kind,
+        "id": outcome.id,
+        "action": outcome.action,
+        "status": outcome.status,
+        "previous-status": outcome.previous,
+        "changes": list(outcome.changes),
+        "error": str(outcome.error) if outcome.error else None,
+    }
+
+
+def deploy_outputs(outcomes: Sequence[DeployOutcome]) -> Outputs:
+    """`deployed` always; `integration-id` and `status` when one artifact was deployed."""
+    values: dict[str, object] = {"deployed": [deployed_record(o) for o in outcomes]}
+    if len(outcomes) == 1:
+        values["integration-id"] = outcomes[0].id or ""
+        values["status"] = outcomes[0].status
+    return {k: to_output_text(v) for k, v in values.items()}
+
+
+def deploy_summary(outcomes: Sequence[DeployOutcome], dry_run: bool) -> str:
+    """The step summary: one row per artifact; a dry run lists what would change."""
+    rows = [
+        (
+            code(o.id) if o.id else code(o.path),
+            o.kind or "–",
+            o.action or "–",
+            o.status,
+            plain(_previous(o.previous)),
+            plain(str(o.error)) if o.error else "",
+        )
+        for o in outcomes
+    ]
+    done = sum(1 for o in outcomes if not o.error)
+    title = f"oic-build deploy{' (dry run)' if dry_run else ''}: {done} of {len(outcomes)} ok"
+    text = markdown_table(title, ("artifact", "kind", "action", "status", "before", "error"), rows)
+    if dry_run:
+        for o in outcomes:
+            if o.changes:
+                lines = "\n".join(f"- {plain(line)}" for line in o.changes)
+                text += f"#### {code(o.id or o.path)}\n\n{lines}\n\n"
+    return text
+
+
+def _previous(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v or 'absent'}" for k, v in value.items())
+    return str(value) if value else "absent"
 
 
 def write_step_summary(markdown: str, path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 # The OIC stand-in, cassettes and --oic-record-mode (tests/standin_fixtures.py).
-pytest_plugins = ["standin_fixtures"]
+pytest_plugins = ["standin_fixtures", "deploy_support"]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "fixtures"

@@ -152,7 +152,7 @@ def make_write_session(
         status=0,
         other=0,
         redirect=0,
-        allowed_methods=frozenset(),
+        allowed_methods=frozenset({"GET"}),  # no write is ever re-sent after a read error
         backoff_factor=options.backoff_factor,
         backoff_max=options.backoff_max,
         raise_on_status=False,

@@ -1,0 +1,1 @@
+"""What a run does with an artifact: build makes one, deploy puts one into OIC."""
