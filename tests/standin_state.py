@@ -85,6 +85,7 @@ class DeployModel:
     activation_seconds: float = 0.0  # 0: activation answers the final status at once (Gen2)
     fail_activation: dict[str, str] = field(default_factory=dict)  # id or sha256 -> message
     fail_after_import: int = 0  # the next N imports are applied, then answered 500
+    echo_updates: bool = False  # a hostile server: a connection update refused, echoing it
     received: list[tuple[str, str, str]] = field(default_factory=list)  # (what, key, sha256)
     connection_values: dict[tuple[str, str], str] = field(default_factory=dict)
     attachments_received: dict[tuple[str, str], bytes] = field(default_factory=dict)
@@ -431,6 +432,10 @@ class Routes:
         if self.h.headers.get("X-HTTP-Method-Override", "").upper() != "PATCH":
             return False
         data = json.loads(self.body or b"{}")
+        if self.model.echo_updates:
+            sent = self.body.decode("utf-8", "replace")
+            self.h._oic_error(400, "Bad Request", f"Cannot apply {sent}", "OIC-400")
+            return True
         with self.state.lock:
             for list_name in ("connectionProperties", "securityProperties"):
                 props = conn.setdefault(list_name, [])

@@ -118,6 +118,8 @@ class Deployment:
             updates[conn] = map_connection(
                 conn, values, self.bundle.definitions.get(conn), target.connections.get(conn)
             )
+            # a plain line for a property OIC types as secret is a secret too
+            self.ctx.reporter.add_secrets(c.source.value for c in updates[conn].changes if c.secret)
         return updates
 
     def _check_missing(self, target: Target, updates: dict[str, ConnectionUpdate]) -> None:
