@@ -151,6 +151,22 @@ def old_version(iar: Path) -> bytes:
     return buffer.getvalue()
 
 
+def renumbered(iar: Path, version: str) -> bytes:
+    """COUNTRY_INFO as another version (folder and <projectVersion> changed): another id."""
+    import io
+    import zipfile
+
+    slug = f"COUNTRY_INFO_{version}"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(iar) as src, zipfile.ZipFile(buffer, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.endswith("PROJECT-INF/project.xml"):
+                data = data.replace(b">01.00.0000<", f">{version}<".encode())
+            out.writestr(info.filename.replace(SLUG, slug), data)
+    return buffer.getvalue()
+
+
 def write_plan(tmp_path: Path, *lines: str) -> Path:
     plan = tmp_path / "plans" / "test.properties"
     plan.parent.mkdir(exist_ok=True)

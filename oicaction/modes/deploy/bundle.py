@@ -106,14 +106,18 @@ def _attachments(folder: Path, used: tuple[str, ...]) -> list[FileItem]:
     return found
 
 
-def _lookups(folder: Path, names: list[str]) -> list[FileItem]:
-    """Each lookup the record names, its CSV's first line naming the same lookup."""
+def _lookups(folder: Path, record: BuildRecord) -> list[FileItem]:
+    """Each lookup the build exported, its CSV's first line naming the same lookup. A lookup
+    the integration uses but the build did not export (offline) has no file: not imported."""
     found = []
-    for name in names:
+    exported = record.exported.get("lookups") or []
+    for name in record.lookups:
         path = folder / LOOKUPS_DIR / f"{name}.csv"
         _check_name(name, path, "lookup")
+        if not path.exists() and not path.is_symlink() and name not in exported:
+            continue
         if path.is_symlink() or not path.is_file():
-            raise _fail(path, f"lookup {name} is listed in build-info.json but missing")
+            raise _fail(path, f"lookup {name} was exported by the build but is missing")
         with path.open("rb") as fh:
             first = fh.readline(4096).decode("utf-8-sig", "replace").strip()
         cells = [c.strip().strip('"') for c in first.split(",")]
@@ -156,6 +160,6 @@ def read_bundle(folder: Path, plan_path: Path | None) -> Bundle:
         connections=used,
         definitions=_definitions(folder, used),
         attachments=tuple(_attachments(folder, used)),
-        lookups=tuple(_lookups(folder, record.lookups)),
+        lookups=tuple(_lookups(folder, record)),
         plan=plan,
     )
