@@ -242,6 +242,35 @@ def test_lookups_are_imported_and_replaced(old, target, artifacts, run) -> None:
     assert ("PUT", "lookups/archive") in target.state.deploy.log  # 409 -> PUT
 
 
+def test_dry_run_says_whether_a_lookup_is_added_or_replaced(target, artifacts, run) -> None:
+    info = artifacts / SLUG / "build-info.json"
+    record = json.loads(info.read_text())
+    record["lookups"] = ["COUNTRY_CODES", "CURRENCIES"]
+    info.write_text(json.dumps(record))
+    (artifacts / SLUG / "lookups").mkdir()
+    for name in record["lookups"]:
+        (artifacts / SLUG / "lookups" / f"{name}.csv").write_text(f"DVM,{name},x\nA,B\n")
+    target.add_lookup("CURRENCIES", b"DVM,CURRENCIES,old\n")
+    result = run("--dry-run", "true")
+    assert result.rc == 0 and target.writes == 0
+    changes = result.one["changes"]
+    assert "add lookup COUNTRY_CODES" in changes and "replace lookup CURRENCIES" in changes
+
+
+def test_attachments_are_uploaded(target, artifacts, run) -> None:
+    folder = artifacts / SLUG / "connections" / "RESTCOUNTRIESEU" / "attachments"
+    folder.mkdir(parents=True)
+    (folder / "targetWSDLURL").write_bytes(b"<definitions/>\n")
+    result = run("--dry-run", "true")
+    assert (
+        "upload attachment targetWSDLURL of connection RESTCOUNTRIESEU (15 bytes)"
+        in (result.one["changes"])
+    )
+    assert run().rc == 0
+    received = target.state.deploy.attachments_received
+    assert received == {("RESTCOUNTRIESEU", "targetWSDLURL"): b"<definitions/>\n"}
+
+
 def test_oic_managed_connections_are_never_touched(target, artifacts, run) -> None:
     info = artifacts / SLUG / "build-info.json"
     record = json.loads(info.read_text())

@@ -166,7 +166,8 @@ class Deployment:
             lines.append(f"upload attachment {item.name} of connection {item.owner} ({size} bytes)")
         if self.options.test_connections:
             lines += [f"test connection {c}" for c in self.bundle.connections]
-        lines += [f"import lookup {item.name}" for item in self.bundle.lookups]
+        for item in self.bundle.lookups:
+            lines.append(f"{self._lookup_verb(item.name)} lookup {item.name}")
         tracing = "on" if self.options.enable_tracing else "off"
         for iid in unit.integrations:
             lines.append(
@@ -178,6 +179,18 @@ class Deployment:
             f"leave integration {i} alone: on the target, not in the .car" for i in target.leftovers
         ]
         return lines
+
+    def _lookup_verb(self, name: str) -> str:
+        """A dry run says whether a lookup is added or replaced (one read each); a deploy just
+        imports it (POST, 409 -> PUT) and says which it was."""
+        if not self.options.dry_run:
+            return "import"
+        path = api("lookups", name, "archive", project=self.unit.project)
+        try:
+            there = self.ctx.client.get_bytes(path, f"lookup {name}") is not None
+        except OicBuildError as exc:
+            raise self.steps.fail("look at the target", str(exc)) from None
+        return "replace" if there else "add"
 
     def _keep(self, target: Target) -> Path | None:
         """Step 4: the target's own export, for a rollback."""
