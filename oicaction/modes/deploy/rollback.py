@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from ...errors import OicBuildError
@@ -49,7 +50,7 @@ def roll_back(steps: Steps, target: Target, kept: Path | None, progress: Progres
         return True
 
     for iid in progress.activated:  # an active integration cannot be replaced: off first
-        attempt(f"deactivate {iid}", lambda iid=iid: steps.set_status(iid, "CONFIGURED"))
+        attempt(f"deactivate {iid}", partial(steps.set_status, iid, "CONFIGURED"))
     if not target.exists:
         said.append(
             f"{unit.label} was not on the target before; it stays there, not activated "
@@ -69,15 +70,11 @@ def roll_back(steps: Steps, target: Target, kept: Path | None, progress: Progres
             )
         for iid, status in target.status.items():
             if status == "ACTIVATED":
-                attempt(
-                    f"re-activate {iid}",
-                    lambda iid=iid: steps.set_status(
-                        iid, "ACTIVATED", tracing=target.tracing.get(iid, False)
-                    ),
-                )
+                tracing = target.tracing.get(iid, False)
+                again = partial(steps.set_status, iid, "ACTIVATED", tracing=tracing)
+                attempt(f"re-activate {iid}", again)
         for iid in progress.stopped:
-            restart = lambda iid=iid: steps.schedule(iid, "start")  # noqa: E731
-            attempt(f"restart the schedule of {iid}", restart)
+            attempt(f"restart the schedule of {iid}", partial(steps.schedule, iid, "start"))
     if progress.connections:
         said.append(
             "connection changes are not undone (OIC does not give secret values back): "

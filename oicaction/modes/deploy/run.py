@@ -139,12 +139,18 @@ def run_deploy(
                 Deployment(ctx, bundle, plan).run(outcomes[n])
             except Exception as exc:
                 _fail(outcomes[n], exc, reporter, settings.debug)
-            if outcomes[n].error:
-                reporter.error(str(outcomes[n].error), outcomes[n].error.file)
+            if (error := outcomes[n].error) is not None:
+                reporter.error(str(error), error.file)
 
-        workers = min(settings.max_workers, len(ready))
-        with ThreadPoolExecutor(workers, thread_name_prefix="oic-deploy") as pool:
-            list(pool.map(one, sorted(ready)))
+        pool = ThreadPoolExecutor(min(settings.max_workers, len(ready)), "oic-deploy")
+        try:
+            for future in [pool.submit(one, n) for n in sorted(ready)]:
+                future.result()
+        finally:
+            # Stopped (SIGTERM, Ctrl-C): no artifact is started any more; those under way
+            # finish their sequence (or roll back), since stopping one half-way would leave
+            # its integration deactivated.
+            pool.shutdown(wait=True, cancel_futures=True)
     return outcomes
 
 
