@@ -57,6 +57,8 @@ def roll_back(steps: Steps, target: Target, kept: Path | None, progress: Progres
             "(delete it in OIC if it should go)"
         )
     else:
+        if progress.imported and kept is None:
+            said.append("could not re-import the version it had before: none was kept")
         if progress.imported and kept is not None:
             attempt(
                 "re-import the archive it had before",

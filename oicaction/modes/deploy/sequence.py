@@ -205,6 +205,14 @@ class Deployment:
             found = self.ctx.client.download(unit.archive_of_target(), what, dest)
         except OicBuildError as exc:
             raise self.steps.fail("keep the current version for rollback", str(exc)) from None
+        if (
+            found is None and unit.kind == "project"
+        ):  # the export path is a guess (live-recording.md)
+            self.ctx.reporter.warning(
+                f"{unit.label}: its export answered 404, so its current version cannot be kept: "
+                "no rollback for it (set rollback: false to silence this)"
+            )
+            return None
         if found is None:
             raise self.steps.fail("keep the current version for rollback", "its export is gone")
         self.say(f"kept its current version ({dest.stat().st_size} bytes) for a rollback")

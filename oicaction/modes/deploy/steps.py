@@ -106,7 +106,8 @@ class Steps:
     def schedule_running(self, iid: str, body: dict[str, Any]) -> bool:
         if not body.get("scheduleDefinedFlag"):
             return False
-        found = self.read(self._path("integrations", iid, "schedule"), "schedule", "look")
+        path = self._path("integrations", iid, "schedule")
+        found = self.read(path, f"schedule of {iid}", "look at the target")
         state = str((found or {}).get("state") or (found or {}).get("status") or "").upper()
         return state in RUNNING_SCHEDULE
 
