@@ -304,6 +304,29 @@ def test_lock_on_a_write_is_waited_for(old, target, run) -> None:
     assert run().rc == 0
 
 
+def test_an_import_answered_409_is_sent_as_a_replace(old, target, run) -> None:
+    """The target read said absent (a 404 here), the import says it exists: PUT, once."""
+    target.add_integration(COUNTRY, old)
+    target.fault(f"/integrations/{COUNTRY.replace('|', '%7C')}", "404")
+    result = run("--rollback", "false")
+    assert result.rc == 0
+    assert [e for e in target.state.deploy.log if e[1] == "integrations/archive"] == [
+        ("POST", "integrations/archive"),
+        ("PUT", "integrations/archive"),
+    ]
+    assert result.one["action"] == "replaced"
+    assert target.integration(COUNTRY).archive != old
+
+
+def test_an_import_answered_409_with_replace_false_is_an_error(old, target, run) -> None:
+    target.add_integration(COUNTRY, old)
+    target.fault(f"/integrations/{COUNTRY.replace('|', '%7C')}", "404")
+    result = run("--replace", "false", "--rollback", "false")
+    assert result.rc == 1
+    assert "import integration: already on the target, and replace is false" in result.one["error"]
+    assert target.integration(COUNTRY).archive == old
+
+
 def test_a_5xx_after_the_import_reads_the_state_and_goes_on(target, run, capsys) -> None:
     target.state.deploy.fail_after_import = 1
     assert run().rc == 0

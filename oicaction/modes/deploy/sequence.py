@@ -323,7 +323,7 @@ class Deployment:
         progress = Progress()
         try:
             self._quiesce(target, progress)
-            self._import(target, progress)
+            outcome.action = self._import(target, progress)  # what it was, races included
             for update in updates.values():
                 self._configure(update, progress)
             for item in self.bundle.attachments:
