@@ -347,7 +347,7 @@ class Routes:
         if data is None or project is None:
             self.h._oic_error(400, "Bad Request", "No file is uploaded", "OIC-400")
             return True
-        exists = project in self.model.projects
+        exists = project in self.model.projects or project in self.state.projects
         if self.method == "POST" and exists:
             self.h._oic_error(409, "Conflict", f"Project {project} already exists", "OIC-409")
             return True
