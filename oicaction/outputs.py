@@ -21,7 +21,7 @@ from .source.provenance import git_info
 if TYPE_CHECKING:
     from .batch import Outcome
     from .discover import Found, Problem
-    from .modes.deploy.sequence import DeployOutcome
+    from .modes.deploy.context import DeployOutcome
     from .pipeline import BuildResult
 
 Outputs = Mapping[str, str]

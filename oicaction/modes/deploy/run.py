@@ -19,8 +19,9 @@ from ...report import Reporter
 from ...settings import Settings
 from . import timing as timing_module
 from .bundle import Bundle, read_bundle
+from .context import Context, DeployOptions, DeployOutcome
 from .plan_values import ResolvedPlan, resolve_plan
-from .sequence import Context, Deployment, DeployOptions, DeployOutcome
+from .sequence import Deployment
 from .timing import Timing
 
 
