@@ -69,6 +69,11 @@ def prepare(
     """Read and check every artifact and resolve its plan; nothing is sent. Returns the
     outcomes (failed ones with their error) and, by position, what is ready to deploy."""
     folders = find_artifacts(settings.artifact_path)
+    if not folders:
+        raise SettingsError(
+            f"artifact-path {shown_path(settings.artifact_path)} holds no artifact (no "
+            "build-info.json in it or in a folder directly inside it)"
+        )
     outcomes = [DeployOutcome(shown_path(f)) for f in folders]
     bundles: dict[int, Bundle] = {}
     for n, folder in enumerate(folders):
