@@ -85,6 +85,7 @@ class DeployModel:
     activation_seconds: float = 0.0  # 0: activation answers the final status at once (Gen2)
     fail_activation: dict[str, str] = field(default_factory=dict)  # id or sha256 -> message
     fail_after_import: int = 0  # the next N imports are applied, then answered 500
+    fail_after_status: int = 0  # the next N (de)activations are applied, then answered 500
     echo_updates: bool = False  # a hostile server: a connection update refused, echoing it
     received: list[tuple[str, str, str]] = field(default_factory=list)  # (what, key, sha256)
     connection_values: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -284,6 +285,11 @@ class Routes:
             answer = {**ACTIVATE_ANSWER, "status": item.status}
             if item.pending is not None:
                 answer["status"] = _inprogress(item.pending)
+            fail = self.model.fail_after_status > 0
+            self.model.fail_after_status -= int(fail)
+        if fail:
+            self.h._oic_error(502, "Bad Gateway", "The activation request timed out", "OIC-502")
+            return True
         self.h._json(200, answer)
         return True
 

@@ -342,6 +342,25 @@ def test_a_5xx_on_a_replace_that_did_not_take_is_sent_once_more(old, target, run
     assert item.archive != old
 
 
+def test_a_cut_connection_on_an_import_reads_the_state_then_sends_once_more(
+    target, run, capsys
+) -> None:
+    target.fault("/integrations/archive", "reset")  # no answer, and nothing was applied
+    assert run().rc == 0
+    assert target.count("POST", "/ic/api/integration/v1/integrations/archive") == 2
+    assert "it did not take: once more" in capsys.readouterr().err
+
+
+def test_a_5xx_after_an_activation_reads_its_status_and_polls(target, run, capsys) -> None:
+    target.state.deploy.activation_seconds = 0.05
+    target.state.deploy.fail_after_status = 1
+    assert run().rc == 0
+    activations = [e for e in target.state.deploy.log if e[1] == f"integrations/{COUNTRY}"]
+    assert activations == [("POST", f"integrations/{COUNTRY}")]  # not sent again
+    assert target.integration(COUNTRY).status == "ACTIVATED"
+    assert "HTTP 502: Bad Gateway: The activation request timed out" in capsys.readouterr().err
+
+
 def test_failed_activation_rolls_back(old, target, artifacts, run, tmp_path) -> None:
     target.add_integration(COUNTRY, old, status="ACTIVATED", schedule="STARTED")
     target.state.deploy.activation_seconds = 0.02
