@@ -9,7 +9,7 @@ with a value (an empty one leaves the property as it is on the target).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,19 +137,6 @@ def map_connection(
             )
         )
     return update
-
-
-def check_connection_ids(resolved: ResolvedPlan, known: Iterable[str]) -> None:
-    """Every plan line names a connection the deployed artifacts use, else an error naming the
-    plan file and line (OIC would ignore it and the user would believe it applied)."""
-    known_set = set(known)
-    for value in resolved.values:
-        if value.connection not in known_set:
-            raise SourceError(
-                f"{value.origin}: {value.entry.key}: connection {value.connection} is not used "
-                f"by what is deployed ({', '.join(sorted(known_set)) or 'no connections'})",
-                file=resolved.plan.path,
-            )
 
 
 def lacking(

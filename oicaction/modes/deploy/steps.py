@@ -25,7 +25,6 @@ from .unit import Unit
 
 OK = frozenset({200, 201, 202, 204})
 LOCKED = frozenset({412, 423})
-TERMINAL = frozenset({"ACTIVATED", "CONFIGURED", "FAILEDACTIVATION"})
 # What `GET .../schedule` says of a running schedule (guessed: docs/live-recording.md).
 RUNNING_SCHEDULE = frozenset({"STARTED", "RUNNING", "ACTIVE", "SCHEDULED"})
 _TAG = re.compile(r"<[^>]+>")
