@@ -180,7 +180,7 @@ def _deploy(settings: Settings, reporter: Reporter, as_json: bool, env_file: Pat
     outcomes = run_deploy(settings, plan_variables(env_file), reporter)
     text = emit(
         deploy_outputs(outcomes),
-        deploy_summary(outcomes, settings.dry_run),
+        deploy_summary(outcomes, settings.dry_run, reporter.redactor),
         as_json,
         reporter.redactor,
     )

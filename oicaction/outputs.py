@@ -309,16 +309,19 @@ def deploy_outputs(outcomes: Sequence[DeployOutcome]) -> Outputs:
     return {k: to_output_text(v) for k, v in values.items()}
 
 
-def deploy_summary(outcomes: Sequence[DeployOutcome], dry_run: bool) -> str:
-    """The step summary: one row per artifact; a dry run lists what would change."""
+def deploy_summary(outcomes: Sequence[DeployOutcome], dry_run: bool, redactor: Redactor) -> str:
+    """The step summary: one row per artifact; a dry run lists what would change. Text is
+    redacted before it is escaped: an escaped secret (`PW\\_1`) is no longer the secret a
+    later redaction looks for, yet GitHub shows it as the secret."""
+    safe = redactor.text
     rows = [
         (
-            code(o.id) if o.id else code(o.path),
+            code(o.id) if o.id else code(safe(o.path)),
             o.kind or "–",
             o.action or "–",
             o.status,
             plain(_previous(o.previous)),
-            plain(str(o.error)) if o.error else "",
+            plain(safe(str(o.error))) if o.error else "",
         )
         for o in outcomes
     ]
@@ -328,7 +331,7 @@ def deploy_summary(outcomes: Sequence[DeployOutcome], dry_run: bool) -> str:
     if dry_run:
         for o in outcomes:
             if o.changes:
-                lines = "\n".join(f"- {plain(line)}" for line in o.changes)
+                lines = "\n".join(f"- {plain(safe(line))}" for line in o.changes)
                 text += f"#### {code(o.id or o.path)}\n\n{lines}\n\n"
     return text
 
