@@ -18,9 +18,9 @@ from types import FrameType
 from typing import NoReturn
 
 from . import __version__
-from .batch import build_batch, exit_code, is_batch, resolve_paths
-from .discover import discover, split_list
 from .errors import EXIT_BUILD, EXIT_OK, OicBuildError, SettingsError, unexpected
+from .modes.batch import build_batch, exit_code, is_batch, resolve_paths
+from .modes.discover import discover, split_list
 from .outputs import (
     build_outputs,
     build_summary,
@@ -180,7 +180,7 @@ def _deploy(settings: Settings, reporter: Reporter, as_json: bool, env_file: Pat
     outcomes = run_deploy(settings, plan_variables(env_file), reporter)
     text = emit(
         deploy_outputs(outcomes),
-        deploy_summary(outcomes, settings.dry_run, reporter.redactor),
+        deploy_summary(outcomes, settings.dry_run),
         as_json,
         reporter.redactor,
     )

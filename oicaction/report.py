@@ -77,7 +77,6 @@ class Reporter:
         self.github = in_github() if github is None else github
         self.stream = stream or (sys.stdout if self.github else sys.stderr)
         self.redactor = redactor if redactor is not None else Redactor()
-        self.warnings: list[str] = []
 
     def add_secrets(self, values: Iterable[str]) -> None:
         """Register secrets; in GitHub, mask them before any other line is printed."""
@@ -115,7 +114,6 @@ class Reporter:
             self._write(plain_line(f"{level}: {message}"))
 
     def warning(self, message: str, file: Path | None = None) -> None:
-        self.warnings.append(self.redact(message))
         self._annotate("warning", message, file)
 
     def error(self, message: str, file: Path | None = None) -> None:

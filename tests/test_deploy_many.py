@@ -59,7 +59,7 @@ def test_a_broken_artifact_fails_alone(both_target, two, monkeypatch, tmp_path) 
     assert result.rc == 1
     broken, good = sorted(result.deployed, key=lambda e: e["path"])[::-1]
     assert good["id"] == COUNTRY and good["status"] == "ACTIVATED"
-    assert broken["id"] is None and "build-info.json: not valid JSON" in broken["error"]
+    assert broken["id"] is None and "build-info.json: not JSON" in broken["error"]
 
 
 def test_the_same_id_twice_is_refused(both_target, artifacts, monkeypatch, tmp_path) -> None:

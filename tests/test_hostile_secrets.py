@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
-from conftest import EXAMPLE, run_cli
+from conftest import EXAMPLE, make_integration, run_cli
 from oic_standin import CLIENT_ID, CLIENT_SECRET, PASSWORD, SCOPE, USERNAME, StandIn
 
 from oicaction.artifact.connections import normalise_connection, strip_secrets
@@ -151,14 +151,9 @@ def _assert_hidden(places: dict[str, str], secret: str) -> None:
 
 
 def _versioned(dest: Path, version: str, connections: bool = True) -> Path:
-    shutil.copytree(EXAMPLE, dest)
-    if not connections:  # needs no server: builds whatever the server does
-        shutil.rmtree(dest / "icspackage/appinstances")
-    project = dest / "icspackage/project/HELLO_WORLD_01.00.0000"
-    xml = project / "PROJECT-INF/project.xml"
-    xml.write_text(xml.read_text().replace("01.00.0000", version))
-    project.rename(project.with_name(f"HELLO_WORLD_{version}"))
-    return dest
+    """HELLO_WORLD at `version`; without connections it needs no server: it builds whatever
+    the server does."""
+    return make_integration(dest, version=version, **({} if connections else {"connections": ()}))
 
 
 ECHOES = {

@@ -1,1 +1,1 @@
-"""What a run does with an artifact: build makes one, deploy puts one into OIC."""
+"""What a run does: build one source, a batch, or discover sources for a matrix."""

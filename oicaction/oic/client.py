@@ -82,9 +82,9 @@ class BoundedRetry(Retry):
     def new(self, **kw: Any) -> BoundedRetry:
         kw.setdefault("max_time", self.max_time)
         kw.setdefault("first_failure", self.first_failure)
-        return super().new(**kw)  # type: ignore[return-value]
+        return super().new(**kw)
 
-    def increment(  # type: ignore[override]
+    def increment(
         self,
         method: str | None = None,
         url: str | None = None,

@@ -12,6 +12,7 @@ import dataclasses
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from functools import partial
 from typing import Any
 
 from ..artifact.connections import (
@@ -92,11 +93,11 @@ class ServerCache:
         scope = "" if project is None else f"project {project} "
         for conn_id in dict.fromkeys(connections):
             wanted[("connection", conn_id)] = self._submit(
-                scope + "connection", conn_id, lambda c=conn_id: self._connection(c, project)
+                scope + "connection", conn_id, partial(self._connection, conn_id, project)
             )
         for name in dict.fromkeys(lookups):
             wanted[("lookup", name)] = self._submit(
-                scope + "lookup", name, lambda n=name: self.client.lookup_csv(n, project)
+                scope + "lookup", name, partial(self.client.lookup_csv, name, project)
             )
         done, pending = wait(wanted.values(), return_when=FIRST_EXCEPTION)
         failed = [

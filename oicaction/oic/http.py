@@ -229,7 +229,7 @@ def exchange(
             )
             try:
                 resp._content = read_capped(resp, max_size, where)
-                resp._content_consumed = True
+                resp._content_consumed = True  # type: ignore[attr-defined]
             finally:
                 resp.close()
         except requests.RequestException as exc:

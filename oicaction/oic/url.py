@@ -91,6 +91,6 @@ def normalise_base_url(url: str, name: str = "oic-url") -> tuple[str, str | None
     if match:
         path = path[: match.start()]
     path = path.rstrip("/")
-    instance = (parse_qs(parts.query).get("integrationInstance") or [None])[0]
+    instance = (parse_qs(parts.query).get("integrationInstance") or [""])[0]
     base = without_query(urlunsplit((parts.scheme.lower(), parts.netloc, path, "", "")))
-    return base, (instance.strip() or None) if instance else None
+    return base, instance.strip() or None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,13 +21,12 @@ from ...artifact.layout import (
     CONNECTIONS_DIR,
     LOOKUPS_DIR,
     PLAN_FILE,
+    checked_name,
 )
 from ...artifact.plan import Plan, read_plan
 from ...artifact.record import BuildRecord, read_record
 from ...errors import ArtifactError, SettingsError, shown_path
 
-# What OIC allows in a connection id, a lookup name or a property name that becomes a file name.
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$")
 _CHUNK = 1 << 20
 
 
@@ -72,9 +70,11 @@ def _sha256(path: Path) -> str:
 
 
 def _check_name(name: str, path: Path, what: str) -> str:
-    if not _NAME.match(name):
-        raise _fail(path, f"{what} name {name!r} is not one OIC gives")
-    return name
+    """A name that becomes a path (or part of a request path) by the build's own rule."""
+    try:
+        return checked_name(what, name)
+    except ArtifactError as exc:
+        raise _fail(path, str(exc)) from None
 
 
 def _definitions(folder: Path, used: tuple[str, ...]) -> dict[str, dict[str, Any]]:
@@ -102,7 +102,7 @@ def _attachments(folder: Path, used: tuple[str, ...]) -> list[FileItem]:
         for path in sorted(root.iterdir()):
             if path.is_symlink() or not path.is_file():
                 raise _fail(path, "not a regular file")
-            found.append(FileItem(conn, _check_name(path.name, path, "attachment"), path))
+            found.append(FileItem(conn, _check_name(path.name, path, "property name"), path))
     return found
 
 
@@ -110,10 +110,10 @@ def _lookups(folder: Path, record: BuildRecord) -> list[FileItem]:
     """Each lookup the build exported, its CSV's first line naming the same lookup. A lookup
     the integration uses but the build did not export (offline) has no file: not imported."""
     found = []
-    exported = record.exported.get("lookups") or []
+    exported = record.exported.lookups if record.exported else []
     for name in record.lookups:
         path = folder / LOOKUPS_DIR / f"{name}.csv"
-        _check_name(name, path, "lookup")
+        _check_name(name, path, "lookup name")
         if not path.exists() and not path.is_symlink() and name not in exported:
             continue
         if path.is_symlink() or not path.is_file():
@@ -145,7 +145,7 @@ def read_bundle(folder: Path, plan_path: Path | None) -> Bundle:
         )
     used = tuple(c.code for c in record.connections if not is_oic_managed(c.code))
     for conn in used:
-        _check_name(conn, folder / CONNECTIONS_DIR / conn, "connection")
+        _check_name(conn, folder / CONNECTIONS_DIR / conn, "connection id")
     plan = None
     if plan_path is not None:
         if not plan_path.is_file():

@@ -112,7 +112,7 @@ def prepare(
 
 def _connect(settings: Settings, reporter: Reporter, stack: ExitStack) -> OicClient:
     """The run's one client (pool, token), its settings checked by the first request."""
-    from ...pipeline import connect  # the build's: one place turns settings into a client
+    from ..build import connect  # the build's: one place turns settings into a client
 
     missing = settings.missing_server_settings()
     if missing:
