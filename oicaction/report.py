@@ -14,6 +14,7 @@ The one place that prints, and so the one place that makes text safe to print:
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterable
@@ -120,6 +121,11 @@ class Reporter:
         self._annotate("error", message, file)
 
     def result(self, json_text: str) -> None:
-        """The --json object, on stdout whatever the log stream: redacted, command-safe."""
-        sys.stdout.write(json_for_stdout(self.redact(json_text)) + "\n")
+        """The --json object, on stdout whatever the log stream: redacted value by value (so
+        it stays valid JSON whatever a secret holds), command-safe."""
+        try:
+            text = json.dumps(self.redactor.data(json.loads(json_text)), indent=2)
+        except json.JSONDecodeError:
+            text = self.redact(json_text)
+        sys.stdout.write(json_for_stdout(text) + "\n")
         sys.stdout.flush()

@@ -193,7 +193,7 @@ def test_bad_source(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str
 @pytest.mark.parametrize(
     ("argv", "text"),
     [
-        (["--manage-connections", "perhaps"], "--manage-connections: 'perhaps' is not a boolean"),
+        (["--manage-connections", "perhaps"], "--manage-connections: not a boolean"),
         (["--max-workers", "many"], "--max-workers"),
         (["--missing-connections", "ignore"], "--missing-connections"),
         (
@@ -201,7 +201,7 @@ def test_bad_source(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str
             "integration-path does/not/exist does not exist",
         ),
         (["--connection-plan", "nope.properties"], "connection-plan nope.properties is not a file"),
-        (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+        (["--no-such-flag"], "unknown option --no-such-flag"),
     ],
 )
 def test_bad_settings_exit_2(

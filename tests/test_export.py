@@ -655,18 +655,3 @@ def test_committed_plan_shipped_unchanged_offline(country_info, capsys) -> None:
     )  # fmt: skip
     assert code == 0
     assert (ARTIFACT / "connectionPlan.properties").read_bytes() == text.encode("latin-1")
-
-
-def test_attachment_holding_a_configured_secret_is_redacted(
-    country_info, oic_fixture_standin
-) -> None:
-    from oic_standin import CLIENT_SECRET
-
-    with_attachments(oic_fixture_standin)
-    leaky = b"<definitions><!-- pw " + CLIENT_SECRET.encode() + b" --></definitions>\n"
-    oic_fixture_standin.add_attachment("RESTCOUNTRIESEU", "targetWSDLURL", leaky)
-    assert build(country_info, server=oic_fixture_standin) == 0
-    saved = (ARTIFACT / "connections/RESTCOUNTRIESEU/attachments/targetWSDLURL").read_bytes()
-    assert CLIENT_SECRET.encode() not in saved and saved.startswith(b"<definitions>")
-    index = json.loads((ARTIFACT / "connections.json").read_text())
-    assert index["attachments"][0]["sha256"] == hashlib.sha256(saved).hexdigest()

@@ -14,14 +14,16 @@ its client, token and fetched objects.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ArtifactError, ServerError, SourceError
 from ..oic.fetch_cache import ServerCache
+from ..redact import shipped_secret
 from ..report import Reporter
 from ..settings import Settings
 from ..source.metadata import Meta
-from .connections import CleanConnection, is_oic_managed
+from .connections import CleanConnection, is_key_material, is_oic_managed
 from .layout import (
     CONNECTIONS_DIR,
     CONNECTIONS_INDEX,
@@ -47,10 +49,10 @@ def _plural(items: list[str], word: str) -> str:
     return f"{len(items)} {word}{'' if len(items) == 1 else 's'}"
 
 
-def _write_text(path: Path, text: str, reporter: Reporter) -> None:
-    """Every text we write passes the reporter's redaction: a configured secret never lands
-    in the artifact even if a server echoed it somewhere unexpected."""
-    write_file(path, reporter.redact(text))
+def _refuse_secret(data: bytes, what: str, reporter: Reporter) -> None:
+    """A file shipped as OIC holds it is never edited: one holding a secret stops the build."""
+    if (line := reporter.redactor.find_line(data)) is not None:
+        raise ServerError(shipped_secret(what, line))
 
 
 def _check_names(meta: Meta, conn_ids: list[str], lookups: list[str]) -> None:
@@ -104,7 +106,7 @@ def _write_attachments(
     saved: list[SavedAttachment] = []
     to_supply: list[AttachmentToSupply] = []
     for item in conn.attachments:
-        if item.to_supply:
+        if item.to_supply or (item.data is not None and is_key_material(item.data)):
             to_supply.append(AttachmentToSupply(connection=conn.id, property=item.property))
             reporter.warning(
                 f"attachment {item.property} of connection {conn.id} holds a secret (keystore "
@@ -118,7 +120,8 @@ def _write_attachments(
             )
             continue
         path = attachment_path(stage, conn.id, item.property)
-        data = reporter.redactor.file_bytes(item.data)
+        data = item.data
+        _refuse_secret(data, f"attachment {item.property} of connection {conn.id}", reporter)
         write_file(path, data)
         rel = path.relative_to(stage).as_posix()
         saved.append(
@@ -170,7 +173,9 @@ def export_connections(
             skipped.append(conn_id)
             continue
         _checked_answer(conn_id, clean, where)
-        _write_text(connection_path(stage, conn_id), to_json(clean.data), reporter)
+        # Records are redacted value by value (see redact.py); the plan is made from the same.
+        clean = replace(clean, data=reporter.redactor.record(clean.data))
+        write_file(connection_path(stage, conn_id), to_json(clean.data))
         note = ""
         if clean.secrets_removed:
             note = f" (values of {', '.join(clean.secrets_removed)} removed)"
@@ -186,7 +191,7 @@ def export_connections(
             raise ServerError(
                 f"lookup {name} used by {meta.label} was not found on {where} (HTTP 404)"
             )
-        data = reporter.redactor.file_bytes(data)
+        _refuse_secret(data, f"lookup {name} on {where}", reporter)
         write_file(lookup_path(stage, name), data)
         reporter.info(f"lookup {name} -> lookups/{name}.csv ({len(data)} bytes)")
 
@@ -203,7 +208,7 @@ def export_connections(
             attachments_to_supply=to_supply,
             skipped=skipped,
         )
-        write_connections_index(stage, index, reporter.redactor.data)
+        write_connections_index(stage, index, reporter.redactor.record)
         connections_file = (settings.artifact_dir / meta.slug / CONNECTIONS_INDEX).as_posix()
 
     plan_source: str | None = None
@@ -214,7 +219,7 @@ def export_connections(
     elif planned:
         adapters = {c.code: c.adapter for c in meta.connections}
         text = generate_plan(planned, meta.label, client.server, adapters)
-        _write_text(stage / PLAN_FILE, text, reporter)
+        write_file(stage / PLAN_FILE, reporter.redactor.record(text))
         plan_source = "generated"
         reporter.info(f"connection plan template -> {PLAN_FILE}")
 

@@ -193,7 +193,7 @@ def write_artifact(
             entries=checked.entries,
         )
         record = new_record(meta, source, archive, exported)
-        write_record(stage.path, record, reporter.redactor.data)
+        write_record(stage.path, record, reporter.redactor.record)
         stage.commit()
     result = BuildResult(meta, source, stage.final, stage.final / staged.name, record)
     reporter.info(
