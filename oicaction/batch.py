@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from .discover import duplicate_error, split_list
 from .errors import EXIT_OK, OicBuildError, SettingsError, shown_path, unexpected
+from .oic.config import missing_server_settings
+from .oic.url import shown_url
 from .pipeline import (
     BuildResult,
     Loaded,
@@ -119,9 +121,9 @@ def _connect(
     exporting = [
         o for o in outcomes if o.loaded and not o.error and server_reasons(settings, o.loaded.meta)
     ]
-    if not exporting or settings.missing_server_settings():
+    if not exporting or missing_server_settings(settings):
         return None
-    setup = Outcome(f"OIC client for {settings.oic_url}")
+    setup = Outcome(f"OIC client for {shown_url(settings.oic_url or '')}")
     with _failure_of(setup, reporter, settings.debug):
         return stack.enter_context(connect(settings, reporter))
     for outcome in exporting:

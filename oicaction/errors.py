@@ -44,8 +44,10 @@ class ArtifactError(OicBuildError):
     """The artifact folder could not be written (disk full, no permission)."""
 
 
-def one_line(text: str) -> str:
-    return " ".join(text.split())
+def one_line(text: str, limit: int = 1000) -> str:
+    """Collapse whitespace (newlines included) and cut overly long text."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @contextmanager

@@ -17,11 +17,12 @@ import hashlib
 from pathlib import Path
 
 from ..errors import ServerError
+from ..oic.client import api
+from ..oic.connection_model import CleanConnection, is_oic_managed
 from ..oic.fetch_cache import ServerCache
 from ..report import Reporter
 from ..settings import Settings
 from ..source.metadata import IntegrationMeta
-from .connections import CleanConnection, is_oic_managed
 from .layout import (
     CONNECTIONS_DIR,
     CONNECTIONS_INDEX,
@@ -66,10 +67,28 @@ def _missing_connection(
     )
 
 
+def _redact_file(path: Path, sha256: str, reporter: Reporter) -> str:
+    """The file redacted in place if a secret shows in it; its sha256. Read whole here, one file
+    at a time, so the memory it takes ends with this call."""
+    data = path.read_bytes()
+    redacted = reporter.redactor.file_bytes(data)
+    if redacted is data:
+        return sha256
+    write_file(path, redacted)
+    return hashlib.sha256(redacted).hexdigest()
+
+
 def _write_attachments(
-    conn: CleanConnection, stage: Path, meta: IntegrationMeta, where: str, reporter: Reporter
+    conn: CleanConnection,
+    stage: Path,
+    meta: IntegrationMeta,
+    server: ServerCache,
+    where: str,
+    project: str | None,
+    reporter: Reporter,
 ) -> tuple[list[dict[str, object]], list[dict[str, str]]]:
-    """Save a connection's attachments; returns (saved, to supply at deployment)."""
+    """Save a connection's attachments, each streamed from OIC into its file (never whole in
+    memory); returns (saved, to supply at deployment)."""
     saved: list[dict[str, object]] = []
     to_supply: list[dict[str, str]] = []
     for item in conn.attachments:
@@ -81,26 +100,30 @@ def _write_attachments(
                 "or key): not exported, supply it at deployment"
             )
             continue
-        if item.data is None:
+        path = attachment_path(stage, conn.id, item.property)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        what = f"attachment {item.property} of connection {conn.id}"
+        url = api("connections", conn.id, "attachments", item.property, project=project)
+        sha256 = server.client.download(url, what, path)
+        if sha256 is None:
             reporter.warning(
                 f"attachment {item.property} of connection {conn.id} is marked hasAttachment "
                 f"but {where} has no file for it (HTTP 404); not exported"
             )
             continue
-        path = attachment_path(stage, conn.id, item.property)
-        data = reporter.redactor.file_bytes(item.data)
-        write_file(path, data)
+        sha256 = _redact_file(path, sha256, reporter)
+        size = path.stat().st_size
         rel = path.relative_to(stage).as_posix()
         saved.append(
             {
                 "connection": conn.id,
                 "property": item.property,
                 "file": rel,
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "size": len(data),
+                "sha256": sha256,
+                "size": size,
             }
         )
-        reporter.info(f"attachment {item.property} of {conn.id} -> {rel} ({len(data)} bytes)")
+        reporter.info(f"attachment {item.property} of {conn.id} -> {rel} ({size} bytes)")
     return saved, to_supply
 
 
@@ -118,8 +141,8 @@ def export_integration(
 
     The plan was read and checked when the source was loaded, so a bad plan costs no traffic.
     """
-    client = server.client
-    where = client.where() + (f" in project {project}" if project else "")
+    config = server.client.config
+    where = config.where() + (f" in project {project}" if project else "")
     conn_ids = [c.code for c in meta.connections] if settings.manage_connections else []
     lookup_names = list(meta.lookups) if settings.manage_lookups else []
     for conn_id in conn_ids:
@@ -147,7 +170,7 @@ def export_integration(
         if clean.secrets_removed:
             note = f" (values of {', '.join(clean.secrets_removed)} removed)"
         reporter.info(f"connection {conn_id} -> {CONNECTIONS_DIR}/{conn_id}/{note}")
-        saved, supply = _write_attachments(clean, stage, meta, where, reporter)
+        saved, supply = _write_attachments(clean, stage, meta, server, where, project, reporter)
         attachments += saved
         to_supply += supply
         exported.append(clean)
@@ -166,8 +189,8 @@ def export_integration(
     if conn_ids:
         index = {
             "integration": meta.id,
-            "server": client.server,
-            "instance": client.instance,
+            "server": config.base_url,
+            "instance": config.instance,
             **({"project": project} if project else {}),
             "connections": [c.data for c in exported],
             "attachments": attachments,
@@ -180,20 +203,20 @@ def export_integration(
     plan_source: str | None = None
     planned = [c for c in exported if not is_oic_managed(c.id)]
     if plan is not None:
-        ship_plan(plan, stage, reporter, {c.id: c for c in exported}, client.server)
+        ship_plan(plan, stage, reporter, {c.id: c for c in exported}, config.base_url)
         plan_source = plan.path.as_posix()
     elif planned:
         adapters = {c.code: c.adapter for c in meta.connections}
-        text = generate_plan(planned, meta.id, client.server, adapters)
+        text = generate_plan(planned, meta.id, config.base_url, adapters)
         _write_text(stage / PLAN_FILE, text, reporter)
         plan_source = "generated"
         reporter.info(f"connection plan template -> {PLAN_FILE}")
 
     return {
-        "server": client.server,
-        "instance": client.instance,
+        "server": config.base_url,
+        "instance": config.instance,
         **({"project": project} if project else {}),
-        "auth": client.auth.kind,
+        "auth": config.auth.kind,
         "connections": [c.id for c in exported],
         "attachments": attachments,
         "attachments_to_supply": to_supply,
