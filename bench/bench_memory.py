@@ -8,7 +8,8 @@ Run from the repository root:
         [--bodies 6 --body-mib 37]
 
 Each build is a whole process whose own peak RSS (VmHWM, Linux) is the figure; the
-stand-in runs in this process and serves one shared buffer for every attachment. `--bodies B
+stand-in runs in this process and serves one shared buffer for every attachment. Then a build
+whose connection answer is 1 GiB without Content-Length (refused at max-response-size). `--bodies B
 --body-mib M` adds a second measurement: B connections whose JSON bodies are M MiB each (a huge
 `securityPolicyInfo`, which the export drops), against one such connection.
 A benchmark, not a test: figures are printed, never asserted (tests/test_memory.py holds a
@@ -22,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from common import (
@@ -76,14 +78,14 @@ def with_big_body(conn_id: str, mib: int) -> dict[str, object]:
     return body
 
 
-def peak_rss(source: Path, work: Path, flags: list[str]) -> int:
-    """Peak RSS in MiB of one build process."""
+def peak_rss(source: Path, work: Path, flags: list[str], exit_code: int = 0) -> int:
+    """Peak RSS in MiB of one build process (which must end with `exit_code`)."""
     shutil.rmtree(work / "out", ignore_errors=True)
     cmd = [sys.executable, "-c", CHILD, "--integration-path", str(source)]
     cmd += ["--artifact-dir", "out", "--manage-lookups", "false", *flags]
     done = subprocess.run(cmd, cwd=work, env=clean_env(), capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"build failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    if done.returncode != exit_code:
+        raise SystemExit(f"build ended with exit {done.returncode}:\n{done.stderr[-3000:]}")
     [line] = [x for x in done.stderr.splitlines() if x.startswith("MAXRSS ")]
     return int(line.split()[1]) // 1024
 
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench_memory_"))
     try:
         with oic.StandIn() as standin:
-            flags = [*server_flags(standin.url, standin.token_url), "--scope", oic.SCOPE]
+            flags = server_flags(standin.url, standin.token_url)
             flags += ["--max-response-size", f"{max(64, args.mib + 1, 2 * args.body_mib)}M"]
             data = (b"<xsd:element name='x'/>\n" * (args.mib * 1024 * 1024 // 24 + 1))[
                 : args.mib * 1024 * 1024
@@ -127,6 +129,23 @@ def main(argv: list[str] | None = None) -> int:
                 f"1 attachment {one} MiB (offline build {offline} MiB)",
                 many / one,
                 TARGET,
+            )
+            # A 1 GiB answer without Content-Length: refused once past max-response-size.
+            standin.add_connection("HUGE", connection_body("HUGE"))
+            standin.fault("/connections/HUGE", "big-unsized", size=1 << 30)
+            source = write_integration(work / "huge", "BENCH_HUGE", ["HUGE"])
+            started = time.perf_counter()
+            capped = [*server_flags(standin.url, standin.token_url), "--max-response-size", "64M"]
+            huge = peak_rss(source, work, capped, exit_code=1)
+            took = time.perf_counter() - started
+            print(f"a 1 GiB answer refused at max-response-size 64M: peak {huge} MiB, {took:.1f} s")
+            figure(
+                "peak RSS, a 1 GiB answer refused",
+                f"{huge} MiB",
+                f"offline build {offline} MiB + max-response-size 64 MiB",
+                huge / (offline + 64),
+                TARGET,
+                f"whole build {took:.1f} s",
             )
             if args.bodies:
                 rows = []

@@ -10,6 +10,8 @@ Run from the repository root, on a quiet machine (not part of the tests; nothing
            the ideal critical path (bench_export.py)
   batch    10/100/500 integrations sharing 10 connections: requests at the server, wall time per
            integration (bench_batch.py)
+  memory   peak RSS of a build with 20 attachments of 60 MiB vs one, of a 1 GiB answer refused,
+           and of 6 connection bodies of 37 MiB vs one (bench_memory.py)
   image    what the Dockerfile adds over its base, `docker run --help`, start-up in the image,
            the gzip'd size a runner pulls, the action's prebuilt and fallback (cold build) paths
            and a 50-job matrix projection (bench_image.py; skipped, saying so, without a Docker
@@ -33,12 +35,13 @@ from pathlib import Path
 from common import load, machine
 
 HERE = Path(__file__).resolve().parent
-SUITES = ("package", "export", "batch", "image")
+SUITES = ("package", "export", "batch", "memory", "image")
 # (script, arguments, arguments with --quick)
 COMMANDS: dict[str, tuple[str, list[str], list[str]]] = {
     "package": ("bench_package.py", [], ["--repeats", "3"]),
     "export": ("bench_export.py", [], ["--runs", "1"]),
     "batch": ("bench_batch.py", [], ["--runs", "1"]),
+    "memory": ("bench_memory.py", ["--bodies", "6"], ["--attachments", "3", "--mib", "8"]),
     "image": ("bench_image.py", [], ["--runs", "3", "--no-cold"]),
 }
 FIGURE = re.compile(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -180,17 +181,10 @@ ECHOES = {
 
 
 @pytest.mark.parametrize("echo", ECHOES.values(), ids=ECHOES.keys())
-@pytest.mark.parametrize("github", [True, False], ids=["github", "local"])
 @pytest.mark.usefixtures("oic_fast_http")
 def test_batch_error_echoing_a_secret_reaches_no_sink(
-    echo: str, github: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+    echo: str, runner: Path, tmp_path: Path, capsys
 ) -> None:
-    runner = tmp_path / "runner"
-    runner.mkdir()
-    monkeypatch.setenv("GITHUB_OUTPUT", str(runner / "output"))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(runner / "summary"))
-    if github:
-        monkeypatch.setenv("GITHUB_ACTIONS", "true")
     # A folder whose name holds the password: it reaches build-info.json and every output.
     one = _versioned(tmp_path / "one", "01.00.0001")
     two = _versioned(tmp_path / f"two-{SPACED_PASSWORD}", "01.00.0002", connections=False)
@@ -213,19 +207,10 @@ def test_batch_error_echoing_a_secret_reaches_no_sink(
     _assert_hidden(places, SPACED_PASSWORD)
 
 
-@pytest.mark.parametrize("github", [True, False], ids=["github", "local"])
 @pytest.mark.usefixtures("oic_fast_http")
-def test_an_access_token_echoed_bare_reaches_no_sink(
-    github: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
-) -> None:
+def test_an_access_token_echoed_bare_reaches_no_sink(runner: Path, tmp_path: Path, capsys) -> None:
     """Issue 18, item 5: the token we obtain is a secret from the moment it arrives (masked in
     GitHub), so a server that echoes it without `Bearer ` does not print it."""
-    runner = tmp_path / "runner"
-    runner.mkdir()
-    monkeypatch.setenv("GITHUB_OUTPUT", str(runner / "output"))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(runner / "summary"))
-    if github:
-        monkeypatch.setenv("GITHUB_ACTIONS", "true")
     with StandIn() as standin:
         standin.add_connection("HELLO_REST_TRIGGER", {"id": "HELLO_REST_TRIGGER"})
         text = "token {credential} has expired"
@@ -239,7 +224,7 @@ def test_an_access_token_echoed_bare_reaches_no_sink(
     assert rc == 1
     log = captured.out + captured.err
     assert "HTTP 500" in log and "token *** has expired" in log  # the echo came, hidden
-    if github:
+    if os.environ.get("GITHUB_ACTIONS") == "true":
         assert f"::add-mask::{token}" in captured.out.splitlines()
     places = _sinks(tmp_path / "out", log) | _sinks(runner, "")
     for where, found in places.items():

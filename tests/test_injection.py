@@ -112,17 +112,6 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return rc, captured.out + captured.err
 
 
-@pytest.fixture(params=[True, False], ids=["github", "local"])
-def runner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    files = tmp_path / "runner"
-    files.mkdir()
-    monkeypatch.setenv("GITHUB_OUTPUT", str(files / "output"))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(files / "summary"))
-    if request.param:
-        monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    return files
-
-
 # project.xml can hold a name over several lines, with a CR as an entity.
 NAMES = ["Hello\n::error::forged\nWorld", "Hello&#13;::add-mask::forged", "##[stop-commands]forged"]
 

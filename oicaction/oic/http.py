@@ -41,7 +41,6 @@ from urllib3.exceptions import (
     InvalidHeader,
     MaxRetryError,
     ProxyError,
-    SSLError,
 )
 from urllib3.fields import RequestField
 from urllib3.util.retry import Retry
@@ -195,10 +194,11 @@ def _cause(exc: Exception) -> Exception:
 
 
 def _not_sent(cause: Exception) -> bool:
-    """The request cannot have reached the server: no connection, or no TLS session."""
+    """The request cannot have reached the server: no connection was made (any later failure,
+    TLS included, might have come after the server read it)."""
     if isinstance(cause, ProxyError):
         cause = cause.original_error
-    return isinstance(cause, ConnectTimeoutError | SSLError)
+    return isinstance(cause, ConnectTimeoutError)
 
 
 class Http:
