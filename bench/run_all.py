@@ -12,6 +12,9 @@ Run from the repository root, on a quiet machine (not part of the tests; nothing
            integration (bench_batch.py)
   memory   peak RSS of a build with 20 attachments of 60 MiB vs one, of a 1 GiB answer refused,
            and of 6 connection bodies of 37 MiB vs one (bench_memory.py)
+  redact   the run's secrets hunted in 10 MB of hostile text, in each of the three uses (log
+           lines, records, shipped files), vs ordinary text and vs a tenth of the size
+           (bench_redact.py)
   image    what the Dockerfile adds over its base, `docker run --help`, start-up in the image,
            the gzip'd size a runner pulls, the action's prebuilt and fallback (cold build) paths
            and a 50-job matrix projection (bench_image.py; skipped, saying so, without a Docker
@@ -35,13 +38,14 @@ from pathlib import Path
 from common import load, machine
 
 HERE = Path(__file__).resolve().parent
-SUITES = ("package", "export", "batch", "memory", "image")
+SUITES = ("package", "export", "batch", "memory", "redact", "image")
 # (script, arguments, arguments with --quick)
 COMMANDS: dict[str, tuple[str, list[str], list[str]]] = {
     "package": ("bench_package.py", [], ["--repeats", "3"]),
     "export": ("bench_export.py", [], ["--runs", "1"]),
     "batch": ("bench_batch.py", [], ["--runs", "1"]),
     "memory": ("bench_memory.py", ["--bodies", "6"], ["--attachments", "3", "--mib", "8"]),
+    "redact": ("bench_redact.py", [], ["--repeats", "1", "--size-mb", "2"]),
     "image": ("bench_image.py", [], ["--runs", "3", "--no-cold"]),
 }
 FIGURE = re.compile(

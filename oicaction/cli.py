@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import io
-import re
 import signal
 import sys
 import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from difflib import get_close_matches
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from . import __version__
-from .batch import build_batch, exit_code, is_batch, resolve_paths
-from .discover import discover, split_list
 from .errors import EXIT_BUILD, EXIT_OK, OicBuildError, SettingsError, unexpected
+from .modes.batch import build_batch, exit_code, is_batch, resolve_paths
+from .modes.discover import discover, split_list
 from .outputs import build_outputs, build_summary, discover_outputs, discover_summary, emit
 from .redact import Redactor
 from .report import Reporter
@@ -30,53 +29,65 @@ EXIT_SIGTERM = 128 + signal.SIGTERM
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is a SettingsError: one line, exit 2, and no value from the
-    command line in it: a mistyped flag (`--pasword hunter2`, `--client_secret=...`) is not
-    known to be secret, so argparse's own message would print its value."""
+    """argparse, but a usage error is a SettingsError (one line, exit 2) made of our own names
+    only: argparse's message quotes what was typed, and a mistyped flag (`--pasword hunter2`,
+    `--client_secret=...`) is not known to be secret, so nothing typed is ever shown but the
+    names of unknown options, each with the flag it is closest to."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._flags: list[argparse.Action] = []  # before super(): it adds --help
+        self._argv: list[str] = []
+        super().__init__(exit_on_error=False, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        self._flags.append(action)
+        return action
 
     def parse_args(  # type: ignore[override]
         self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> argparse.Namespace:
         self._argv = list(sys.argv[1:] if args is None else args)
-        return super().parse_args(self._argv, namespace)
-
-    def _known_words(self) -> set[str]:
-        words = {opt for action in self._actions for opt in action.option_strings}
-        for action in self._actions:
-            words.update(str(c) for c in action.choices or ())
-        return words
+        try:
+            return super().parse_args(self._argv, namespace)
+        except argparse.ArgumentError as exc:
+            self._fail(exc.argument_name)
 
     def error(self, message: str) -> NoReturn:
-        argv = getattr(self, "_argv", [])
-        known = self._known_words()
-        message = _hide_values(message, argv, known)
-        unknown = [
-            t.partition("=")[0]
-            for t in argv
-            if t.startswith("--") and t.partition("=")[0] not in known
-        ]
-        hints = {u: difflib.get_close_matches(u, sorted(known), n=1) for u in unknown}
-        said = [f"{u} -> {h[0]}" for u, h in hints.items() if h]
-        hint = f"; did you mean {', '.join(said)}?" if said else ""
-        raise SettingsError(f"{message}{hint} (see --help)")
+        self._fail(None)  # argparse's own message (unrecognised arguments) is never shown
 
-
-def _hide_values(message: str, argv: list[str], known: set[str]) -> str:
-    """Replace every value given on the command line (a word that is not one of our flags or
-    commands, the part after `=` of any flag) by *** in an argparse message."""
-    hidden: set[str] = set()
-    for token in argv:
-        _, eq, value = token.partition("=")
-        if token.startswith("-") and eq:
-            hidden.add(value)
-        elif not token.startswith("-") and token not in known:
-            hidden.add(token)
-    for value in sorted((v for v in hidden if v), key=len, reverse=True):
-        for shown in (value, repr(value)[1:-1]):
-            message = re.sub(
-                rf"(?<![^\s'\"=,(\[]){re.escape(shown)}(?![^\s'\",)\]])", "***", message
-            )
-    return message
+    def _fail(self, at: str | None) -> NoReturn:
+        """`at`: the flag or command argparse found at fault, by its name."""
+        takes_value = {o for a in self._flags if a.nargs != 0 for o in a.option_strings}
+        known = [o for a in self._flags for o in a.option_strings]
+        known += [str(c) for a in self._flags for c in a.choices or ()]
+        unknown: list[str] = []
+        short = False  # `-pHunter2`: a short option and its value run together, never shown
+        words = iter(self._argv)
+        for word in words:
+            name, eq, _ = word.partition("=")
+            if word == "--":
+                break
+            if name in takes_value and not eq:
+                next(words, None)  # its value, whatever it looks like
+            elif word.startswith("--") and name not in known and name not in unknown:
+                unknown.append(name)
+            elif word.startswith("-") and name not in known:
+                short = True
+        if unknown or short:
+            said = [f"{u} -> {m[0]}" for u in unknown if (m := get_close_matches(u, known, 1))]
+            hint = f"; did you mean {', '.join(said)}?" if said else ""
+            names = [*unknown, *(["a short one (not shown)"] if short else [])]
+            reason = f"unknown option{'s' if len(names) > 1 else ''} {', '.join(names)}{hint}"
+        elif at in takes_value:
+            reason = f"{at} needs a value (one that starts with '-' is given as {at}=VALUE)"
+        elif at in known:
+            reason = f"{at} takes no value"
+        elif at == "command":
+            reason = "the command, if given, is build or discover"
+        else:
+            reason = "more words than one command (not shown: they may hold a secret)"
+        raise SettingsError(f"{reason} (see --help)")
 
 
 def _parser() -> argparse.ArgumentParser:

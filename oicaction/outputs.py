@@ -1,5 +1,7 @@
-"""Everything a build hands back, shaped in one place: build-info.json, the step outputs
-($GITHUB_OUTPUT), the step summary, and the --json object."""
+"""What a run hands back, shaped in one place: the step outputs and the step summary, kept as
+Python values until a sink writes them ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY, --json). Each
+sink redacts the values first and escapes for its own syntax after, so a secret is found in the
+form it was registered in, whatever characters it holds."""
 
 from __future__ import annotations
 
@@ -7,23 +9,21 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
 from .redact import Redactor
-from .source.metadata import IntegrationMeta
-from .source.project import ProjectMeta
-from .source.provenance import git_info
+from .source.metadata import Cell, Code
 
 if TYPE_CHECKING:
-    from .batch import Outcome
-    from .discover import Found, Problem
-    from .pipeline import BuildResult
+    from .modes.batch import Outcome
+    from .modes.build import BuildResult
+    from .modes.discover import Found, Problem
 
-Outputs = Mapping[str, str]
+# Step outputs by name: a string, or a list or object that the sinks write as JSON.
+Outputs = dict[str, object]
 
 # Every step output, with its description: action.yml and README are generated from it
 # (scripts/gen_action.py); the CLI's --json prints the same names.
@@ -56,15 +56,13 @@ OUTPUTS: dict[str, str] = {
 
 
 def to_output_text(value: object) -> str:
-    """Lists become compact JSON (for fromJSON); everything else its string form."""
+    """A step output's text: lists and objects as compact JSON (for fromJSON), else the string."""
     if isinstance(value, list | tuple | dict):
         return json.dumps(value, separators=(",", ":"))
-    if isinstance(value, bool):
-        return str(value).lower()
     return "" if value is None else str(value)
 
 
-def write_github_outputs(outputs: Outputs, path: Path) -> None:
+def write_github_outputs(outputs: dict[str, str], path: Path) -> None:
     """Append `name<<DELIM` blocks with a fresh random delimiter no value can contain."""
     lines = []
     for name, value in outputs.items():
@@ -76,13 +74,23 @@ def write_github_outputs(outputs: Outputs, path: Path) -> None:
         fh.write("".join(lines))
 
 
-def _cell(text: str) -> str:
-    """A table cell: one line, and no `|` that ends it (escaped in code spans too, as GFM
-    tables require)."""
-    return " ".join(text.splitlines()).replace("|", "\\|") or "–"
+# -- the step summary: tables of cells, rendered as Markdown --------------------------------
 
 
-def code(text: str) -> str:
+@dataclass(frozen=True)
+class Table:
+    """A step-summary section: a title, column headers and rows of cells."""
+
+    title: str
+    headers: tuple[str, ...]
+    rows: Sequence[tuple[Cell, ...]]
+
+
+def text(*parts: str) -> Cell:
+    return Cell(parts)
+
+
+def code_span(text: str) -> str:
     """An inline code span around any text: a fence longer than any run of backticks inside,
     so a name holding backticks cannot end the span early and inject Markdown."""
     text = " ".join(text.splitlines())
@@ -97,217 +105,144 @@ def plain(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]<>()#+!~&])", r"\\\1", text)
 
 
-def markdown_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A step-summary section; cells are escaped so an id like CODE|VERSION stays one cell."""
-    lines = [f"### {title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+def _cell(cell: Cell, redact: Callable[[str], str]) -> str:
+    """One table cell: each part redacted, then escaped as code or text; one line, and no `|`
+    that ends the cell (escaped in code spans too, as GFM tables require)."""
+    shown = [
+        code_span(redact(part)) if isinstance(part, Code) else plain(redact(part))
+        for part in cell.parts
+        if part
+    ]
+    return " ".join(cell.sep.join(shown).split()).replace("|", "\\|") or "–"
+
+
+def markdown(table: Table, redact: Callable[[str], str] = str) -> str:
+    """The summary section in GitHub Markdown; an id like CODE|VERSION stays one cell."""
+    lines = [f"### {plain(redact(table.title))}", ""]
+    lines += ["| " + " | ".join(table.headers) + " |", "|" + "---|" * len(table.headers)]
+    lines += ["| " + " | ".join(_cell(c, redact) for c in row) + " |" for row in table.rows]
     return "\n".join(lines) + "\n\n"
 
 
-def build_info(result: BuildResult, entries: int, size: int) -> dict[str, object]:
-    """The artifact's own record (build-info.json): what was built, from what, and how."""
-    meta = result.meta
-    archive = {"file": result.iar.name, "sha256": result.sha256, "size": size, "entries": entries}
-    own: dict[str, object]
-    if isinstance(meta, ProjectMeta):
-        own = {
-            "kind": "project",
-            "id": meta.project_id,
-            "revision": meta.revision,
-            "car": archive,
-            "integrations": [
-                {"id": i.id, "code": i.code, "version": i.version, "name": i.name}
-                for i in meta.integrations
-            ],
-        }
-    else:
-        own = {
-            "id": meta.id,
-            "version": meta.version,
-            "iar": archive,
-            "schedule": meta.has_schedule,
-        }
+# -- what a build hands back ----------------------------------------------------------------
+
+
+def result_outputs(result: BuildResult) -> Outputs:
+    """The step outputs of one integration or project built; the other kind's own outputs
+    are not set, so a workflow reads them as empty."""
+    meta, record = result.meta, result.record
+    exported = record.exported
     return {
-        **own,
-        "code": meta.code,
-        "name": meta.name,
-        "source": {"kind": result.source.kind, "path": result.source.path.as_posix()},
-        "connections": [{"code": c.code, "adapter": c.adapter} for c in meta.connections],
-        "lookups": list(meta.lookups),
-        "libraries": list(meta.libraries),
-        "exported": result.exported,
-        "tool": {"name": "oic-build", "version": __version__},
-        "git": git_info(result.source.folder),
-        "built_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
-    }
-
-
-def project_outputs(result: BuildResult, meta: ProjectMeta) -> dict[str, str]:
-    """The step outputs of one project built; the integration-only ones (integration-*,
-    iar-path) are not set, so a workflow reads them as empty."""
-    values: dict[str, object] = {
-        "source-kind": "project",
-        "project-code": meta.code,
-        "project-name": meta.name or "",
-        "project-revision": "" if meta.revision is None else meta.revision,
-        "project-integrations": [i.id for i in meta.integrations],
-        "car-path": result.iar.as_posix(),
+        **meta.output_values(),
+        meta.archive_output: result.archive.as_posix(),
         "artifact-dir": result.artifact.as_posix(),
-        "sha256": result.sha256,
+        "source-kind": result.source.output_kind,
+        "sha256": record.archive.sha256,
         "connections": [c.code for c in meta.connections],
         "lookups": list(meta.lookups),
-        "connections-file": result.exported.get("connections_file") or "",
+        "connections-file": exported.connections_file if exported else "",
     }
-    return {k: to_output_text(v) for k, v in values.items()}
 
 
-def integration_outputs(result: BuildResult) -> dict[str, str]:
-    """The step outputs of one integration built."""
-    values: dict[str, object] = {
-        "integration-id": result.meta.id,
-        "integration-code": result.meta.code,
-        "integration-version": result.meta.version,
-        "integration-name": result.meta.name or "",
-        "iar-path": result.iar.as_posix(),
-        "artifact-dir": result.artifact.as_posix(),
-        "source-kind": result.source.kind,
-        "sha256": result.sha256,
-        "connections": [c.code for c in result.meta.connections],
-        "lookups": list(result.meta.lookups),
-        "connections-file": result.exported.get("connections_file") or "",
-    }
-    return {k: to_output_text(v) for k, v in values.items()}
-
-
-def result_summary(result: BuildResult) -> str:
+def result_summary(result: BuildResult) -> Table:
     """The step summary of one integration or project built."""
-    meta = result.meta
-    if isinstance(meta, ProjectMeta):
-        name = f"{code(meta.code)} {plain(meta.name or '')} (revision {meta.revision})"
-        head = [
-            ("Project", " ".join(name.split())),
-            ("Integrations", ", ".join(code(i.id) for i in meta.integrations)),
-        ]
-    else:
-        head = [("Integration", f"{code(meta.id)} {plain(meta.name or '')}".strip())]
+    meta, record = result.meta, result.record
     rows = [
-        *head,
-        ("Source", f"{result.source.kind}: {code(result.source.path.as_posix())}"),
-        ("Archive", code(result.iar.as_posix())),
-        ("SHA-256", code(result.sha256)),
-        ("Connections", plain(", ".join(c.code for c in meta.connections))),
-        ("Lookups", plain(", ".join(meta.lookups))),
-        ("Exported from server", plain(str(result.exported.get("server") or "no"))),
+        *meta.summary_rows(),
+        ("Source", text(f"{result.source.kind}:", Code(result.source.path.as_posix()))),
+        ("Archive", text(Code(result.archive.as_posix()))),
+        ("SHA-256", text(Code(record.archive.sha256))),
+        ("Connections", text(", ".join(c.code for c in meta.connections))),
+        ("Lookups", text(", ".join(meta.lookups))),
+        ("Exported from server", text(record.exported.server if record.exported else "no")),
     ]
-    return markdown_table("oic-build", ("", ""), rows)
+    return Table("oic-build", ("", ""), [(text(label), cell) for label, cell in rows])
 
 
 def outcome_record(outcome: Outcome) -> dict[str, object]:
     """One entry of the `integrations` output of a build: built, or failed with its error."""
-    meta = outcome.loaded.meta if outcome.loaded else None
+    meta = outcome.checked.meta if outcome.checked else None
     res = outcome.result
-    project = isinstance(meta, ProjectMeta)
-    record: dict[str, object] = {
+    entry: dict[str, object] = {
         "path": outcome.path,
-        "kind": None if meta is None else "project" if project else "integration",
+        "kind": meta.kind if meta else None,
         "id": meta.id if meta else None,
         "code": meta.code if meta else None,
-        "version": meta.version if isinstance(meta, IntegrationMeta) else None,
+        "version": meta.version if meta else None,
         "status": "built" if res else "failed",
         "artifact-dir": res.artifact.as_posix() if res else None,
-        "iar-path": res.iar.as_posix() if res and not project else None,
-        "sha256": res.sha256 if res else None,
+        "iar-path": None,
+        "sha256": res.record.archive.sha256 if res else None,
         "error": str(outcome.error) if outcome.error else None,
     }
-    if isinstance(meta, ProjectMeta):
-        record["car-path"] = res.iar.as_posix() if res else None
-        record["integrations"] = [i.id for i in meta.integrations]
-    return record
+    if meta is not None:
+        entry[meta.archive_output] = res.archive.as_posix() if res else None
+        entry.update(meta.result_values())
+    return entry
 
 
 def build_outputs(artifact_dir: Path, outcomes: Sequence[Outcome], single: bool) -> Outputs:
     """A single integration built: its outputs; a batch: the root folder and every result.
     `integrations` is there either way, so a workflow can read it whatever it asked for."""
-    records = to_output_text([outcome_record(o) for o in outcomes])
+    records = [outcome_record(o) for o in outcomes]
     if single and (result := outcomes[0].result):
-        meta = result.meta
-        own = (
-            project_outputs(result, meta)
-            if isinstance(meta, ProjectMeta)
-            else integration_outputs(result)
-        )
-        return {**own, "integrations": records}
+        return {**result_outputs(result), "integrations": records}
     return {"artifact-dir": artifact_dir.as_posix(), "integrations": records}
 
 
-def build_summary(outcomes: Sequence[Outcome], single: bool) -> str:
+def build_summary(outcomes: Sequence[Outcome], single: bool) -> Table:
     if single and (result := outcomes[0].result):
         return result_summary(result)
     rows = [
         (
-            code(o.loaded.meta.id) if o.loaded else "–",
-            code(o.path),
-            "built" if o.result else f"failed: {plain(str(o.error))}",
+            text(Code(o.checked.meta.id)) if o.checked else text(),
+            text(Code(o.path)),
+            text("built") if o.result else text(f"failed: {o.error}"),
         )
         for o in outcomes
     ]
     built = sum(1 for o in outcomes if o.result)
-    return markdown_table(
+    return Table(
         f"oic-build: {built} of {len(outcomes)} built", ("integration", "path", "result"), rows
     )
 
 
 def discover_outputs(found: Sequence[Found]) -> Outputs:
-    """`integrations` is compact JSON, always valid (`[]` when nothing is found)."""
+    """`integrations`: every source found, for `strategy.matrix` (`[]` when none)."""
     items = [
         {
             "path": f.path,
-            "kind": "project" if isinstance(f.meta, ProjectMeta) else "integration",
+            "kind": f.meta.kind,
             "code": f.meta.code,
-            "version": f.meta.version if isinstance(f.meta, IntegrationMeta) else None,
+            "version": f.meta.version,
             "id": f.meta.id,
         }
         for f in found
     ]
-    return {"integrations": json.dumps(items, separators=(",", ":"))}
+    return {"integrations": items}
 
 
-def discover_summary(found: Sequence[Found], problems: Sequence[Problem]) -> str:
-    rows = [(code(f.meta.id), code(f.path), "found") for f in found]
-    rows += [("–", code(p.path), plain(p.message)) for p in problems]
-    return markdown_table("oic-build discover", ("integration", "path", "result"), rows)
+def discover_summary(found: Sequence[Found], problems: Sequence[Problem]) -> Table:
+    rows = [(text(Code(f.meta.id)), text(Code(f.path)), text("found")) for f in found]
+    rows += [(text(), text(Code(p.path)), text(p.message)) for p in problems]
+    return Table("oic-build discover", ("integration", "path", "result"), rows)
 
 
-def write_step_summary(markdown: str, path: Path) -> None:
+# -- the sinks: redact first, then write in the sink's own syntax ----------------------------
+
+
+def write_step_summary(markdown_text: str, path: Path) -> None:
     with path.open("a", encoding="utf-8") as fh:
-        fh.write(markdown)
+        fh.write(markdown_text)
 
 
-def _redacted_output(value: str, redactor: Redactor) -> str:
-    """A JSON output is redacted value by value (its structure stays valid JSON whatever a
-    secret holds); any other output as text."""
-    if value[:1] in "[{":
-        try:
-            return to_output_text(redactor.data(json.loads(value)))
-        except json.JSONDecodeError:
-            pass
-    return redactor.text(value)
-
-
-def emit(outputs: Outputs, summary: str, as_json: bool, redactor: Redactor) -> str | None:
+def emit(outputs: Outputs, summary: Table, as_json: bool, redactor: Redactor) -> str | None:
     """Write GitHub files when the runner names them; return the JSON text when asked for.
-    Every sink here passes the run's one redactor."""
-    outputs = {name: _redacted_output(value, redactor) for name, value in outputs.items()}
+    Every value passes the run's one redactor before any sink escapes it: a list or object
+    value by value, so it stays valid JSON whatever a secret holds."""
+    values: Outputs = {name: redactor.data(value) for name, value in outputs.items()}
     if path := os.environ.get("GITHUB_OUTPUT"):
-        write_github_outputs(outputs, Path(path))
+        write_github_outputs({k: to_output_text(v) for k, v in values.items()}, Path(path))
     if path := os.environ.get("GITHUB_STEP_SUMMARY"):
-        write_step_summary(redactor.text(summary), Path(path))
-    if as_json:
-        decoded: dict[str, object] = {}
-        for name, value in outputs.items():
-            try:
-                decoded[name] = json.loads(value) if value[:1] in "[{" else value
-            except json.JSONDecodeError:
-                decoded[name] = value
-        return json.dumps(decoded, indent=2)
-    return None
+        write_step_summary(markdown(summary, redactor.text), Path(path))
+    return json.dumps(values, indent=2) if as_json else None

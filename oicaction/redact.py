@@ -1,59 +1,73 @@
-"""The one redaction every sink goes through: log lines, annotations, step outputs, the step
-summary, --json and every text file of the artifact.
+"""The one redaction every sink goes through, with one rule for what counts as a leak.
 
 A secret leaks in more shapes than its exact string: a server echoes the base64 of
 `user:password` from an Authorization header, a message is whitespace-collapsed or cut short,
-text is JSON-, URL- or HTML-escaped. So each secret registered here is matched in all of these
-forms, and a few shapes are redacted whatever their value (an `Authorization`-style credential,
-an OAuth token field), because a token the server issues is never registered by name.
+text is JSON-, URL- or HTML-escaped. Three kinds of sink, three uses of the same secrets:
+
+- text people read (log lines, annotations, outputs, the step summary, --json): `text` masks a
+  secret of MIN_LEN characters or more in every form, cut short too; a shorter one where it
+  stands as a whole token (`oracle`, not the `oracle` in `oraclecloud`); and credentials by
+  their shape (`Bearer <token>`, OAuth token fields), since no one registers a token the
+  server issues by name;
+- our own records (build-info.json, connections.json): `record` masks only secrets of MIN_LEN
+  characters or more, whole forms, value by value, so a record stays valid, true JSON (a
+  one-letter client secret never turns `built_at` into `***uilt_at`);
+- files we ship as received (lookups, attachments, the committed plan): never edited;
+  `find_line` says where such a secret shows, and the caller fails the build naming the file.
+
+Every scan is one pass of one compiled pattern over the text: linear in its length.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
 import re
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
-# A secret cut short is still redacted when at least this many of its characters are shown.
-MIN_CUT = 8
-# A cut shows as the end of the text or of a line, or an ellipsis.
-_CUT_ENDS = ("…", "...", "\n", "\r")
+# The shortest secret hunted in every form and in files, and the shortest cut of one that is
+# masked: shorter runs of characters occur in ordinary text by chance.
+MIN_LEN = 8
 
-# Credentials recognised by shape: `Bearer <token>` / `Basic <base64>` (a token-like run: at
-# least 8 characters with a digit, a base64 sign or an upper-case letter after the first, so
-# prose such as "Basic Authentication" stays), and OAuth fields in JSON text.
-_SCHEME_TOKEN = re.compile(
-    r"(?i:\b(bearer|basic)\s+)"
-    r"((?=[A-Za-z0-9._~+/=-][A-Za-z0-9._~+/=-]*[0-9A-Z+/=])[A-Za-z0-9._~+/=-]{8,})"
-)
-_TOKEN_FIELD = re.compile(
-    r'("(?:access_token|refresh_token|id_token|client_secret|password)"\s*:\s*")'
-    r'((?:[^"\\]|\\.)+)(")',
-    re.IGNORECASE,
-)
+# Where a message is cut short: the end of the text or of a line, or an ellipsis.
+_CUT = r"[\r\n…]|\.\.\.|\Z"
+_CUT_END = re.compile(_CUT)
+# Credentials by shape: `Bearer <token>` / `Basic <base64>` (a token-like run: at least 8
+# characters with a digit, a base64 sign or an upper-case letter after the first, so prose such
+# as "Basic Authentication" stays), and OAuth fields in JSON text. Each alternative starts with
+# a plain character, so the one pattern they join skips ahead fast (see _Rules.compile).
+_CREDENTIAL_RUN = r"\s+(?=[A-Za-z0-9._~+/=-][A-Za-z0-9._~+/=-]*[0-9A-Z+/=])[A-Za-z0-9._~+/=-]{8,}"
+_SHAPES = [
+    *(
+        rf"{w[0]}(?i:{w[1:]})(?<!\w.{{{len(w)}}}){_CREDENTIAL_RUN}"  # no word character before it
+        for w in ("Bearer", "bearer", "Basic", "basic")
+    ),
+    r'"(?i:access_token|refresh_token|id_token|client_secret|password)"\s*:\s*"'
+    r'(?=[^"])[^"\\]*(?:\\.[^"\\]*)*(?=")',
+]
+# The part of a shape that stays: the scheme and its spacing, the field's name.
+_KEPT = re.compile(r'(?i:bearer|basic)\s+|"[^"]+"\s*:\s*"')
 
 
-def _b64_variants(raw: bytes) -> set[str]:
-    """base64 of `raw` at each of the three alignments it can have inside a longer encoded
-    value (only the characters that depend on `raw` alone), standard and URL-safe alphabets."""
-    found: set[str] = set()
-    for shift in range(3):
-        encoded = base64.b64encode(b"\0" * shift + raw).decode("ascii")
-        if shift == 0:
-            found.update({encoded, encoded.rstrip("=")})
-        core = encoded.rstrip("=")[(8 * shift + 5) // 6 :]
-        if (shift + len(raw)) % 3:
-            core = core[:-1]  # its last character also holds bits of what follows
-        if len(core) >= MIN_CUT:
-            found.add(core)
-    found |= {v.replace("+", "-").replace("/", "_") for v in found}
-    return found
+def _spellings(value: str) -> set[str]:
+    """The value with its whitespace as a message may show it (exact, stripped, collapsed,
+    removed) and each line of a multi-line value."""
+    found = {value, value.strip(), " ".join(value.split()), "".join(value.split())}
+    found |= {line.strip() for line in value.splitlines()}
+    return {s for s in found if len(s) >= MIN_LEN}
+
+
+def _base64(raw: bytes) -> set[str]:
+    encoded = base64.b64encode(raw).decode("ascii")
+    forms = {encoded, encoded.rstrip("=")}
+    return forms | {f.replace("+", "-").replace("/", "_") for f in forms}
 
 
 def _url_variants(value: str) -> set[str]:
@@ -62,111 +76,166 @@ def _url_variants(value: str) -> set[str]:
 
 
 def encoded_forms(secret: str) -> set[str]:
-    """The shapes one secret can take in text we write (the exact string included)."""
-    base = {secret, secret.strip(), " ".join(secret.split()), "".join(secret.split())}
-    base |= {line.strip() for line in secret.splitlines() if len(line.strip()) >= MIN_CUT}
-    base.discard("")
+    """The shapes a secret of MIN_LEN or more characters takes in text we write (the exact
+    string included); none for a shorter one."""
     forms: set[str] = set()
-    for value in base:
+    for value in _spellings(secret):
         forms |= {value, html.escape(value), html.escape(value, quote=False)}
         forms |= {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
         forms |= _url_variants(value)
-        forms |= _b64_variants(value.encode("utf-8"))
-    forms.discard("")
-    return forms
+        forms |= _base64(value.encode("utf-8"))
+    return {f for f in forms if len(f) >= MIN_LEN}
 
 
 def _whitespace_pattern(secret: str) -> str | None:
-    """A secret holding whitespace matches with any whitespace (none, CR/LF, collapsed)."""
+    """A secret holding whitespace matches with any whitespace between its words."""
     words = secret.split()
-    if len(words) < 2:
+    if len(words) < 2 or len("".join(words)) < MIN_LEN:
         return None
     return r"\s*".join(re.escape(w) for w in words)
 
 
+def _alternation(parts: Iterable[str]) -> str:
+    """Longest first, so that at one position the whole form wins over a shorter one."""
+    return "|".join(sorted(parts, key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The compiled patterns for one set of secrets; replaced whole when a secret is added.
+
+    `text` is one alternation whose every branch starts with a plain character: Python's
+    engine then skips ahead over text that cannot start a match, and tries the branches, in
+    order, only where one can (whole forms first, then shapes, short secrets, then the first
+    MIN_LEN characters of a form where it may be cut short). Which branch matched is read
+    back from the matched text."""
+
+    text: re.Pattern[str]
+    forms: frozenset[str] = frozenset()
+    heads: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    record: re.Pattern[str] | None = None
+    file: re.Pattern[bytes] | None = None
+
+    @classmethod
+    def compile(cls, forms: set[str], patterns: set[str], short: set[str]) -> _Rules:
+        whole = _alternation([*patterns, *(re.escape(f) for f in forms)])
+        heads: dict[str, list[str]] = {}
+        for form in sorted(forms, key=len, reverse=True):
+            if len(form) > MIN_LEN:
+                heads.setdefault(form[:MIN_LEN], []).append(form)
+        text = [whole] if whole else []
+        text += _SHAPES
+        # A short secret as a whole token: not inside a word (`oracle`, not in `oraclecloud`).
+        text += [rf"{re.escape(s)}(?<!\w{re.escape(s)})(?!\w)" for s in sorted(short)]
+        # A head only where the form goes on or the text is cut: most false starts end here.
+        for head, found in heads.items():
+            goes_on = "|".join(sorted({re.escape(f[MIN_LEN]) for f in found}))
+            text.append(f"{re.escape(head)}(?={goes_on}|{_CUT})")
+        raw: set[bytes] = set()
+        for form in forms:
+            raw.add(form.encode("utf-8"))
+            with contextlib.suppress(UnicodeEncodeError):  # a Java properties file, as Java
+                raw.add(form.encode("latin-1"))  # writes it
+        in_files = [p.encode("utf-8") for p in patterns] + [re.escape(r) for r in raw]
+        in_files.sort(key=lambda p: -len(p))
+        return cls(
+            text=re.compile("|".join(text)),
+            forms=frozenset(forms),
+            heads={h: tuple(f) for h, f in heads.items()},
+            record=re.compile(whole) if whole else None,
+            file=re.compile(b"|".join(in_files)) if in_files else None,
+        )
+
+    def cut_end(self, text: str, start: int, head: str, end: int) -> int | None:
+        """Where a secret cut short at `end` (the first cut after the head at `start`)
+        ends, if the text from `start` to `end` is the beginning of one of its forms."""
+        shown = end - start
+        for form in self.heads[head]:
+            if shown < len(form) and text.startswith(form[:shown], start):
+                return end
+        return None
+
+
 class Redactor:
     """Made once per run (cli.main) and handed to the reporter, the outputs and, through the
-    reporter, the artifact writers; secrets are added as soon as they are known."""
+    reporter, the artifact writers; secrets are added as soon as they are known, from any
+    thread (a token arrives while requests run)."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets: list[str] = []
+        self._values: set[str] = set()
         self._forms: set[str] = set()
         self._patterns: set[str] = set()
-        self._regex: re.Pattern[str] | None = None
-        self._cut_forms: list[str] = []
+        self._short: set[str] = set()
         self._lock = threading.Lock()
+        self._rules = _Rules.compile(set(), set(), set())
         self.add(*secrets)
 
     def __contains__(self, value: str) -> bool:
-        return value in self._secrets
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        return tuple(self._secrets)
+        return value in self._values
 
     def add(self, *values: str | None) -> None:
         """Register secrets (empty values and repeats are ignored)."""
         with self._lock:
             for value in values:
-                if not value or value in self._secrets:
+                if not value or value in self._values:
                     continue
-                self._secrets.append(value)
-                self._forms |= encoded_forms(value)
-                if pattern := _whitespace_pattern(value):
-                    self._patterns.add(pattern)
+                self._values.add(value)
+                forms = encoded_forms(value)
+                if forms:
+                    self._forms |= forms
+                    if pattern := _whitespace_pattern(value):
+                        self._patterns.add(pattern)
+                else:
+                    self._short.add(value)
             self._compile()
 
     def add_credentials(self, user: str | None, secret: str | None) -> None:
-        """A user and secret sent as HTTP basic auth: the base64 of `user:secret` is a secret."""
+        """A user and secret sent as HTTP basic auth: the base64 of `user:secret` is a secret
+        too, however short the secret alone."""
         if not (user and secret):
             return
         self.add(secret)
         with self._lock:
-            self._forms |= _b64_variants(f"{user}:{secret}".encode())
+            self._forms |= {f for f in _base64(f"{user}:{secret}".encode()) if len(f) >= MIN_LEN}
             self._compile()
 
     def _compile(self) -> None:
-        alternatives = sorted(self._forms, key=len, reverse=True)
-        parts = sorted(self._patterns, key=len, reverse=True) + [re.escape(f) for f in alternatives]
-        self._regex = re.compile("|".join(parts)) if parts else None
-        self._cut_forms = [f for f in alternatives if len(f) > MIN_CUT]
+        self._rules = _Rules.compile(self._forms, self._patterns, self._short)
 
     def text(self, text: str) -> str:
-        """`text` with every registered secret (in any of its forms) and every credential-shaped
-        value replaced by ***."""
-        if self._regex is not None:
-            text = self._regex.sub(MASK, text)
-            text = self._cut_tails(text)
-        text = _SCHEME_TOKEN.sub(lambda m: f"{m.group(0)[: -len(m.group(2))]}{MASK}", text)
-        return _TOKEN_FIELD.sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)
-
-    __call__ = text
-
-    def _cut_tails(self, text: str) -> str:
-        """The first MIN_CUT+ characters of a secret where the text is cut: at its end, a
-        line's end or an ellipsis (a message shortened to fit)."""
-        for form in self._cut_forms:
-            head = form[:MIN_CUT]
-            start = 0
-            while (i := text.find(head, start)) != -1:
-                j = i + MIN_CUT
-                while j < len(text) and j - i < len(form) and text[j] == form[j - i]:
-                    j += 1
-                if j - i == len(form) or j == len(text) or text.startswith(_CUT_ENDS, j):
-                    text = text[:i] + MASK + text[j:]
-                    j = i + len(MASK)
-                start = j
-        return text
-
-    def file_bytes(self, data: bytes) -> bytes:
-        """A file's bytes as received (a lookup, an attachment, a committed plan), unless a
-        secret shows in them: then the redacted text, every other byte kept."""
-        text = data.decode("utf-8", "surrogateescape")
-        redacted = self.text(text)
-        return data if redacted == text else redacted.encode("utf-8", "surrogateescape")
+        """`text` for a sink people read, with every secret and credential-shaped value
+        replaced by ***; one pass, linear in the length of the text."""
+        rules = self._rules  # one consistent set, whatever another thread adds meanwhile
+        found = rules.text.search(text)
+        if found is None:
+            return text
+        out: list[str] = []
+        done = 0
+        cut = -1  # the first cut at or after the last head looked at
+        while found is not None:
+            start, end = found.span()
+            matched = found.group()
+            shown = MASK
+            if matched in rules.heads and matched not in rules.forms:
+                if cut < start + MIN_LEN:
+                    at = _CUT_END.search(text, start + MIN_LEN)
+                    cut = at.start() if at else len(text)
+                cut_end = rules.cut_end(text, start, matched, cut)
+                if cut_end is None:
+                    found = rules.text.search(text, start + 1)
+                    continue
+                end = cut_end
+            elif matched not in rules.forms and (kept := _KEPT.match(matched)):
+                shown = kept.group() + MASK
+            out += (text[done:start], shown)
+            done = end
+            found = rules.text.search(text, end)
+        out.append(text[done:])
+        return "".join(out)
 
     def data(self, value: Any) -> Any:
-        """A JSON-like value with every string (keys too) redacted, its shape kept."""
+        """A JSON-like value for a sink people read (a JSON output), every string (keys too)
+        passed through `text`, its shape kept."""
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
@@ -174,3 +243,35 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.data(v) for v in value]
         return value
+
+    def record(self, value: Any) -> Any:
+        """A record we write (text, or a JSON-like value string by string, keys too): only
+        secrets of MIN_LEN or more characters, in their whole forms, are masked, so nothing
+        true in it is changed by a short or common secret."""
+        pattern = self._rules.record
+        if pattern is None:
+            return value
+        if isinstance(value, str):
+            return pattern.sub(MASK, value)
+        if isinstance(value, dict):
+            return {self.record(k): self.record(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.record(v) for v in value]
+        return value
+
+    def find_line(self, data: bytes) -> int | None:
+        """The line (from 1) of a file shipped as received where a secret of MIN_LEN or more
+        characters shows (whole forms, UTF-8 or ISO-8859-1), or None."""
+        pattern = self._rules.file
+        found = pattern.search(data) if pattern is not None else None
+        return None if found is None else data.count(b"\n", 0, found.start()) + 1
+
+
+def shipped_secret(what: str, line: int) -> str:
+    """The error for a file we ship as received (a lookup, an attachment, the committed plan)
+    that holds a secret: it names the file and line, never the value."""
+    return (
+        f"{what}: line {line} holds one of this run's secrets (the value of password, "
+        "client-secret or an access token); a file shipped as received is never edited, so "
+        "the build stops: remove the secret from it"
+    )

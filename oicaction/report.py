@@ -14,6 +14,7 @@ The one place that prints, and so the one place that makes text safe to print:
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterable
@@ -77,7 +78,6 @@ class Reporter:
         self.github = in_github() if github is None else github
         self.stream = stream or (sys.stdout if self.github else sys.stderr)
         self.redactor = redactor if redactor is not None else Redactor()
-        self.warnings: list[str] = []
 
     def add_secrets(self, values: Iterable[str]) -> None:
         """Register secrets; in GitHub, mask them before any other line is printed."""
@@ -115,13 +115,17 @@ class Reporter:
             self._write(plain_line(f"{level}: {message}"))
 
     def warning(self, message: str, file: Path | None = None) -> None:
-        self.warnings.append(self.redact(message))
         self._annotate("warning", message, file)
 
     def error(self, message: str, file: Path | None = None) -> None:
         self._annotate("error", message, file)
 
     def result(self, json_text: str) -> None:
-        """The --json object, on stdout whatever the log stream: redacted, command-safe."""
-        sys.stdout.write(json_for_stdout(self.redact(json_text)) + "\n")
+        """The --json object, on stdout whatever the log stream: redacted value by value (so
+        it stays valid JSON whatever a secret holds), command-safe."""
+        try:
+            text = json.dumps(self.redactor.data(json.loads(json_text)), indent=2)
+        except json.JSONDecodeError:
+            text = self.redact(json_text)
+        sys.stdout.write(json_for_stdout(text) + "\n")
         sys.stdout.flush()

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
+from dotenv import dotenv_values
 from pydantic import (
     BeforeValidator,
     Field,
@@ -35,7 +36,7 @@ def _parse_bool(value: object) -> object:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(f"{value!r} is not a boolean; use true/false/yes/no/1/0")
+    raise ValueError("not a boolean; use true/false/yes/no/1/0")
 
 
 Flag = Annotated[bool, BeforeValidator(_parse_bool)]
@@ -50,7 +51,7 @@ def _parse_size(value: object) -> object:
     unit = text[-1:] if text[-1:] in ("k", "m", "g") else ""
     number = text[: len(text) - len(unit)].strip()
     if not number.isdigit():
-        raise ValueError(f"{value!r} is not a size; use bytes or a number with K, M or G")
+        raise ValueError("not a size; use bytes or a number with K, M or G")
     return int(number) * _SIZE_UNITS[unit]
 
 
@@ -77,6 +78,31 @@ class GithubInputsSource(PydanticBaseSettingsSource):
             value, _, _ = self.get_field_value(field, name)
             if value is not None:
                 found[name] = value.strip()
+        return found
+
+
+class DotEnvSource(PydanticBaseSettingsSource):
+    """Reads `OIC_<NAME>` from the .env file literally: `${VAR}` is not expanded (python-dotenv
+    would), so a committed .env cannot pull another variable of the runner, a secret say,
+    into a setting. An empty value means "not given", as for the variables."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env_file: Path | None) -> None:
+        super().__init__(settings_cls)
+        found = {}
+        if env_file is not None and env_file.is_file():
+            found = dotenv_values(env_file, interpolate=False, encoding="utf-8")
+        self._values = {key.upper(): value for key, value in found.items() if value}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        key = ENV_PREFIX + field_name.upper()
+        return self._values.get(key), key, False
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, _, _ = self.get_field_value(field, name)
+            if value is not None:
+                found[name] = value
         return found
 
 
@@ -220,7 +246,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, GithubInputsSource(settings_cls), env_settings, dotenv_settings)
+        env_file = getattr(dotenv_settings, "env_file", None)  # load_settings' _env_file
+        dotenv = DotEnvSource(settings_cls, Path(env_file) if env_file is not None else None)
+        return (init_settings, GithubInputsSource(settings_cls), env_settings, dotenv)
 
     def secret_values(self) -> list[str]:
         """Values that must never be printed: masked in GitHub logs and redacted everywhere."""
@@ -277,17 +305,16 @@ def load_settings(flags: dict[str, Any] | None = None, env_file: Path | None = N
     if env_file.exists() and not env_file.is_file():
         raise SettingsError(f"env file {env_file} is not a file", file=env_file)
     try:
-        return Settings(_env_file=env_file, **flags)  # type: ignore[call-arg]  # pydantic-settings
+        return Settings(_env_file=env_file, **flags)
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise SettingsError(f"env file {env_file}: cannot read ({reason})", file=env_file) from None
     except ValidationError as exc:
+        # The input and where it came from, never its value: any value may be a secret (a
+        # variable, a .env line or an input can carry one into any setting).
         problems = []
-        for err in exc.errors():
+        for err in exc.errors(include_input=False):
             field = str(err["loc"][0]) if err["loc"] else "?"
             origin = _describe_origin(field, flags, env_file)
-            reason = err["msg"].removeprefix("Value error, ")
-            value = "***" if field in SECRET_FIELDS else err.get("input")
-            shown = "" if value is None or repr(value) in reason else f" (got {value!r})"
-            problems.append(f"{origin}: {reason}{shown}")
+            problems.append(f"{origin}: {err['msg'].removeprefix('Value error, ')}")
         raise SettingsError("invalid settings: " + "; ".join(problems)) from None

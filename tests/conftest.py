@@ -1,17 +1,22 @@
-"""Shared test helpers: where the real fixtures are, a clean environment, running the CLI."""
+"""Shared test helpers: where the real fixtures are, a clean environment, generated sources
+(`make_integration`, `make_project`) and the one way a test runs a build (`build`)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
-# The OIC stand-in, cassettes and --oic-record-mode (tests/standin_fixtures.py).
-pytest_plugins = ["standin_fixtures"]
+# The OIC stand-in, cassettes and --oic-record-mode (tests/standin_fixtures.py); the Docker
+# engine, tools and image of the `container` tests (tests/container_fixtures.py).
+pytest_plugins = ["standin_fixtures", "container_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "fixtures"
@@ -91,3 +96,185 @@ def run_cli(*argv: str) -> int:
     from oicaction.cli import main
 
     return main(list(argv))
+
+
+# -- generated sources: what a real export holds, made here, so no test needs ../shared for it
+
+EXAMPLE_SLUG = "HELLO_WORLD_01.00.0000"
+
+
+def _connection_xml(conn_id: str, adapter: str) -> bytes:
+    return (
+        "<?xml version = '1.0' encoding = 'UTF-8'?>\n"
+        '<ns2:ApplicationInstance xmlns:ns2="http://xmlns.oracle.com/adapters/cloud">\n'
+        f"  <instanceCode>{conn_id}</instanceCode>\n"
+        f"  <displayName>{conn_id.title()}</displayName>\n"
+        f"  <applicationTypeRef>{adapter}</applicationTypeRef>\n"
+        "  <securityPolicy>BASIC_AUTH</securityPolicy>\n"
+        "</ns2:ApplicationInstance>\n"
+    ).encode()
+
+
+def _dvm(name: str) -> bytes:
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<dvm name="{name}"/>\n'.encode()
+
+
+def integration_files(
+    code: str = "HELLO_WORLD",
+    version: str = "01.00.0000",
+    name: str | None = "Hello World",
+    root: str = "icspackage/project",
+) -> dict[str, bytes]:
+    """The example integration's own files (project.xml, attributes, a WSDL) as CODE/VERSION,
+    under `root`/<CODE>_<VERSION>/."""
+    files: dict[str, bytes] = {}
+    base = EXAMPLE / "icspackage/project" / EXAMPLE_SLUG
+    for path in sorted(p for p in base.rglob("*") if p.is_file()):
+        text = path.read_text(encoding="utf-8")
+        text = text.replace("HELLO_WORLD", code).replace("01.00.0000", version)
+        if name is None:
+            text = re.sub(r"\s*<projectName>Hello World</projectName>", "", text)
+        text = text.replace("Hello World", name or "")
+        rel = path.relative_to(base).as_posix()
+        files[f"{root}/{code}_{version}/{rel}"] = text.encode("utf-8")
+    return files
+
+
+def integration_entries(
+    code: str = "HELLO_WORLD",
+    version: str = "01.00.0000",
+    *,
+    name: str | None = "Hello World",
+    connections: Sequence[str] = ("HELLO_REST_TRIGGER",),
+    lookups: Sequence[str] = (),
+    adapter: str = "rest",
+) -> dict[str, bytes]:
+    """Every entry of a generated .iar: the example's files as CODE/VERSION, one
+    appinstances/<ID>.xml per connection, one dvms/<NAME>.dvm per lookup."""
+    entries = integration_files(code, version, name)
+    for conn_id in connections:
+        entries[f"icspackage/appinstances/{conn_id}.xml"] = _connection_xml(conn_id, adapter)
+    for lookup in lookups:
+        entries[f"icspackage/dvms/{lookup}.dvm"] = _dvm(lookup)
+    return entries
+
+
+def write_zip(path: Path, entries: Mapping[str, bytes]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in sorted(entries.items()):
+            zf.writestr(name, data)
+    return path
+
+
+def write_tree(folder: Path, entries: Mapping[str, bytes]) -> Path:
+    for name, data in entries.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return folder
+
+
+def _write_source(dest: Path, entries: Mapping[str, bytes], archive: str | None) -> Path:
+    """`entries` zipped into `dest`/`archive`, or unpacked into `dest` when `archive` is None."""
+    if archive is not None:
+        write_zip(dest / archive, entries)
+    else:
+        write_tree(dest, entries)
+    return dest
+
+
+def make_integration(
+    dest: Path,
+    code: str = "HELLO_WORLD",
+    version: str = "01.00.0000",
+    *,
+    as_iar: bool = False,
+    file_name: str | None = None,
+    extra: Mapping[str, bytes] | None = None,
+    **content: Any,
+) -> Path:
+    """A generated integration in folder `dest` (returned): an icspackage/ tree, or with
+    `as_iar` one `<CODE>_<VERSION>.iar` (or `file_name`). `content`: name, connections,
+    lookups, adapter (see integration_entries); `extra` entries are added as given."""
+    entries = {**integration_entries(code, version, **content), **(extra or {})}
+    return _write_source(dest, entries, (file_name or f"{code}_{version}.iar") if as_iar else None)
+
+
+def project_entries(
+    code: str = "SALES",
+    *,
+    project_id: str | None = None,
+    name: str | None = "Sales",
+    revision: int | None = 7,
+    integrations: Sequence[tuple[str, str]] = (("ORDERS", "01.00.0000"),),
+    connections: Sequence[tuple[str, str]] = (("ORDERS_REST", "rest"), ("ORDERS_FTP", "ftp")),
+    lookups: Sequence[str] = (),
+    libraries: Sequence[tuple[str, str]] = (),
+) -> dict[str, bytes]:
+    """Every entry of a generated OIC 3 project export (.car): project.yaml listing its assets,
+    project/integrations/<CODE>_<VERSION>/, connections/<ID>.xml, lookups/<NAME>.dvm."""
+    doc: dict[str, Any] = {"id": project_id or code, "code": code}
+    if name is not None:
+        doc["name"] = name
+    if revision is not None:
+        doc["projectRevision"] = revision
+    doc["assets"] = {
+        "integrations": [{"id": f"{c}|{v}", "name": c.title()} for c, v in integrations],
+        "connections": [{"id": c, "name": c.title()} for c, _adapter in connections],
+        "lookups": [{"id": n, "name": n} for n in lookups],
+        "libraries": [{"id": f"{c}|{v}", "name": c} for c, v in libraries],
+    }
+    entries = {"project/project.yaml": yaml.safe_dump(doc, sort_keys=False).encode()}
+    for int_code, int_version in integrations:
+        entries.update(integration_files(int_code, int_version, int_code.title(),
+                                         "project/integrations"))  # fmt: skip
+    for conn_id, adapter in connections:
+        entries[f"project/connections/{conn_id}.xml"] = _connection_xml(conn_id, adapter)
+    for lookup in lookups:
+        entries[f"project/lookups/{lookup}.dvm"] = _dvm(lookup)
+    for lib_code, lib_version in libraries:
+        entries[f"project/libraries/{lib_code}_{lib_version}/library.json"] = b"{}\n"
+    return entries
+
+
+def make_project(
+    dest: Path,
+    code: str = "SALES",
+    *,
+    as_car: bool = False,
+    file_name: str | None = None,
+    extra: Mapping[str, bytes] | None = None,
+    **content: Any,
+) -> Path:
+    """A generated project in folder `dest` (returned): a project/ tree, or with `as_car` one
+    `<CODE>.car` (or `file_name`). `content`: see project_entries."""
+    entries = {**project_entries(code, **content), **(extra or {})}
+    return _write_source(dest, entries, (file_name or f"{code}.car") if as_car else None)
+
+
+# -- running a build --------------------------------------------------------------------------
+
+
+def build_cli(
+    source: Path | str,
+    *extra: str,
+    out: Path | str = "out",
+    server: Any = None,
+    auth: str = "oauth",
+    json: bool = True,
+) -> int:
+    """Build `source` into `out` through the CLI: offline (manage-connections false) unless
+    `server` (an OIC stand-in) is given, with --json unless asked not to; `extra` flags last,
+    so they win."""
+    from standin_fixtures import server_args
+
+    args = ["--integration-path", str(source), "--artifact-dir", str(out)]
+    args += server_args(server, auth) if server is not None else ["--manage-connections", "false"]
+    return run_cli(*args, *(["--json"] if json else []), *extra)
+
+
+@pytest.fixture
+def build() -> Callable[..., int]:
+    """`build(source, *flags, out=, server=, auth=, json=)`: see build_cli."""
+    return build_cli

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from conftest import API as API_FIXTURES
-from conftest import need_fixtures
+from conftest import make_integration, need_fixtures
 from oic_standin import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -33,7 +31,7 @@ from oic_standin import (
     load_fixture_connections,
 )
 
-COUNTRY_INFO = "josekurian__OIC-DeploymentScripts/COUNTRY_INFO_01.00.0000.iar"
+COUNTRY_INFO = "josekurian__OIC-DeploymentScripts/COUNTRY_INFO_01.00.0000.iar"  # recorded
 CASSETTES = Path(__file__).resolve().parent / "cassettes"
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 RECORDED_HOST = "oic.standin.invalid"
@@ -73,8 +71,41 @@ def oic_standin() -> Iterator[StandIn]:
         yield standin
 
 
+# The COUNTRY_INFO integration of the recorded fixtures (a REST trigger, and a REST invoke to
+# restcountries) as a stand-in serves it: bodies of the recorded Gen2 shape, written here.
+COUNTRY_CONNECTIONS: dict[str, Any] = {
+    "LOCAL_REST": {"id": "LOCAL_REST", "role": "SOURCE", "securityPolicy": "BASIC_AUTH",
+                   "agentRequired": False, "adminEmail": "admin@example.com"},
+    "RESTCOUNTRIESEU": {
+        "id": "RESTCOUNTRIESEU", "role": "TARGET", "securityPolicy": "NONE",
+        "lastRefreshedDate": "2020-04-22T04:26:47.049+0000", "refreshedStatus": "Complete",
+        "connectionProperties": [
+            {"displayName": "Connection Type", "propertyName": "connectionType",
+             "propertyType": "CHOICE", "propertyValue": "restUrl", "hasAttachment": False,
+             "hiddenFlag": False, "propertyGroup": "CONNECTION_PROPS", "requiredFlag": True},
+            {"displayName": "Connection URL", "propertyName": "connectionUrl",
+             "propertyType": "URL", "propertyValue": "https://restcountries.eu/rest/v2/",
+             "hasAttachment": False, "hiddenFlag": False, "propertyGroup": "CONNECTION_PROPS",
+             "requiredFlag": True},
+        ],
+    },
+}  # fmt: skip
+
+
+def serve_country_info(standin: StandIn) -> StandIn:
+    for conn_id, body in COUNTRY_CONNECTIONS.items():
+        standin.add_connection(conn_id, json.loads(json.dumps(body)))
+    return standin
+
+
 @pytest.fixture
-def oic_fixture_standin(oic_standin: StandIn, oic_api_dir: Path) -> StandIn:
+def oic_fixture_standin(oic_standin: StandIn) -> StandIn:
+    """The stand-in serving COUNTRY_INFO's two connections (COUNTRY_CONNECTIONS)."""
+    return serve_country_info(oic_standin)
+
+
+@pytest.fixture
+def oic_recorded_standin(oic_standin: StandIn, oic_api_dir: Path) -> StandIn:
     """The stand-in serving the recorded connection bodies of the shared fixtures."""
     for conn_id, body in load_fixture_connections(oic_api_dir).items():
         oic_standin.add_connection(conn_id, body)
@@ -82,21 +113,22 @@ def oic_fixture_standin(oic_standin: StandIn, oic_api_dir: Path) -> StandIn:
 
 
 @pytest.fixture
-def country_info(tmp_path: Path, oic_api_dir: Path) -> Path:
-    """The real COUNTRY_INFO archive (LOCAL_REST + RESTCOUNTRIESEU), copied to a temp folder."""
-    folder = tmp_path / "src"
-    folder.mkdir()
-    shutil.copy(oic_api_dir / COUNTRY_INFO, folder)
-    return folder / Path(COUNTRY_INFO).name
+def country_info(tmp_path: Path) -> Path:
+    """A generated COUNTRY_INFO .iar using LOCAL_REST and RESTCOUNTRIESEU, alone in a folder."""
+    folder = make_integration(
+        tmp_path / "src", "COUNTRY_INFO", name="Country Info", as_iar=True,
+        connections=("LOCAL_REST", "RESTCOUNTRIESEU"),
+    )  # fmt: skip
+    return folder / "COUNTRY_INFO_01.00.0000.iar"
 
 
 @pytest.fixture
-def tree_source(tmp_path: Path, country_info: Path) -> Path:
-    """COUNTRY_INFO unpacked as an icspackage/ tree, so tests can add lookups and more."""
-    folder = tmp_path / "tree"
-    with zipfile.ZipFile(country_info) as zf:
-        zf.extractall(folder)
-    return folder
+def tree_source(tmp_path: Path) -> Path:
+    """COUNTRY_INFO as an icspackage/ tree, so tests can add lookups and more."""
+    return make_integration(
+        tmp_path / "tree", "COUNTRY_INFO", name="Country Info",
+        connections=("LOCAL_REST", "RESTCOUNTRIESEU"),
+    )  # fmt: skip
 
 
 def add_lookup(tree: Path, name: str) -> None:

@@ -1,6 +1,7 @@
 """action/prepare.sh, action.yml's first step, run for real with bash: which way it decides, and
-the container action it writes. The prebuilt path with a real image runs under act
-(.ci/container.sh, tests/workflows/prebuilt.yml)."""
+the container action it writes. With a real image (`pytest -m container`): found here, or
+refused when it is not oic-build's; act runs the whole prebuilt path (tests/workflows/prebuilt.yml,
+tests/test_container_act.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from conftest import REPO
+from container_fixtures import BASE_IMAGE, RUN_ID, docker
 
 from oicaction.settings import Settings, input_name
 
@@ -104,3 +107,39 @@ def test_without_docker_it_builds_and_says_why(tmp_path: Path) -> None:
     values, log = prepare(workspace, repo="Some-Org/OIC-Build", ref="v1.2.3", path=str(bin_dir))
     assert values == {"use": "dockerfile", "image": "ghcr.io/some-org/oic-build:v1.2.3"}
     assert "no docker command in this step's environment" in log
+
+
+def docker_host() -> dict[str, str]:
+    """The engine's address for prepare.sh's docker command, where it is not the default."""
+    return {"DOCKER_HOST": os.environ["DOCKER_HOST"]} if "DOCKER_HOST" in os.environ else {}
+
+
+@pytest.mark.container
+def test_a_released_image_here_is_run(tmp_path: Path, oic_image: str) -> None:
+    """The image of the ref the action was called at is on the engine: no pull, no build."""
+    ref = f"v9.9.9-{RUN_ID}"  # this run's: parallel sessions never share the tag
+    image = f"ghcr.io/oic-build-test/oic-build:{ref}"
+    assert docker("tag", oic_image, image).returncode == 0
+    try:
+        values, log = prepare(tmp_path, repo="Oic-Build-Test/oic-build", ref=ref, **docker_host())
+    finally:
+        docker("rmi", image)
+    assert values == {"use": "prebuilt", "image": image}, log
+    assert f"image {image} is here already" in log
+
+
+@pytest.mark.container
+def test_an_image_that_is_not_oic_builds_is_refused(tmp_path: Path, docker_engine: None) -> None:
+    """Under the looked-up name, an image without oic-build's title label (the name a nested
+    composite action may get, actions/runner#2473) is not run: the Dockerfile is built."""
+    ref = f"v1-{RUN_ID}"
+    image = f"ghcr.io/oic-build-test/not-oic-build:{ref}"
+    assert docker("tag", BASE_IMAGE, image).returncode == 0
+    try:
+        values, log = prepare(
+            tmp_path, repo="oic-build-test/not-oic-build", ref=ref, **docker_host()
+        )
+    finally:
+        docker("rmi", image)
+    assert values == {"use": "dockerfile", "image": image}, log
+    assert "is not an oic-build image" in log

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 from cli_process import CLI, cli_env, fork_cli, run_cli_process, start_cli
-from conftest import EXAMPLE, run_cli, tree_digest
+from conftest import build_cli as build
+from conftest import make_integration, run_cli, tree_digest
 from oic_standin import StandIn
 from standin_fixtures import server_args
 
@@ -26,31 +27,11 @@ SLUG = "HELLO_WORLD_01.00.0000"
 OFFLINE = ("--manage-connections", "false")
 
 
-def _example(dest: Path, code: str = "HELLO_WORLD") -> Path:
-    shutil.copytree(EXAMPLE, dest)
-    if code != "HELLO_WORLD":
-        project = dest / f"icspackage/project/{code}_01.00.0000"
-        (dest / f"icspackage/project/{SLUG}").rename(project)
-        xml = project / "PROJECT-INF/project.xml"
-        xml.write_text(xml.read_text().replace(">HELLO_WORLD<", f">{code}<"))
-    return dest
-
-
-def _as_iar(tree: Path, dest: Path) -> Path:
-    dest.mkdir(parents=True)
-    archive = shutil.make_archive(str(dest / "x"), "zip", tree, "icspackage")
-    return Path(archive).rename(dest / f"{SLUG}.iar")
-
-
 def _slow(src: Path, megabytes: int = 64) -> Path:
     """Hex text that deflate takes a while over (64 MB: a second or more), time to signal."""
     blob = src / f"icspackage/project/{SLUG}/resources/big.txt"
     blob.write_text(os.urandom(megabytes * 512 * 1024).hex())
     return src
-
-
-def _build(src: Path, art: Path) -> int:
-    return run_cli("--integration-path", str(src), "--artifact-dir", str(art), *OFFLINE)
 
 
 def _complete(artifact: Path) -> bool:
@@ -103,10 +84,10 @@ def test_48_concurrent_builds_into_one_artifact_dir(tmp_path: Path) -> None:
     tree, 12 copy an .iar of the same integration, 12 build another, and 12 fail while packing
     (a file-size limit: as a full disk) and remove what they made; a watcher checks that the
     artifact, once there, is whole at every look."""
-    _example(tmp_path / "tree")
-    _as_iar(tmp_path / "tree", tmp_path / "iar")
-    _example(tmp_path / "other", "OTHER")
-    failing = _example(tmp_path / "failing", "FAILING")
+    make_integration(tmp_path / "tree")
+    make_integration(tmp_path / "iar", as_iar=True)
+    make_integration(tmp_path / "other", "OTHER")
+    failing = make_integration(tmp_path / "failing", "FAILING")
     (failing / "icspackage/appinstances/blob.bin").write_bytes(os.urandom(300_000))
     art = tmp_path / "art"
     sources = ["tree", "iar", "other", "failing"] * 12
@@ -160,8 +141,8 @@ def test_48_concurrent_builds_into_one_artifact_dir(tmp_path: Path) -> None:
 
 
 def test_sigterm_mid_build_cleans_up_and_keeps_the_previous_artifact(tmp_path: Path) -> None:
-    src = _example(tmp_path / "src")
-    assert _build(src, tmp_path / "art") == 0
+    src = make_integration(tmp_path / "src")
+    assert build(src, out=tmp_path / "art") == 0
     before = tree_digest(tmp_path / "art")
     _slow(src)
     proc = start_cli("--integration-path", "src", "--artifact-dir", "art", *OFFLINE, cwd=tmp_path)
@@ -188,7 +169,7 @@ def test_sigterm_reaches_the_build_as_pid_1(tmp_path: Path) -> None:
     probe = subprocess.run(["unshare", "--pid", "--fork", "true"], capture_output=True, check=False)
     if probe.returncode != 0:
         pytest.skip(f"cannot make a PID namespace here: {probe.stderr.decode().strip()}")
-    _slow(_example(tmp_path / "src"))
+    _slow(make_integration(tmp_path / "src"))
     proc = subprocess.Popen(
         [
             *("unshare", "--pid", "--fork", "--kill-child", *CLI),
@@ -217,7 +198,7 @@ def test_kill_9_at_any_point_leaves_a_whole_artifact_and_the_next_run_cleans(
     """SIGKILL at twelve points spread over a build (start-up, staging, packing, the swap):
     after each, the artifact is the old or the new one, whole; the next run leaves nothing
     hidden."""
-    src = _slow(_example(tmp_path / "src"), megabytes=4)
+    src = _slow(make_integration(tmp_path / "src"), megabytes=4)
     art = tmp_path / "art"
     argv = ("--integration-path", "src", "--artifact-dir", "art", *OFFLINE)
     assert run_cli_process(*argv, cwd=tmp_path).returncode == 0
@@ -243,14 +224,14 @@ def test_kill_9_at_any_point_leaves_a_whole_artifact_and_the_next_run_cleans(
 
 
 def test_kill_9_while_packing_a_big_tree(tmp_path: Path) -> None:
-    src = _slow(_example(tmp_path / "src"))
+    src = _slow(make_integration(tmp_path / "src"))
     proc = start_cli("--integration-path", "src", "--artifact-dir", "art", *OFFLINE, cwd=tmp_path)
     stage = _wait_for_staging(tmp_path / "art", proc)
     proc.kill()
     proc.communicate()
     assert stage.exists()  # what a kill leaves: hidden, and only that
     (src / f"icspackage/project/{SLUG}/resources/big.txt").unlink()
-    assert _build(src, tmp_path / "art") == 0
+    assert build(src, out=tmp_path / "art") == 0
     assert _hidden(tmp_path / "art") == []
 
 
@@ -258,21 +239,21 @@ def test_states_left_by_dead_runs_are_cleaned(tmp_path: Path) -> None:
     """Staging of earlier versions (`.<slug>.partial-<hex>`), of a dead run of this one, and an
     old artifact moved aside by a kill between the two renames of the fallback swap (its final
     name empty): removed, and the old artifact put back."""
-    _example(tmp_path / "src")
-    _example(tmp_path / "other", "OTHER")
+    make_integration(tmp_path / "src")
+    make_integration(tmp_path / "other", "OTHER")
     art = tmp_path / "art"
-    assert _build(tmp_path / "src", art) == 0
+    assert build(tmp_path / "src", out=art) == 0
     old = tree_digest(art / SLUG)
     (art / SLUG).rename(art / f".{SLUG}.old-4242-0123456789ab")
     for name in (".X_01.00.0000.partial-0123456789ab", f".{SLUG}.partial-77-abcdef012345"):
         (art / name / "half").mkdir(parents=True)
-    assert _build(tmp_path / "other", art) == 0
+    assert build(tmp_path / "other", out=art) == 0
     assert sorted(p.name for p in art.iterdir()) == [SLUG, "OTHER_01.00.0000"]
     assert tree_digest(art / SLUG) == old
 
 
 def test_a_live_runs_staging_is_left_alone(tmp_path: Path) -> None:
-    _example(tmp_path / "src")
+    make_integration(tmp_path / "src")
     art = tmp_path / "art"
     live = art / f".{SLUG}.partial-1-0123456789ab"
     live.mkdir(parents=True)
@@ -291,7 +272,7 @@ def test_a_live_runs_staging_is_left_alone(tmp_path: Path) -> None:
 def test_sigterm_while_waiting_on_oic(tmp_path: Path, oic_standin: StandIn) -> None:
     """docker stop while the export waits on a slow OIC: the staging folder is removed at once
     and the build ends (143) when the request in flight returns (bounded by its timeouts)."""
-    _example(tmp_path / "src")
+    make_integration(tmp_path / "src")
     oic_standin.add_connection("HELLO_REST_TRIGGER", {"id": "HELLO_REST_TRIGGER"})
     oic_standin.fault("connections/HELLO_REST_TRIGGER", "slow", seconds=3)
     proc = start_cli(

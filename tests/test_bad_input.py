@@ -3,33 +3,20 @@ untouched and no artifact folder (not even a hidden staging one)."""
 
 from __future__ import annotations
 
-import shutil
 import struct
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, run_cli, tree_digest
+from conftest import integration_entries, make_integration, run_cli, tree_digest, write_zip
 
 PROJECT = "icspackage/project/HELLO_WORLD_01.00.0000/PROJECT-INF/project.xml"
 
 
-def _example_tree(root: Path) -> Path:
-    shutil.copytree(EXAMPLE, root)
-    return root
-
-
-def _example_iar(path: Path, extra: dict[str, bytes] | None = None) -> Path:
-    """A good .iar of the example, optionally with extra (hostile) entries."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for file in sorted((EXAMPLE / "icspackage").rglob("*")):
-            if file.is_file():
-                zf.write(file, file.relative_to(EXAMPLE).as_posix())
-        for name, data in (extra or {}).items():
-            zf.writestr(name, data)
-    return path
+def _iar(path: Path, extra: dict[str, bytes] | None = None) -> Path:
+    """A good .iar, optionally with extra (hostile) entries."""
+    return write_zip(path, {**integration_entries(), **(extra or {})})
 
 
 def _project_xml(src: Path, text: str) -> None:
@@ -42,8 +29,8 @@ def _neither(src: Path) -> None:
 
 
 def _two_iars(src: Path) -> None:
-    _example_iar(src / "A_01.00.0000.iar")
-    _example_iar(src / "B_01.00.0000.iar")
+    _iar(src / "A_01.00.0000.iar")
+    _iar(src / "B_01.00.0000.iar")
 
 
 def _corrupt_zip(src: Path) -> None:
@@ -52,13 +39,13 @@ def _corrupt_zip(src: Path) -> None:
 
 
 def _truncated_zip(src: Path) -> None:
-    good = _example_iar(src / "tmp.iar").read_bytes()
+    good = _iar(src / "tmp.iar").read_bytes()
     (src / "tmp.iar").unlink()
     (src / "X_01.00.0000.iar").write_bytes(good[: len(good) // 2])
 
 
 def _crc_damage(src: Path) -> None:
-    path = _example_iar(src / "X_01.00.0000.iar")
+    path = _iar(src / "X_01.00.0000.iar")
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as zf:
         info = zf.getinfo(
@@ -75,15 +62,15 @@ def _crc_damage(src: Path) -> None:
 
 
 def _dotdot_entry(src: Path) -> None:
-    _example_iar(src / "X_01.00.0000.iar", {"icspackage/../../evil.sh": b"echo pwned"})
+    _iar(src / "X_01.00.0000.iar", {"icspackage/../../evil.sh": b"echo pwned"})
 
 
 def _absolute_entry(src: Path) -> None:
-    _example_iar(src / "X_01.00.0000.iar", {"/etc/evil": b"x"})
+    _iar(src / "X_01.00.0000.iar", {"/etc/evil": b"x"})
 
 
 def _zip_bomb(src: Path) -> None:
-    path = _example_iar(src / "X_01.00.0000.iar")
+    path = _iar(src / "X_01.00.0000.iar")
     with (
         zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf,
         zf.open("icspackage/bomb.bin", "w", force_zip64=True) as out,
@@ -101,17 +88,17 @@ def _lfs_pointer(src: Path) -> None:
 
 
 def _symlink_out(src: Path) -> None:
-    _example_tree(src)
+    make_integration(src)
     (src / "icspackage/appinstances/STOLEN.xml").symlink_to("/etc/passwd")
 
 
 def _symlink_dir_out(src: Path) -> None:
-    _example_tree(src)
+    make_integration(src)
     (src / "icspackage/project/HELLO_WORLD_01.00.0000/resources/etc").symlink_to("/etc")
 
 
 def _xxe(src: Path) -> None:
-    _example_tree(src)
+    make_integration(src)
     _project_xml(
         src,
         '<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
@@ -121,7 +108,7 @@ def _xxe(src: Path) -> None:
 
 
 def _billion_laughs(src: Path) -> None:
-    _example_tree(src)
+    make_integration(src)
     ents = '<!ENTITY a "lol">' + "".join(
         f'<!ENTITY {chr(98 + i)} "&{chr(97 + i)};&{chr(97 + i)};&{chr(97 + i)};">' for i in range(9)
     )
@@ -133,18 +120,18 @@ def _billion_laughs(src: Path) -> None:
 
 
 def _missing_project_xml(src: Path) -> None:
-    _example_tree(src)
+    make_integration(src)
     (src / PROJECT).unlink()
 
 
 def _code_mismatch(src: Path) -> None:
-    _example_tree(src)
+    make_integration(src)
     text = (src / PROJECT).read_text().replace(">HELLO_WORLD<", ">GOODBYE_WORLD<")
     _project_xml(src, text)
 
 
 def _bad_version(src: Path) -> None:
-    _example_tree(src)
+    make_integration(src)
     base = src / "icspackage/project"
     (base / "HELLO_WORLD_01.00.0000").rename(base / "HELLO_WORLD_1.0")
     path = base / "HELLO_WORLD_1.0/PROJECT-INF/project.xml"
@@ -152,12 +139,12 @@ def _bad_version(src: Path) -> None:
 
 
 def _malformed_xml(src: Path) -> None:
-    _example_tree(src)
+    make_integration(src)
     _project_xml(src, "<icsproject><projectCode>HELLO_WORLD</projectCode>")
 
 
 def _bad_connection_xml(src: Path) -> None:
-    _example_tree(src)
+    make_integration(src)
     (src / "icspackage/appinstances/HELLO_REST_TRIGGER.xml").write_text("<oops")
 
 
@@ -206,7 +193,7 @@ def test_bad_source(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str
 @pytest.mark.parametrize(
     ("argv", "text"),
     [
-        (["--manage-connections", "perhaps"], "--manage-connections: 'perhaps' is not a boolean"),
+        (["--manage-connections", "perhaps"], "--manage-connections: not a boolean"),
         (["--max-workers", "many"], "--max-workers"),
         (["--missing-connections", "ignore"], "--missing-connections"),
         (
@@ -214,13 +201,13 @@ def test_bad_source(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str
             "integration-path does/not/exist does not exist",
         ),
         (["--connection-plan", "nope.properties"], "connection-plan nope.properties is not a file"),
-        (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+        (["--no-such-flag"], "unknown option --no-such-flag"),
     ],
 )
 def test_bad_settings_exit_2(
     argv: list[str], text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    src = _example_tree(tmp_path / "src")
+    src = make_integration(tmp_path / "src")
     before = tree_digest(src)
     art = tmp_path / "art"
     args = [
@@ -242,7 +229,7 @@ def test_bad_settings_exit_2(
 def test_server_settings_missing_is_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    src = _example_tree(tmp_path / "src")
+    src = make_integration(tmp_path / "src")
     rc = run_cli("--integration-path", str(src), "--artifact-dir", str(tmp_path / "art"))
     err = capsys.readouterr().err
     assert rc == 2
@@ -253,7 +240,7 @@ def test_server_settings_missing_is_exit_2(
 def test_artifact_dir_inside_source_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    src = _example_tree(tmp_path / "src")
+    src = make_integration(tmp_path / "src")
     before = tree_digest(src)
     rc = run_cli(
         "--integration-path",

@@ -6,19 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, tree_digest
+from conftest import make_integration, run_cli, tree_digest
 from oic_standin import StandIn
-from repo_factory import SAMPLES, make_integration
 from standin_fixtures import server_args
 
 
 @pytest.fixture
-def repo(real_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "repo"
     for i in range(6):
         make_integration(
             root / "ints" / f"i{i}",
-            real_dir / SAMPLES[i % 3],
             f"B_{i}",
             "01.00.0000",
             as_iar=i % 2 == 1,
@@ -72,10 +70,8 @@ def test_one_failure_keeps_the_others(
     assert tree_digest(repo / "ints") == before
 
 
-def test_duplicates_named_and_not_built(
-    repo: Path, real_dir: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    make_integration(repo / "ints/z_copy", real_dir / SAMPLES[0], "B_0", "01.00.0000", True)
+def test_duplicates_named_and_not_built(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_integration(repo / "ints/z_copy", "B_0", "01.00.0000", as_iar=True)
     rc, out, err = _batch(capsys, "--integration-path", "ints/*")
     assert rc == 1
     assert "integration B_0|01.00.0000 is in both ints/i0 and ints/z_copy" in err
@@ -91,7 +87,6 @@ def test_glob_matching_nothing_is_a_settings_error(
 
 
 def test_batch_makes_one_token_and_one_get_per_connection(
-    real_dir: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     oic_standin: StandIn,
@@ -99,18 +94,11 @@ def test_batch_makes_one_token_and_one_get_per_connection(
 ) -> None:
     """9 integrations sharing 5 connections: 5 connection GETs and 1 token, counted at the
     server, whatever the order and concurrency."""
+    shared = ["ORDERS_REST", "ERP_CLOUD", "APPLICATION_EVENT_CONNECTION", "FTP_IN", "HCM"]
     root = tmp_path / "many"
     for i in range(9):
-        make_integration(
-            root / f"i{i}", real_dir / SAMPLES[i % 3], f"M_{i}", "01.00.0000", as_iar=i % 2 == 0
-        )
-    shared = [
-        "ALLPURPOSERESTTRIGGER",
-        "ZKBT_DEV",
-        "APPLICATION_EVENT_CONNECTION",
-        "VISUAL_BUILDER",
-        "ONLINE_SHOPPING_FULFILLMEN",
-    ]
+        uses = [shared[i % 5], shared[(i + 2) % 5]]
+        make_integration(root / f"i{i}", f"M_{i}", as_iar=i % 2 == 0, connections=uses)
     for conn in shared:
         oic_standin.add_connection(conn, {"id": conn, "connectionProperties": []})
     monkeypatch.chdir(tmp_path)

@@ -9,19 +9,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, tree_digest
-from repo_factory import SAMPLES, make_integration
+from conftest import make_integration, run_cli, tree_digest
 
 
 @pytest.fixture
-def repo(real_dir: Path, tmp_path: Path) -> Path:
+def repo(tmp_path: Path) -> Path:
     """30 integrations: teams/<team>/<name>/, half as .iar, half as icspackage/ trees."""
     root = tmp_path / "repo"
     for i in range(30):
         team = ("finance", "hr", "sales")[i % 3]
         make_integration(
             root / "teams" / team / f"int{i:02d}",
-            real_dir / SAMPLES[i % 3],
             f"INT_{i:02d}",
             "01.00.0000",
             as_iar=i % 2 == 0,
@@ -107,12 +105,12 @@ def test_github_output_is_compact_json(
 
 
 def test_unreadable_and_duplicate_sources_are_reported(
-    repo: Path, real_dir: Path, capsys: pytest.CaptureFixture[str]
+    repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = repo / "teams" / "hr" / "broken"
     bad.mkdir()
     (bad / "BROKEN_01.00.0000.iar").write_bytes(b"not a zip")
-    make_integration(repo / "copy-of-int05", real_dir / SAMPLES[2], "INT_05", "01.00.0000", True)
+    make_integration(repo / "copy-of-int05", "INT_05", "01.00.0000", as_iar=True)
     rc = run_cli("discover", "--json", "--integration-path", str(repo))
     captured = capsys.readouterr()
     found = json.loads(captured.out)["integrations"]
@@ -125,15 +123,18 @@ def test_unreadable_and_duplicate_sources_are_reported(
 
 
 def test_several_iar_in_one_folder_are_listed_one_by_one(
-    real_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = tmp_path / "archives"
-    folder.mkdir()
-    for rel in SAMPLES:
-        shutil.copy(real_dir / rel, folder)
+    for code, name in [("B", "B_01.00.0000.iar"), ("A", "A_01.00.0000.iar"), ("C", "old.iar")]:
+        make_integration(folder, code, as_iar=True, file_name=name)
     rc, found = _discover(capsys, "--integration-path", str(folder))
     assert rc == 0
-    assert [Path(f["path"]).name for f in found] == sorted(Path(r).name for r in SAMPLES)
+    assert [Path(f["path"]).name for f in found] == [
+        "A_01.00.0000.iar",
+        "B_01.00.0000.iar",
+        "old.iar",
+    ]
 
 
 def test_artifact_dir_is_not_scanned(
@@ -166,7 +167,7 @@ def _git(repo: Path, *args: str) -> str:
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 def test_changed_since(
-    repo: Path, real_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")
@@ -177,13 +178,13 @@ def test_changed_since(
     wsdl.write_text(wsdl.read_text() + "<!-- changed -->")
     iar = next((repo / "teams/finance/int06").glob("*.iar"))
     iar.write_bytes(iar.read_bytes())  # same bytes: not a change
-    make_integration(repo / "teams/hr/int99", real_dir / SAMPLES[0], "INT_99", "01.00.0000", True)
+    make_integration(repo / "teams/hr/int99", "INT_99", "01.00.0000", as_iar=True)
     (repo / "docs" / "README.md").write_text("changed docs")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "change")
     (repo / "teams/sales/int02/INT_02_01.00.0000.iar").unlink()
     make_integration(
-        repo / "teams/sales/int02", real_dir / SAMPLES[2], "INT_02", "01.00.0001", True
+        repo / "teams/sales/int02", "INT_02", "01.00.0001", as_iar=True
     )  # uncommitted: a new version in the work tree
     monkeypatch.chdir(repo)
     # as in the container: no git binary, and the checkout belongs to another user

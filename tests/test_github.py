@@ -231,4 +231,4 @@ def test_masks_come_before_usage_errors(
     out = capsys.readouterr().out.splitlines()
     assert out[:2] == ["::add-mask::pa55-in-input", "::add-mask::s3cret-in-env"]
     assert len(out) == 3 and out[2].startswith("::error::")
-    assert "s3cret-in-env" not in out[2] and "***" in out[2]
+    assert "s3cret-in-env" not in out[2] and "(see --help)" in out[2]

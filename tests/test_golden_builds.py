@@ -15,7 +15,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, REPO, SHARED, need_fixtures, run_cli
+from conftest import EXAMPLE, REPO, SHARED, build_cli, need_fixtures
+
+from oicaction.artifact.record import find_artifacts, read_record
 
 GOLDEN = Path(__file__).parent / "golden" / "builds.json"
 # Vary with the run, not with the build: time, commit and tool version.
@@ -43,19 +45,10 @@ def _build(source: Path, work: Path, unzip: bool = False) -> dict[str, object]:
     else:
         shutil.copyfile(source, copy)
     out = work / "out"
-    rc = run_cli(
-        "--integration-path",
-        str(copy),
-        "--manage-connections",
-        "false",
-        "--manage-lookups",
-        "false",
-        "--artifact-dir",
-        str(out),
-    )
-    assert rc == 0, f"{name} did not build"
-    (folder,) = [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert build_cli(copy, "--manage-lookups", "false", out=out, json=False) == 0, name
+    (folder,) = find_artifacts(out)
     info = json.loads((folder / "build-info.json").read_text(encoding="utf-8"))
+    assert read_record(folder).document() == info, f"{name}: the record reads back as written"
     shutil.rmtree(out)
     for key in VOLATILE:
         info.pop(key, None)

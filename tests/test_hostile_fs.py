@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from cli_process import give_to_nobody, run_as_nobody, run_cli_process, shared_dir
-from conftest import EXAMPLE, run_cli, tree_digest
+from conftest import make_integration, run_cli, tree_digest
 
 PROJECT_DIR = "icspackage/project/HELLO_WORLD_01.00.0000"
 PROJECT = f"{PROJECT_DIR}/PROJECT-INF/project.xml"
@@ -24,19 +24,12 @@ SLUG = "HELLO_WORLD_01.00.0000"
 
 
 def _tree(src: Path) -> Path:
-    shutil.copytree(EXAMPLE, src)
-    return src
+    return make_integration(src)
 
 
 def _iar(src: Path) -> Path:
-    """The example as a committed .iar in folder src."""
-    src.mkdir(parents=True, exist_ok=True)
-    path = src / f"{SLUG}.iar"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for file in sorted((EXAMPLE / "icspackage").rglob("*")):
-            if file.is_file():
-                zf.write(file, file.relative_to(EXAMPLE).as_posix())
-    return path
+    """A committed .iar in folder src."""
+    return make_integration(src, as_iar=True) / f"{SLUG}.iar"
 
 
 def _patch_entry(iar: Path, name: str, *, flags: int = 0, method: int | None = None) -> None:

@@ -5,34 +5,24 @@ well each is worded is the OIC client's business; that the batch goes on is the 
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, run_cli
-from oic_standin import CLIENT_ID, CLIENT_SECRET, SCOPE, StandIn
+from conftest import build_cli as build
+from conftest import make_integration
+from oic_standin import StandIn
 
 DEEP = "[" * 200_000 + "]" * 200_000  # past any recursion limit of a JSON parser
 
 
-def _offline_example(dest: Path) -> Path:
-    """The example as OFFLINE_ONE without connections: it needs no server."""
-    shutil.copytree(EXAMPLE, dest)
-    shutil.rmtree(dest / "icspackage/appinstances")
-    project = dest / "icspackage/project/OFFLINE_ONE_01.00.0000"
-    (dest / "icspackage/project/HELLO_WORLD_01.00.0000").rename(project)
-    xml = project / "PROJECT-INF/project.xml"
-    xml.write_text(xml.read_text().replace(">HELLO_WORLD<", ">OFFLINE_ONE<"))
-    return dest
-
-
 @pytest.fixture
 def two_sources() -> str:
-    shutil.copytree(EXAMPLE, "online")  # uses the connection HELLO_REST_TRIGGER
-    _offline_example(Path("offline"))
+    """`online` uses the connection HELLO_REST_TRIGGER; `offline` none: it needs no server."""
+    make_integration(Path("online"))
+    make_integration(Path("offline"), "OFFLINE_ONE", connections=())
     return "online,offline"
 
 
@@ -48,15 +38,6 @@ def _check_batch(rc: int, out: str, err: str, expected_rc: int = 1) -> None:
     ]
     assert Path(results["offline"]["iar-path"]).is_file()
     assert not Path("oic-artifacts/HELLO_WORLD_01.00.0000").exists()
-
-
-def _build(paths: str, oic_url: str, token_url: str) -> int:
-    """The batch of two, the online one exporting over OAuth from `oic_url`."""
-    return run_cli(
-        *("--integration-path", paths, "--oic-url", oic_url, "--token-url", token_url),
-        *("--scope", SCOPE, "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET),
-        "--json",
-    )
 
 
 CONNECTION_BODIES = {
@@ -79,7 +60,7 @@ def test_absurd_connection_body_fails_that_integration_only(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     oic_standin.add_connection("HELLO_REST_TRIGGER", CONNECTION_BODIES[case])
-    rc = _build(two_sources, oic_standin.url, oic_standin.token_url)
+    rc = build(two_sources, server=oic_standin, out="oic-artifacts")
     captured = capsys.readouterr()
     _check_batch(rc, captured.out, captured.err)
 
@@ -145,7 +126,8 @@ def test_absurd_token_answer_fails_the_exporting_integrations_only(
     token_server: Callable[[bytes], str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    rc = _build(two_sources, oic_standin.url, token_server(TOKEN_BODIES[case]))
+    token_url = token_server(TOKEN_BODIES[case])
+    rc = build(two_sources, "--token-url", token_url, server=oic_standin, out="oic-artifacts")
     captured = capsys.readouterr()
     # An odd expires_in is read as an hour, so the token is sent; the stand-in refuses it (not
     # its own): credentials rejected at the first request, a settings error (exit 2).

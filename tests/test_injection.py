@@ -12,18 +12,17 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
-import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, run_cli
+from conftest import make_integration, run_cli
 from oic_standin import StandIn
 from runner_commands import commands, read_output_file
 from standin_fixtures import server_args
 
-from oicaction.outputs import code, markdown_table, plain
+from oicaction.outputs import Table, markdown, plain
 from oicaction.report import Reporter
+from oicaction.source.metadata import Cell, Code
 
 PROJECT = "icspackage/project/HELLO_WORLD_01.00.0000/PROJECT-INF/project.xml"
 
@@ -86,26 +85,6 @@ def test_json_on_stdout_forges_nothing(capsys: pytest.CaptureFixture[str]) -> No
     assert json.loads(out) == doc  # the same JSON, only spelled safely
 
 
-def _example(dest: Path, name: str | None = None) -> Path:
-    shutil.copytree(EXAMPLE, dest)
-    if name is not None:
-        xml = dest / PROJECT
-        text = xml.read_text().replace(
-            "<projectName>Hello World</projectName>", f"<projectName>{name}</projectName>"
-        )
-        xml.write_text(text)
-    return dest
-
-
-def _example_iar(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w") as zf:
-        for file in sorted((EXAMPLE / "icspackage").rglob("*")):
-            if file.is_file():
-                zf.write(file, file.relative_to(EXAMPLE).as_posix())
-    return path
-
-
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     rc = run_cli(*argv, "--manage-connections", "false", "--json")
     captured = capsys.readouterr()
@@ -120,7 +99,7 @@ NAMES = ["Hello\n::error::forged\nWorld", "Hello&#13;::add-mask::forged", "##[st
 def test_names_from_project_xml(
     name: str, runner: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    src = _example(tmp_path / "src", name)
+    src = make_integration(tmp_path / "src", name=name)
     rc, log = _run(capsys, "--integration-path", str(src))
     assert rc == 0, log
     assert _forged(log) == [] and commands(log) == []
@@ -135,7 +114,7 @@ def test_names_from_project_xml(
 def test_iar_file_names(
     file_name: str, runner: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    _example_iar(tmp_path / "src" / file_name)
+    make_integration(tmp_path / "src", as_iar=True, file_name=file_name)
     rc, log = _run(capsys, "--integration-path", str(tmp_path / "src"))
     assert rc == 0, log
     assert _forged(log) == [] and commands(log) == []
@@ -145,13 +124,8 @@ FOLDERS = ["a\n::error::forged", "b\r\n::stop-commands::forged", "c ##[add-mask]
 
 
 def _versioned(dest: Path, i: int) -> Path:
-    """The example as HELLO_WORLD 01.00.000<i>, so several can share one batch."""
-    src = _example(dest)
-    xml = src / PROJECT
-    xml.write_text(xml.read_text().replace("01.00.0000", f"01.00.000{i}"))
-    moved = src / PROJECT.replace("01.00.0000", f"01.00.000{i}")
-    (src / "icspackage/project/HELLO_WORLD_01.00.0000").rename(moved.parents[1])
-    return src
+    """HELLO_WORLD 01.00.000<i>, so several can share one batch."""
+    return make_integration(dest, version=f"01.00.000{i}")
 
 
 def _tree(root: Path) -> Path:
@@ -229,7 +203,7 @@ def test_fields_from_the_server(
 
 def test_summary_cells_keep_their_shape() -> None:
     hostile = "a|b`c``d<script>\n| x | y |"
-    table = markdown_table("t", ("a", "b"), [(code(hostile), plain(hostile))])
+    table = markdown(Table("t", ("a", "b"), [(Cell((Code(hostile),)), Cell((hostile,)))]))
     lines = table.strip().splitlines()
     assert len(lines) == 5 and lines[-1].count("|") - lines[-1].count("\\|") == 3
     assert re.search(r"(?<!\\)<script", plain(hostile)) is None

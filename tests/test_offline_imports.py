@@ -32,7 +32,7 @@ def test_offline_build_in_github_loads_no_http_stack_or_dulwich(tmp_path: Path) 
 def test_a_build_that_exports_does_load_them(tmp_path: Path) -> None:
     """The counterpart, so the test above cannot pass by never importing anything."""
     script = (
-        "import sys\nfrom oicaction.pipeline import connect\n"
+        "import sys\nfrom oicaction.modes.build import connect\n"
         + (
             "from oicaction.settings import load_settings\n"
             "from oicaction.report import Reporter\n"

@@ -25,8 +25,9 @@ from urllib.parse import urlsplit
 import pytest
 import trustme
 from conftest import EXAMPLE, run_cli
-from oic_standin import API, SAMPLE_LOOKUP, StandIn, load_fixture_connections
-from standin_fixtures import add_lookup, server_args
+from conftest import build_cli as build
+from oic_standin import API, SAMPLE_LOOKUP, StandIn
+from standin_fixtures import add_lookup, serve_country_info, server_args
 
 pytestmark = pytest.mark.usefixtures("oic_fast_http")
 
@@ -135,39 +136,26 @@ def ca_file(ca: trustme.CA, tmp_path: Path) -> Path:
     return path
 
 
-def _serve(oic_api_dir: Path, **kw: object) -> StandIn:
-    standin = StandIn(**kw)  # type: ignore[arg-type]
-    for conn_id, body in load_fixture_connections(oic_api_dir).items():
-        standin.add_connection(conn_id, body)
+def _serve(**kw: object) -> StandIn:
+    standin = serve_country_info(StandIn(**kw))  # type: ignore[arg-type]
     standin.add_lookup("COUNTRY_CODES", SAMPLE_LOOKUP)
     return standin.start()
 
 
 @pytest.fixture
-def tls_standin(ca: trustme.CA, oic_api_dir: Path) -> Iterator[StandIn]:
+def tls_standin(ca: trustme.CA) -> Iterator[StandIn]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("localhost").configure_cert(context)
-    standin = _serve(oic_api_dir, tls=context, host="localhost")
+    standin = _serve(tls=context, host="localhost")
     yield standin
     standin.stop()
 
 
 @pytest.fixture
-def http_standin(oic_api_dir: Path) -> Iterator[StandIn]:
-    standin = _serve(oic_api_dir, host="localhost")
+def http_standin() -> Iterator[StandIn]:
+    standin = _serve(host="localhost")
     yield standin
     standin.stop()
-
-
-def build(source: Path, standin: StandIn, *extra: str, auth: str = "oauth") -> int:
-    return run_cli(
-        "--integration-path",
-        str(source),
-        "--artifact-dir",
-        "out",
-        *server_args(standin, auth),
-        *extra,
-    )
 
 
 def error_line(err: str) -> str:
@@ -183,7 +171,7 @@ def test_https_proxy_tunnels_every_request(
 ) -> None:
     set_env(monkeypatch, "HTTPS_PROXY", proxy.url)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_file))
-    assert build(country_info, tls_standin) == 0, capsys.readouterr().err
+    assert build(country_info, server=tls_standin) == 0, capsys.readouterr().err
     port = urlsplit(tls_standin.url).port
     assert proxy.log and set(proxy.log) == {f"CONNECT localhost:{port}"}
     assert (ARTIFACT / "connections/RESTCOUNTRIESEU/connection.json").is_file()
@@ -191,7 +179,7 @@ def test_https_proxy_tunnels_every_request(
 
 def test_http_proxy_forwards_plain_http(country_info, http_standin, proxy, monkeypatch) -> None:
     set_env(monkeypatch, "HTTP_PROXY", proxy.url)
-    assert build(country_info, http_standin, auth="basic") == 0
+    assert build(country_info, auth="basic", server=http_standin) == 0
     assert f"GET {http_standin.url}{API}/connections/RESTCOUNTRIESEU" in proxy.log
     assert all(line.startswith(f"GET {http_standin.url}/") for line in proxy.log)
 
@@ -202,13 +190,13 @@ def test_no_proxy_bypasses_the_proxy(
 ) -> None:
     set_env(monkeypatch, "HTTP_PROXY", proxy.url)
     set_env(monkeypatch, "NO_PROXY", no_proxy)
-    assert build(country_info, http_standin, auth="basic") == 0
+    assert build(country_info, auth="basic", server=http_standin) == 0
     assert proxy.log == []
 
 
 def test_unreachable_proxy_is_one_line(country_info, http_standin, monkeypatch, capsys) -> None:
     set_env(monkeypatch, "HTTP_PROXY", "http://127.0.0.1:9")
-    assert build(country_info, http_standin, auth="basic") == 1
+    assert build(country_info, auth="basic", server=http_standin) == 1
     line = error_line(capsys.readouterr().err)
     assert "first request: GET http://localhost:" in line and "Traceback" not in line
 
@@ -217,7 +205,7 @@ def test_unreachable_proxy_is_one_line(country_info, http_standin, monkeypatch, 
 
 
 def test_unknown_ca_is_a_tls_error(country_info, tls_standin, capsys) -> None:
-    assert build(country_info, tls_standin) == 1
+    assert build(country_info, server=tls_standin) == 1
     line = error_line(capsys.readouterr().err)
     assert "TLS/SSL error" in line and "CERTIFICATE_VERIFY_FAILED" in line
     assert not ARTIFACT.exists()
@@ -228,7 +216,7 @@ def test_ca_bundle_variables_are_honoured(
     country_info, tls_standin, ca_file, monkeypatch, variable
 ) -> None:
     monkeypatch.setenv(variable, str(ca_file))
-    assert build(country_info, tls_standin) == 0
+    assert build(country_info, server=tls_standin) == 0
     assert (ARTIFACT / "connections.json").is_file()
 
 
@@ -240,13 +228,13 @@ def test_requests_ca_bundle_wins_over_ssl_cert_file(
     other.cert_pem.write_to_path(str(wrong))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(wrong))
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
-    assert build(country_info, tls_standin) == 1
+    assert build(country_info, server=tls_standin) == 1
     assert "CERTIFICATE_VERIFY_FAILED" in capsys.readouterr().err
 
 
 def test_missing_ca_bundle_is_a_settings_error(country_info, tls_standin, monkeypatch, capsys):
     monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/ca.pem")
-    assert build(country_info, tls_standin) == 2
+    assert build(country_info, server=tls_standin) == 2
     assert error_line(capsys.readouterr().err) == (
         "error: SSL_CERT_FILE /nonexistent/ca.pem does not exist"
     )
@@ -271,7 +259,7 @@ def test_netrc_never_replaces_our_authorization(
         moved = tmp_path / "netrc-file"
         netrc.rename(moved)
         monkeypatch.setenv("NETRC", str(moved))
-    assert build(country_info, http_standin, auth=auth) == 0
+    assert build(country_info, auth=auth, server=http_standin) == 0
     assert http_standin.connection_gets("RESTCOUNTRIESEU") == 1
 
 
@@ -292,7 +280,7 @@ def test_a_dripping_server_meets_the_deadline(
     """One byte every 0.2 s restarts the 0.25 s read timeout for ever; the deadline ends it."""
     oic_fixture_standin.fault(DRIP_TARGETS[target], kind, times=20, seconds=0.2)
     started = time.monotonic()
-    assert build(country_info, oic_fixture_standin, "--request-deadline", "1.5") == 1
+    assert build(country_info, "--request-deadline", "1.5", server=oic_fixture_standin) == 1
     took = time.monotonic() - started
     line = error_line(capsys.readouterr().err)
     assert "no complete answer within request-deadline (1.5 s)" in line
@@ -306,7 +294,7 @@ def test_deadline_holds_for_an_attachment_and_a_lookup(
     add_lookup(tree_source, "COUNTRY_CODES")
     oic_fixture_standin.add_lookup("COUNTRY_CODES", SAMPLE_LOOKUP)
     oic_fixture_standin.fault("/lookups/COUNTRY_CODES/archive", "drip", times=20, seconds=0.2)
-    assert build(tree_source, oic_fixture_standin, "--request-deadline", "1") == 1
+    assert build(tree_source, "--request-deadline", "1", server=oic_fixture_standin) == 1
     line = error_line(capsys.readouterr().err)
     assert line.startswith("error: lookup COUNTRY_CODES: GET ") and "request-deadline (1 s)" in line
 
@@ -315,7 +303,7 @@ def test_a_slow_but_steady_answer_within_the_deadline_is_fine(
     country_info, oic_fixture_standin
 ) -> None:
     oic_fixture_standin.fault("/connections/RESTCOUNTRIESEU", "slow", seconds=0.2)
-    assert build(country_info, oic_fixture_standin, "--request-deadline", "5") == 0
+    assert build(country_info, "--request-deadline", "5", server=oic_fixture_standin) == 0
 
 
 # -- a size cap per answer --------------------------------------------------------------------
@@ -335,14 +323,14 @@ def test_an_oversized_answer_is_refused(
     country_info, oic_fixture_standin, capsys, kind, path
 ) -> None:
     oic_fixture_standin.fault(path, kind, times=5, size=4 * 1024 * 1024)
-    assert build(country_info, oic_fixture_standin, "--max-response-size", "1M") == 1
+    assert build(country_info, "--max-response-size", "1M", server=oic_fixture_standin) == 1
     line = error_line(capsys.readouterr().err)
     assert "the answer is larger than max-response-size (1048576 bytes)" in line
     assert not ARTIFACT.exists()
 
 
 def test_answers_within_the_cap_pass(country_info, oic_fixture_standin) -> None:
-    assert build(country_info, oic_fixture_standin, "--max-response-size", "64K") == 0
+    assert build(country_info, "--max-response-size", "64K", server=oic_fixture_standin) == 0
 
 
 # -- memory per build ---------------------------------------------------------------------------
@@ -409,6 +397,6 @@ def test_bad_request_deadline_is_a_settings_error(value, capsys) -> None:
 def test_build_info_names_no_proxy_or_ca(country_info, http_standin, proxy, monkeypatch):
     """Network settings come from the environment and stay out of the artifact."""
     set_env(monkeypatch, "HTTP_PROXY", proxy.url)
-    assert build(country_info, http_standin, auth="basic") == 0
+    assert build(country_info, auth="basic", server=http_standin) == 0
     info = json.loads((ARTIFACT / "build-info.json").read_text())
     assert proxy.url not in json.dumps(info)

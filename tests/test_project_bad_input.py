@@ -9,10 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, REAL, need_fixtures, run_cli, tree_digest
+from conftest import EXAMPLE, make_project, project_entries, run_cli, tree_digest, write_zip
 
-CAR = "bhagavansprasad__iar-lens/FACTORYDOCK-TEST-51.car"
-PAR = "oracle-livelabs__oic/oic.ocw.hol.par"
 YAML = "project/project.yaml"
 
 # A billion laughs in YAML: 9 levels of 9 aliases stand for 9**9 strings in a 1 KB file.
@@ -21,28 +19,19 @@ ALIAS_BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' +
 )
 
 
-def _real() -> Path:
-    return need_fixtures(REAL)
-
-
 def _tree(src: Path) -> Path:
-    with zipfile.ZipFile(_real() / CAR) as zf:
-        zf.extractall(src)
-    return src
+    return make_project(src, lookups=["Country_Codes"])
 
 
 def _car(path: Path, replace: dict[str, bytes | None] | None = None) -> Path:
-    """The real .car rewritten with some entries replaced (None: dropped) or added."""
-    replace = replace or {}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(_real() / CAR) as src, zipfile.ZipFile(path, "w") as out:
-        for info in src.infolist():
-            if info.filename not in replace:
-                out.writestr(info, src.read(info))
-        for name, data in replace.items():
-            if data is not None:
-                out.writestr(name, data)
-    return path
+    """A generated .car with some entries replaced (None: dropped) or added."""
+    entries = {**project_entries(), **(replace or {})}
+    return write_zip(path, {name: data for name, data in entries.items() if data is not None})
+
+
+def _par(path: Path) -> Path:
+    """A package archive (.par), as oracle-livelabs ships one: not a source."""
+    return write_zip(path, {"SALES_PACKAGE.zip": b"PK"})
 
 
 def _yaml(text: str) -> Callable[[Path], None]:
@@ -91,8 +80,7 @@ def _not_a_project(src: Path) -> None:
 
 
 def _par_in_folder(src: Path) -> None:
-    src.mkdir()
-    shutil.copy(_real() / PAR, src / "oic.ocw.hol.par")
+    _par(src / "oic.ocw.hol.par")
 
 
 def _integration_and_project(src: Path) -> None:
@@ -114,7 +102,7 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     # name: (make source, text the error must contain, file it must name)
     "missing project.yaml": (_missing_yaml, "no project/project.yaml", "src"),
     "missing project.yaml in car": (_missing_yaml_in_car, "no project/project.yaml", "P.car"),
-    "broken yaml": (_yaml("code: [FACTORYDOCK\nname: x\n"), "not valid YAML", YAML),
+    "broken yaml": (_yaml("code: [SALES\nname: x\n"), "not valid YAML", YAML),
     "yaml not a mapping": (_yaml("- a\n- b\n"), "expected a mapping", YAML),
     "yaml without code": (_yaml("id: X\nname: y\n"), "no 'code'", YAML),
     "bad project code": (_yaml("code: ../EVIL\n"), "characters OIC does not allow", YAML),
@@ -162,7 +150,7 @@ def test_bad_project_source(case: str, tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_par_file_given_directly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    par = shutil.copy(_real() / PAR, tmp_path / "oic.ocw.hol.par")
+    par = _par(tmp_path / "oic.ocw.hol.par")
     assert run_cli("--integration-path", str(par), "--artifact-dir", str(tmp_path / "a")) == 1
     (error,) = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("error:")]
     assert f"{par}: an OIC package archive (.par) is not supported" in error

@@ -7,7 +7,6 @@ import hashlib
 import zipfile
 from pathlib import Path
 
-import pytest
 from conftest import REAL, zip_contents
 
 from oicaction.source.iar import IarFile
@@ -78,15 +77,14 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("rel", sorted(EXPECTED))
-def test_metadata_matches_sources(rel: str, real_dir: Path) -> None:
-    code, version, conns = EXPECTED[rel]
-    with IarFile(real_dir / rel) as iar:
-        iar.verify()
-        meta = iar.metadata()
-    assert (meta.code, meta.version, meta.id) == (code, version, f"{code}|{version}")
-    assert {f"{c.code}:{c.adapter}" for c in meta.connections} == conns
-    assert meta.name
+def test_metadata_matches_sources(real_dir: Path) -> None:
+    for rel, (code, version, conns) in EXPECTED.items():
+        with IarFile(real_dir / rel) as iar:
+            iar.verify()
+            meta = iar.metadata()
+        assert (meta.code, meta.version, meta.id) == (code, version, f"{code}|{version}"), rel
+        assert {f"{c.code}:{c.adapter}" for c in meta.connections} == conns, rel
+        assert meta.name, rel
 
 
 def test_lookups_schedule_and_names(real_dir: Path) -> None:
@@ -108,16 +106,15 @@ def _unzip(iar: Path, dest: Path) -> Path:
     return dest / "icspackage"
 
 
-@pytest.mark.parametrize("rel", sorted(EXPECTED))
-def test_unzip_repackage_round_trip(rel: str, real_dir: Path, tmp_path: Path) -> None:
-    original = zip_contents(real_dir / rel)
-    tree = SourceTree(_unzip(real_dir / rel, tmp_path / "src"))
-    write_archive(tree.entries, tmp_path / "a.iar")
-    write_archive(tree.entries, tmp_path / "b.iar")
-    assert zip_contents(tmp_path / "a.iar") == original
-    a, b = (tmp_path / "a.iar").read_bytes(), (tmp_path / "b.iar").read_bytes()
-    assert hashlib.sha256(a).digest() == hashlib.sha256(b).digest()
-    assert tree.metadata() == IarFile(tmp_path / "a.iar").metadata()
+def test_unzip_repackage_round_trip(real_dir: Path, tmp_path: Path) -> None:
+    for n, rel in enumerate(sorted(EXPECTED)):
+        tree = SourceTree(_unzip(real_dir / rel, tmp_path / f"src{n}"))
+        a, b = tmp_path / f"{n}a.iar", tmp_path / f"{n}b.iar"
+        write_archive(tree.entries, a)
+        write_archive(tree.entries, b)
+        assert zip_contents(a) == zip_contents(real_dir / rel), rel
+        assert hashlib.sha256(a.read_bytes()).digest() == hashlib.sha256(b.read_bytes()).digest()
+        assert tree.metadata() == IarFile(a).metadata(), rel
 
 
 def test_repackage_independent_of_mtime_and_order(real_dir: Path, tmp_path: Path) -> None:

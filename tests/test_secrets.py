@@ -144,3 +144,32 @@ def test_committed_cassettes_hold_no_secret() -> None:
         text = path.read_text(encoding="utf-8", errors="replace")
         for secret in (*ALL_PLANTED, TOKEN_PREFIX, "Authorization", "authorization:"):
             assert secret not in text, f"{secret!r} found in {path}"
+
+
+# Lines whose text holds a secret where a plan error could show it (issue 18, item 7): Java's
+# `key value` form (the key ends at the space), a bad escape, a malformed key.
+PLAN_LINES = {
+    "java form, value after '='": f"RESTCOUNTRIESEU.secure.Password {PLANTED_PLAN_SECRET}=x",
+    "java form, nothing after ':'": f"RESTCOUNTRIESEU.secure.Password  {PLANTED_PLAN_SECRET}:",
+    "java form, no connection": f"Password {PLANTED_PLAN_SECRET}=x",
+    "bad key, java form": f"notakey {PLANTED_PLAN_SECRET}=x",
+    "bad escape in a value": "RESTCOUNTRIESEU.connection.Note=\\u" + PLANTED_PLAN_SECRET,
+}
+
+
+@pytest.mark.parametrize("line", PLAN_LINES.values(), ids=PLAN_LINES.keys())
+def test_plan_errors_never_show_the_line(country_info, capsys, line: str) -> None:
+    """A plan error names file, line and (Java's reading of) the key, never the line's text; a
+    Java-form line whose key names a secret is refused, not read as an empty value."""
+    plan = country_info.parent / "connectionPlan.properties"
+    plan.write_text(f"# prod\n{line}\n")
+    code = run_cli(
+        "--integration-path", str(country_info), "--artifact-dir", "out",
+        "--manage-connections", "false",
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1
+    [error] = [e for e in err.splitlines() if e.startswith("error:")]
+    assert error.startswith(f"error: {plan}:2: ")
+    assert PLANTED_PLAN_SECRET[:4] not in err  # not even the four characters of a bad escape
+    assert not Path("out/COUNTRY_INFO_01.00.0000").exists()

@@ -8,7 +8,7 @@ import pytest
 
 from oicaction.errors import SettingsError
 from oicaction.oic.config import auth_kind, missing_server_settings
-from oicaction.settings import load_settings
+from oicaction.settings import Settings, input_name, load_settings
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_bad_boolean_names_the_input(
         load_settings({}, tmp_path / "none")
     message = str(err.value)
     assert "manage-lookups" in message and "INPUT_MANAGE-LOOKUPS" in message
-    assert repr(raw) in message and "\n" not in message
+    assert repr(raw) not in message and "\n" not in message  # the value is never shown
     assert err.value.exit_code == 2
 
 
@@ -137,3 +137,56 @@ def test_one_rule_picks_the_way_to_log_in(
     """Complete OAuth, else complete basic, else the one partly given; the export uses it."""
     s = load_settings({"oic_url": "https://x", **given}, tmp_path / "none")
     assert (auth_kind(s), missing_server_settings(s)) == (kind, missing)
+
+
+# -- values never shown, .env read literally (issue 18, item 6) ------------------------------
+
+HIDDEN = "Hunter2-Env-Secret"
+
+
+def test_dotenv_does_not_expand_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A committed .env cannot pull a variable of the runner (a secret) into a setting."""
+    monkeypatch.setenv("OIC_PASSWORD", HIDDEN)
+    monkeypatch.setenv("SOME_URL", "https://expanded.example")
+    env_file = tmp_path / ".env"
+    env_file.write_text("OIC_SCOPE=${OIC_PASSWORD}\nOIC_OIC_URL=$SOME_URL\nOIC_CLIENT_ID=a${X}b\n")
+    s = load_settings({}, env_file)
+    assert (s.scope, s.oic_url, s.client_id) == ("${OIC_PASSWORD}", "$SOME_URL", "a${X}b")
+
+
+def test_dotenv_interpolating_a_secret_into_a_bad_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`OIC_MODE=${OIC_PASSWORD}` printed the password, lower-cased past the redaction."""
+    from conftest import run_cli
+
+    monkeypatch.setenv("OIC_PASSWORD", HIDDEN)
+    Path(".env").write_text("OIC_MODE=${OIC_PASSWORD}\nOIC_MAX_WORKERS=${OIC_PASSWORD}\n")
+    assert run_cli("--manage-connections", "false") == 2
+    err = capsys.readouterr().err
+    assert "setting OIC_MODE in .env" in err and "setting OIC_MAX_WORKERS in .env" in err
+    assert HIDDEN.lower() not in err.lower() and "${OIC_PASSWORD}" not in err
+
+
+@pytest.mark.parametrize("field", list(Settings.model_fields))
+@pytest.mark.parametrize("where", ["flag", "input", "variable", "dotenv"])
+def test_no_settings_error_shows_a_value(
+    field: str, where: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    value = f"S3NTINEL-{field}-x"
+    env_file = tmp_path / "x.env"
+    flags = {}
+    if where == "flag":
+        flags[field] = value
+    elif where == "input":
+        monkeypatch.setenv(f"INPUT_{input_name(field).upper()}", value)
+    elif where == "variable":
+        monkeypatch.setenv(f"OIC_{field.upper()}", value)
+    else:
+        env_file.write_text(f"OIC_{field.upper()}={value}\n")
+    try:
+        load_settings(flags, env_file)
+    except SettingsError as exc:
+        message = str(exc)
+        assert input_name(field) in message or f"OIC_{field.upper()}" in message
+        assert "s3ntinel" not in message.lower(), message

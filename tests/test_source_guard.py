@@ -9,32 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, run_cli, tree_digest
+from conftest import EXAMPLE, make_integration, tree_digest
+from conftest import build_cli as build
 
 SLUG = "HELLO_WORLD_01.00.0000"
 PROJECT_DIR = f"icspackage/project/{SLUG}"
-
-
-def _example(dest: Path, code: str = "HELLO_WORLD") -> Path:
-    """The example integration, as `code` (its project folder and project.xml renamed)."""
-    shutil.copytree(EXAMPLE, dest)
-    if code != "HELLO_WORLD":
-        project = dest / f"icspackage/project/{code}_01.00.0000"
-        (dest / PROJECT_DIR).rename(project)
-        xml = project / "PROJECT-INF/project.xml"
-        xml.write_text(xml.read_text().replace(">HELLO_WORLD<", f">{code}<"))
-    return dest
-
-
-def _as_iar(folder: Path) -> Path:
-    """Turn an example folder into a committed .iar beside nothing else."""
-    archive = shutil.make_archive(str(folder / "x"), "zip", folder, "icspackage")
-    shutil.rmtree(folder / "icspackage")
-    return Path(archive).rename(folder / f"{SLUG}.iar")
-
-
-def _build(*argv: str) -> int:
-    return run_cli("--manage-connections", "false", *argv)
 
 
 def _refusal(capsys: pytest.CaptureFixture[str]) -> list[str]:
@@ -53,11 +32,9 @@ def test_artifact_dir_parent_of_a_source_named_like_the_artifact(
 ) -> None:
     """The data loss of the issue: integrations/HELLO_WORLD_01.00.0000/ with artifact-dir
     integrations would have been replaced by the artifact."""
-    src = _example(Path("integrations") / SLUG)
-    if kind == "iar":
-        _as_iar(src)
+    src = make_integration(Path("integrations") / SLUG, as_iar=kind == "iar")
     before = tree_digest(Path("integrations"))
-    rc = _build("--integration-path", str(src), "--artifact-dir", "integrations")
+    rc = build(str(src), out="integrations")
     [line] = _refusal(capsys)
     assert rc == 2
     assert f"artifact-dir integrations: the artifact folder integrations/{SLUG}" in line
@@ -70,9 +47,9 @@ def test_batch_with_artifact_dir_holding_every_source(capsys: pytest.CaptureFixt
     """integrations/* with artifact-dir integrations: every source kept, each one refused."""
     codes = ["HELLO_WORLD", "SECOND", "THIRD"]
     for code in codes:
-        _example(Path("integrations") / f"{code}_01.00.0000", code)
+        make_integration(Path("integrations") / f"{code}_01.00.0000", code)
     before = tree_digest(Path("integrations"))
-    rc = _build("--integration-path", "integrations/*", "--artifact-dir", "integrations")
+    rc = build("integrations/*", out="integrations")
     lines = _refusal(capsys)
     assert rc == 2
     assert len(lines) == 3
@@ -82,10 +59,10 @@ def test_batch_with_artifact_dir_holding_every_source(capsys: pytest.CaptureFixt
 def test_one_sources_artifact_over_another_source(capsys: pytest.CaptureFixture[str]) -> None:
     """A batch where HELLO_WORLD's artifact folder is the folder holding OTHER: HELLO_WORLD is
     refused, OTHER is built."""
-    _example(Path("ints") / SLUG, "OTHER")  # a folder named like HELLO_WORLD's artifact
-    _example(Path("ints") / "hello")
+    make_integration(Path("ints") / SLUG, "OTHER")  # a folder named like HELLO_WORLD's artifact
+    make_integration(Path("ints") / "hello")
     before = tree_digest(Path("ints"))
-    rc = _build("--integration-path", f"ints/{SLUG},ints/hello", "--artifact-dir", "ints")
+    rc = build(f"ints/{SLUG},ints/hello", out="ints")
     [line] = _refusal(capsys)
     assert rc == 2
     assert f"the artifact folder ints/{SLUG} would replace or hold the source ints/{SLUG}" in line
@@ -97,10 +74,10 @@ def test_one_sources_artifact_over_another_source(capsys: pytest.CaptureFixture[
 def test_artifact_dir_through_a_symlink_to_the_sources_parent(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    src = _example(Path("integrations") / SLUG)
+    src = make_integration(Path("integrations") / SLUG)
     Path("art").symlink_to("integrations")
     before = tree_digest(src)
-    rc = _build("--integration-path", str(src), "--artifact-dir", "art")
+    rc = build(str(src), out="art")
     [line] = _refusal(capsys)
     assert rc == 2 and f"art/{SLUG} would replace or hold the source" in line
     assert tree_digest(src) == before
@@ -109,11 +86,11 @@ def test_artifact_dir_through_a_symlink_to_the_sources_parent(
 def test_existing_artifact_name_is_a_symlink_to_the_source(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    src = _example(Path("src"))
+    src = make_integration(Path("src"))
     Path("art").mkdir()
     (Path("art") / SLUG).symlink_to("../src")
     before = tree_digest(src)
-    rc = _build("--integration-path", "src", "--artifact-dir", "art")
+    rc = build("src", out="art")
     [line] = _refusal(capsys)
     assert rc == 2 and "would replace or hold the source src" in line
     assert tree_digest(src) == before
@@ -124,9 +101,9 @@ def test_existing_artifact_name_is_a_symlink_to_the_source(
 def test_artifact_dir_inside_the_tree_it_packs(
     where: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    src = _example(Path("src"))
+    src = make_integration(Path("src"))
     before = tree_digest(src)
-    rc = _build("--integration-path", "src", "--artifact-dir", f"src/{where}")
+    rc = build("src", out=f"src/{where}")
     [line] = _refusal(capsys)
     assert rc == 2 and "is inside the source src/icspackage" in line
     assert tree_digest(src) == before
@@ -137,12 +114,12 @@ def test_building_from_a_previous_artifacts_iar_into_the_same_place(
 ) -> None:
     """The .iar of an earlier artifact as the source, artifact-dir the same: the new artifact
     would replace the folder the source is in."""
-    _example(Path("src"))
-    assert _build("--integration-path", "src") == 0
+    make_integration(Path("src"))
+    assert build("src", out="oic-artifacts") == 0
     previous = Path("oic-artifacts") / SLUG
     before = tree_digest(previous)
     capsys.readouterr()
-    rc = _build("--integration-path", str(previous / f"{SLUG}.iar"))
+    rc = build(str(previous / f"{SLUG}.iar"), out="oic-artifacts")
     [line] = _refusal(capsys)
     assert rc == 2 and f"would replace or hold the source oic-artifacts/{SLUG}" in line
     assert tree_digest(previous) == before
@@ -151,12 +128,12 @@ def test_building_from_a_previous_artifacts_iar_into_the_same_place(
 def test_connection_plan_inside_the_artifact_it_would_replace(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _example(Path("src"))
-    assert _build("--integration-path", "src") == 0
+    make_integration(Path("src"))
+    assert build("src", out="oic-artifacts") == 0
     plan = Path("oic-artifacts") / SLUG / "keep.properties"
     plan.write_text("HELLO_REST_TRIGGER.connection.URL=https://example.com\n")
     capsys.readouterr()
-    rc = _build("--integration-path", "src", "--connection-plan", str(plan))
+    rc = build("src", "--connection-plan", str(plan), out="oic-artifacts")
     [line] = _refusal(capsys)
     assert rc == 2 and f"hold the source {plan}" in line
     assert plan.is_file()
@@ -165,12 +142,12 @@ def test_connection_plan_inside_the_artifact_it_would_replace(
 def test_a_folder_that_is_not_an_artifact_of_ours_is_not_replaced(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _example(Path("src"))
+    make_integration(Path("src"))
     foreign = Path("oic-artifacts") / SLUG
     foreign.mkdir(parents=True)
     (foreign / "notes.txt").write_text("mine")
     (foreign / "build-info.json").write_text('{"tool": {"name": "something else"}}')
-    rc = _build("--integration-path", "src")
+    rc = build("src", out="oic-artifacts")
     [line] = _refusal(capsys)
     assert rc == 2
     assert f"{foreign} exists and is not an oic-build artifact" in line
@@ -182,12 +159,13 @@ def test_the_usual_cases_still_build(capsys: pytest.CaptureFixture[str]) -> None
     """Sources under the artifact-dir's parent, the artifact-dir inside the integration path,
     a rerun over our own artifact, and an empty folder in its place: all fine."""
     shutil.copytree(EXAMPLE / "icspackage", "icspackage")
-    assert _build() == 0  # integration-path . and artifact-dir oic-artifacts inside it
+    # integration-path . and artifact-dir oic-artifacts inside it
+    assert build(".", out="oic-artifacts") == 0
     first = (Path("oic-artifacts") / SLUG / f"{SLUG}.iar").read_bytes()
-    assert _build() == 0  # our own artifact is replaced
+    assert build(".", out="oic-artifacts") == 0  # our own artifact is replaced
     assert (Path("oic-artifacts") / SLUG / f"{SLUG}.iar").read_bytes() == first
     shutil.rmtree(Path("oic-artifacts") / SLUG)
     (Path("oic-artifacts") / SLUG).mkdir()
-    assert _build() == 0  # an empty folder holds nothing to lose
+    assert build(".", out="oic-artifacts") == 0  # an empty folder holds nothing to lose
     assert "error:" not in capsys.readouterr().err
     _no_hidden(Path("oic-artifacts"))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE, REPO, run_cli
+from conftest import build_cli as build
 
 RESOURCES = "icspackage/project/HELLO_WORLD_01.00.0000/resources"
 
@@ -128,12 +129,8 @@ def test_discover_root_it_cannot_read(shared_root: Path) -> None:
 # -- env files ------------------------------------------------------------------------------
 
 
-def _build(*argv: str) -> int:
-    return run_cli("--integration-path", str(EXAMPLE), "--manage-connections", "false", *argv)
-
-
 def test_missing_env_file_flag_is_a_settings_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert _build("--env-file", "prod.env") == 2
+    assert build(EXAMPLE, "--env-file", "prod.env", out="oic-artifacts") == 2
     err = capsys.readouterr().err
     assert err.strip() == "error: env file prod.env (from --env-file) does not exist"
     assert not Path("oic-artifacts").exists()
@@ -143,7 +140,7 @@ def test_missing_env_file_variable_is_a_settings_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("OIC_ENV_FILE", "conf/oic.env")
-    assert _build() == 2
+    assert build(EXAMPLE, out="oic-artifacts") == 2
     assert capsys.readouterr().err.strip() == (
         "error: env file conf/oic.env (from OIC_ENV_FILE) does not exist"
     )
@@ -151,17 +148,17 @@ def test_missing_env_file_variable_is_a_settings_error(
 
 def test_env_file_that_is_a_folder(capsys: pytest.CaptureFixture[str]) -> None:
     Path("settings.env").mkdir()
-    assert _build("--env-file", "settings.env") == 2
+    assert build(EXAMPLE, "--env-file", "settings.env", out="oic-artifacts") == 2
     assert "env file settings.env is not a file" in capsys.readouterr().err
 
 
 def test_env_file_not_utf8(capsys: pytest.CaptureFixture[str]) -> None:
     Path("latin1.env").write_bytes(b"OIC_ARTIFACT_DIR=caf\xe9\n")
-    assert _build("--env-file", "latin1.env") == 2
+    assert build(EXAMPLE, "--env-file", "latin1.env", out="oic-artifacts") == 2
     err = capsys.readouterr().err
     assert err.strip() == "error: env file latin1.env: cannot read (not UTF-8 text)"
 
 
 def test_default_env_file_may_be_absent() -> None:
     assert not Path(".env").exists()
-    assert _build() == 0
+    assert build(EXAMPLE, out="oic-artifacts") == 0

@@ -13,52 +13,84 @@ its client, token and fetched objects.
 
 from __future__ import annotations
 
-import hashlib
+from dataclasses import replace
 from pathlib import Path
 
-from ..errors import ServerError
-from ..oic.client import api
-from ..oic.connection_model import CleanConnection, is_oic_managed
+from ..errors import ArtifactError, ServerError, SourceError
+from ..oic.client import OicClient, api
+from ..oic.connection_model import CleanConnection, is_key_material, is_oic_managed
 from ..oic.fetch_cache import ServerCache
+from ..redact import shipped_secret
 from ..report import Reporter
 from ..settings import Settings
-from ..source.metadata import IntegrationMeta
+from ..source.metadata import Meta
 from .layout import (
     CONNECTIONS_DIR,
     CONNECTIONS_INDEX,
     PLAN_FILE,
     attachment_path,
+    checked_name,
     connection_path,
     lookup_path,
-    safe_component,
     to_json,
     write_file,
 )
 from .plan import Plan, generate_plan, ship_plan
+from .record import (
+    AttachmentToSupply,
+    ConnectionsIndex,
+    ExportResult,
+    SavedAttachment,
+    write_connections_index,
+)
 
 
 def _plural(items: list[str], word: str) -> str:
     return f"{len(items)} {word}{'' if len(items) == 1 else 's'}"
 
 
-def _write_text(path: Path, text: str, reporter: Reporter) -> None:
-    """Every text we write passes the reporter's redaction: a configured secret never lands
-    in the artifact even if a server echoed it somewhere unexpected."""
-    write_file(path, reporter.redact(text))
+def _refuse_secret(data: bytes, what: str, reporter: Reporter) -> None:
+    """A file shipped as OIC holds it is never edited: one holding a secret stops the build."""
+    if (line := reporter.redactor.find_line(data)) is not None:
+        raise ServerError(shipped_secret(what, line))
+
+
+def _check_names(meta: Meta, conn_ids: list[str], lookups: list[str]) -> None:
+    """Every connection id and lookup name the source names becomes a path: checked against
+    what OIC allows before any request."""
+    try:
+        for conn_id in conn_ids:
+            checked_name("connection id", conn_id)
+        for name in lookups:
+            checked_name("lookup name", name)
+    except ArtifactError as exc:
+        raise SourceError(f"{meta.label} uses a {exc}; nothing is exported") from None
+
+
+def _checked_answer(conn_id: str, clean: CleanConnection, where: str) -> None:
+    """The server's answer names the connection asked for, and only files OIC could name."""
+    try:
+        if clean.id != conn_id:
+            checked_name("connection id", clean.id)
+            raise ArtifactError(f"connection id {clean.id!r} is not the one asked for")
+        for item in clean.attachments:
+            checked_name("property name", item.property)
+    except ArtifactError as exc:
+        raise ServerError(
+            f"connection {conn_id}: {where} answered with a {exc}; nothing is written"
+        ) from None
 
 
 def _missing_connection(
-    conn_id: str, meta: IntegrationMeta, where: str, settings: Settings, reporter: Reporter
+    conn_id: str, meta: Meta, where: str, settings: Settings, reporter: Reporter
 ) -> None:
     if is_oic_managed(conn_id):
         reporter.info(
-            f"connection {conn_id} of {meta.id} is managed by OIC itself and not served by "
+            f"connection {conn_id} of {meta.label} is managed by OIC itself and not served by "
             f"{where}; skipped"
         )
         return
-    message = (
-        f"connection {conn_id} used by integration {meta.id} was not found on {where} (HTTP 404)"
-    )
+    message = f"connection {conn_id} used by {meta.label} was not found on {where} (HTTP 404)"
     if settings.missing_connections == "warn":
         reporter.warning(f"{message}; skipped because missing-connections is warn")
         return
@@ -67,77 +99,71 @@ def _missing_connection(
     )
 
 
-def _redact_file(path: Path, sha256: str, reporter: Reporter) -> str:
-    """The file redacted in place if a secret shows in it; its sha256. Read whole here, one file
-    at a time, so the memory it takes ends with this call."""
+def _unshipped(path: Path, what: str, reporter: Reporter) -> bool:
+    """Check a downloaded attachment, read back one file at a time (freed on return): key
+    material is not shipped (removed, True); a secret in it stops the build."""
     data = path.read_bytes()
-    redacted = reporter.redactor.file_bytes(data)
-    if redacted is data:
-        return sha256
-    write_file(path, redacted)
-    return hashlib.sha256(redacted).hexdigest()
+    if is_key_material(data):
+        path.unlink()
+        return True
+    _refuse_secret(data, what, reporter)
+    return False
 
 
 def _write_attachments(
     conn: CleanConnection,
     stage: Path,
-    meta: IntegrationMeta,
-    server: ServerCache,
+    client: OicClient,
     where: str,
     project: str | None,
     reporter: Reporter,
-) -> tuple[list[dict[str, object]], list[dict[str, str]]]:
+) -> tuple[list[SavedAttachment], list[AttachmentToSupply]]:
     """Save a connection's attachments, each streamed from OIC into its file (never whole in
-    memory); returns (saved, to supply at deployment)."""
-    saved: list[dict[str, object]] = []
-    to_supply: list[dict[str, str]] = []
+    memory while it downloads); returns (saved, to supply at deployment)."""
+    saved: list[SavedAttachment] = []
+    to_supply: list[AttachmentToSupply] = []
     for item in conn.attachments:
-        safe_component(item.property, "attachment", meta.id)
-        if item.to_supply:
-            to_supply.append({"connection": conn.id, "property": item.property})
-            reporter.warning(
-                f"attachment {item.property} of connection {conn.id} holds a secret (keystore "
-                "or key): not exported, supply it at deployment"
-            )
-            continue
-        path = attachment_path(stage, conn.id, item.property)
-        path.parent.mkdir(parents=True, exist_ok=True)
         what = f"attachment {item.property} of connection {conn.id}"
-        url = api("connections", conn.id, "attachments", item.property, project=project)
-        sha256 = server.client.download(url, what, path)
-        if sha256 is None:
+        path = attachment_path(stage, conn.id, item.property)
+        sha256 = None
+        if not item.to_supply:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            url = api("connections", conn.id, "attachments", item.property, project=project)
+            sha256 = client.download(url, what, path)
+            if sha256 is None:
+                reporter.warning(
+                    f"{what} is marked hasAttachment but {where} has no file for it (HTTP 404); "
+                    "not exported"
+                )
+                continue
+        if sha256 is None or _unshipped(path, what, reporter):
+            to_supply.append(AttachmentToSupply(connection=conn.id, property=item.property))
             reporter.warning(
-                f"attachment {item.property} of connection {conn.id} is marked hasAttachment "
-                f"but {where} has no file for it (HTTP 404); not exported"
+                f"{what} holds a secret (keystore or key): not exported, supply it at deployment"
             )
             continue
-        sha256 = _redact_file(path, sha256, reporter)
         size = path.stat().st_size
         rel = path.relative_to(stage).as_posix()
         saved.append(
-            {
-                "connection": conn.id,
-                "property": item.property,
-                "file": rel,
-                "sha256": sha256,
-                "size": size,
-            }
+            SavedAttachment(
+                connection=conn.id, property=item.property, file=rel, sha256=sha256, size=size
+            )
         )
         reporter.info(f"attachment {item.property} of {conn.id} -> {rel} ({size} bytes)")
     return saved, to_supply
 
 
-def export_integration(
+def export_connections(
     server: ServerCache,
     settings: Settings,
-    meta: IntegrationMeta,
+    meta: Meta,
     stage: Path,
     reporter: Reporter,
     plan: Plan | None = None,
     project: str | None = None,
-) -> dict[str, object]:
-    """Export what `meta` uses into `stage`; returns what build-info.json records. `project`
-    (an OIC 3 project id) takes connections and lookups from that project's endpoints.
+) -> ExportResult:
+    """Export the connections and lookups `meta` uses into `stage`. `project` (an OIC 3
+    project id) takes them from that project's endpoints.
 
     The plan was read and checked when the source was loaded, so a bad plan costs no traffic.
     """
@@ -145,10 +171,7 @@ def export_integration(
     where = config.where() + (f" in project {project}" if project else "")
     conn_ids = [c.code for c in meta.connections] if settings.manage_connections else []
     lookup_names = list(meta.lookups) if settings.manage_lookups else []
-    for conn_id in conn_ids:
-        safe_component(conn_id, "connection", meta.id)
-    for name in lookup_names:
-        safe_component(name, "lookup", meta.id)
+    _check_names(meta, conn_ids, lookup_names)
     reporter.info(
         f"exporting {_plural(conn_ids, 'connection')} and {_plural(lookup_names, 'lookup')} "
         f"from {where}"
@@ -157,20 +180,23 @@ def export_integration(
 
     exported: list[CleanConnection] = []
     skipped: list[str] = []
-    attachments: list[dict[str, object]] = []
-    to_supply: list[dict[str, str]] = []
+    attachments: list[SavedAttachment] = []
+    to_supply: list[AttachmentToSupply] = []
     for conn_id in conn_ids:
         clean = found[conn_id]
         if clean is None:
             _missing_connection(conn_id, meta, where, settings, reporter)
             skipped.append(conn_id)
             continue
-        _write_text(connection_path(stage, conn_id), to_json(clean.data), reporter)
+        _checked_answer(conn_id, clean, where)
+        # Records are redacted value by value (see redact.py); the plan is made from the same.
+        clean = replace(clean, data=reporter.redactor.record(clean.data))
+        write_file(connection_path(stage, conn_id), to_json(clean.data))
         note = ""
         if clean.secrets_removed:
             note = f" (values of {', '.join(clean.secrets_removed)} removed)"
         reporter.info(f"connection {conn_id} -> {CONNECTIONS_DIR}/{conn_id}/{note}")
-        saved, supply = _write_attachments(clean, stage, meta, server, where, project, reporter)
+        saved, supply = _write_attachments(clean, stage, server.client, where, project, reporter)
         attachments += saved
         to_supply += supply
         exported.append(clean)
@@ -179,25 +205,26 @@ def export_integration(
         data = csvs[name]
         if data is None:
             raise ServerError(
-                f"lookup {name} used by integration {meta.id} was not found on {where} (HTTP 404)"
+                f"lookup {name} used by {meta.label} was not found on {where} (HTTP 404)"
             )
-        data = reporter.redactor.file_bytes(data)
+        _refuse_secret(data, f"lookup {name} on {where}", reporter)
         write_file(lookup_path(stage, name), data)
         reporter.info(f"lookup {name} -> lookups/{name}.csv ({len(data)} bytes)")
 
     connections_file = ""
     if conn_ids:
-        index = {
-            "integration": meta.id,
-            "server": config.base_url,
-            "instance": config.instance,
-            **({"project": project} if project else {}),
-            "connections": [c.data for c in exported],
-            "attachments": attachments,
-            "attachments_to_supply": to_supply,
-            "skipped": skipped,
-        }
-        _write_text(stage / CONNECTIONS_INDEX, to_json(index), reporter)
+        index = ConnectionsIndex(
+            kind=meta.kind,
+            id=meta.id,
+            server=config.base_url,
+            instance=config.instance,
+            project=project,
+            connections=[c.data for c in exported],
+            attachments=attachments,
+            attachments_to_supply=to_supply,
+            skipped=skipped,
+        )
+        write_connections_index(stage, index, reporter.redactor.record)
         connections_file = (settings.artifact_dir / meta.slug / CONNECTIONS_INDEX).as_posix()
 
     plan_source: str | None = None
@@ -207,21 +234,21 @@ def export_integration(
         plan_source = plan.path.as_posix()
     elif planned:
         adapters = {c.code: c.adapter for c in meta.connections}
-        text = generate_plan(planned, meta.id, config.base_url, adapters)
-        _write_text(stage / PLAN_FILE, text, reporter)
+        text = generate_plan(planned, meta.label, config.base_url, adapters)
+        write_file(stage / PLAN_FILE, reporter.redactor.record(text))
         plan_source = "generated"
         reporter.info(f"connection plan template -> {PLAN_FILE}")
 
-    return {
-        "server": config.base_url,
-        "instance": config.instance,
-        **({"project": project} if project else {}),
-        "auth": config.auth.kind,
-        "connections": [c.id for c in exported],
-        "attachments": attachments,
-        "attachments_to_supply": to_supply,
-        "lookups": lookup_names,
-        "connections_file": connections_file,
-        "skipped": skipped,
-        "connection_plan": plan_source,
-    }
+    return ExportResult(
+        server=config.base_url,
+        instance=config.instance,
+        project=project,
+        auth=config.auth.kind,
+        connections=[c.id for c in exported],
+        attachments=attachments,
+        attachments_to_supply=to_supply,
+        lookups=lookup_names,
+        connections_file=connections_file,
+        skipped=skipped,
+        connection_plan=plan_source,
+    )

@@ -1,10 +1,11 @@
-"""Every name in the artifact folder, and the one way JSON is written there:
+"""Every name in the artifact folder, the rules a name from OIC or a source must pass before it
+becomes part of a path there, and the one way JSON is written there:
 
 <CODE>_<VERSION>/                (an integration; a project's folder is <PROJECT_CODE>/)
     <CODE>_<VERSION>.iar          (a project: <PROJECT_CODE>.car)
-    build-info.json
+    build-info.json               (artifact/record.py)
     connectionPlan.properties
-    connections.json
+    connections.json              (artifact/record.py)
     connections/<ID>/connection.json
     connections/<ID>/attachments/<PROPERTY>
     lookups/<NAME>.csv
@@ -13,9 +14,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
-from ..errors import SourceError
+from ..errors import ArtifactError
 
 BUILD_INFO = "build-info.json"
 PLAN_FILE = "connectionPlan.properties"
@@ -25,46 +27,51 @@ CONNECTION_FILE = "connection.json"
 LOOKUPS_DIR = "lookups"
 ATTACHMENTS_DIR = "attachments"
 
+# What OIC allows in the names that become paths here (docs/live-recording.md says where each
+# rule comes from). None can be empty, start with `.`, or hold `/`, `\`, `:` or a NUL, so none
+# can leave its folder or hide in it; the length bound keeps a path within every filesystem's.
+_NAME_RULES: dict[str, tuple[re.Pattern[str], str]] = {
+    # Connection identifiers: OIC upper-cases them (every real archive and body agrees).
+    "connection id": (re.compile(r"[A-Z0-9_]{1,128}"), "upper-case letters, digits and _"),
+    # Lookup names: mixed case, digits, `_` and `-` (real archives and Oracle's own lookups).
+    "lookup name": (
+        re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}"),
+        "letters, digits, _ and -, starting with a letter or digit",
+    ),
+    # Connection property names: camelCase and dotted (`oauth.access.token.uri` in recorded
+    # bodies); `-` for header-style names.
+    "property name": (
+        re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"),
+        "letters, digits, ., _ and -, starting with a letter or digit",
+    ),
+}
 
-def archive_name(slug: str) -> str:
-    """`CODE_VERSION.iar`, the name OIC itself gives an exported integration."""
-    return f"{slug}.iar"
 
-
-def project_archive_name(code: str) -> str:
-    """`PROJECT_CODE.car`, the name OIC gives a project export."""
-    return f"{code}.car"
-
-
-def safe_component(name: str, what: str, integration: str) -> str:
-    """A connection id or lookup name as one path component; refuse anything that could
-    escape the artifact folder or hide in it."""
-    bad = (
-        not name
-        or name.startswith(".")
-        or any(c in name for c in "/\\\x00:")
-        or name != name.strip()
-        or len(name) > 200
-    )
-    if bad:
-        raise SourceError(f"{integration}: {what} name {name!r} cannot be used as a file name")
-    return name
+def checked_name(what: str, name: object) -> str:
+    """`name` if OIC could have given it as a `what` ("connection id", "lookup name",
+    "property name"); else an ArtifactError naming it, so no file is written under it."""
+    pattern, allowed = _NAME_RULES[what]
+    if isinstance(name, str) and pattern.fullmatch(name):
+        return name
+    shown = repr(name) if len(repr(name)) <= 80 else repr(name)[:77] + "..."
+    raise ArtifactError(f"{what} {shown} is not one OIC gives ({allowed})")
 
 
 def connection_path(stage: Path, conn_id: str) -> Path:
     """`connections/<ID>/connection.json`."""
-    return stage / CONNECTIONS_DIR / conn_id / CONNECTION_FILE
+    return stage / CONNECTIONS_DIR / checked_name("connection id", conn_id) / CONNECTION_FILE
 
 
 def attachment_path(stage: Path, conn_id: str, prop: str) -> Path:
     """`connections/<ID>/attachments/<PROPERTY>`: the file uploaded to a connection property,
     named by the property (Oracle's download gives no trustworthy file name)."""
-    return stage / CONNECTIONS_DIR / conn_id / ATTACHMENTS_DIR / prop
+    folder = stage / CONNECTIONS_DIR / checked_name("connection id", conn_id) / ATTACHMENTS_DIR
+    return folder / checked_name("property name", prop)
 
 
 def lookup_path(stage: Path, name: str) -> Path:
     """`lookups/<NAME>.csv`: the lookup's CSV export as OIC gives it."""
-    return stage / LOOKUPS_DIR / f"{name}.csv"
+    return stage / LOOKUPS_DIR / f"{checked_name('lookup name', name)}.csv"
 
 
 def to_json(data: object) -> str:

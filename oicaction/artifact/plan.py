@@ -11,8 +11,10 @@ lines are the properties of OIC's `connectionProperties` list and `secure` lines
 
 We generate a template from the connections exported, or check and ship the plan found in the
 source, unchanged, in every mode (offline too): it must parse, must not be a symlink out of the
-tree, and must not hold a value for a secret property (refused with the file and line: a
-committed value is never silently blanked, and never shipped).
+tree, and must not hold a value for a secret property nor one of the run's secrets (refused
+with the file, line and key, never the line's text: a committed value is never silently blanked,
+and never shipped). Where a line reads differently the Java way (`C1.secure.Password s3cret=`:
+Java ends the key at the space) and Java's key names a secret, the line is refused too.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from ..oic.connection_model import (
     is_true,
     iter_properties,
 )
+from ..redact import shipped_secret
 from ..report import Reporter
 from .layout import PLAN_FILE, write_file
 
@@ -92,7 +95,7 @@ def unescape(text: str) -> str:
         if nxt == "u":
             digits = text[i + 2 : i + 6]
             if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
-                raise ValueError(f"malformed \\u escape {text[i : i + 6]!r}")
+                raise ValueError("malformed \\u escape")  # its digits may be a value's
             out.append(chr(int(digits, 16)))
             i += 6
             continue
@@ -110,7 +113,6 @@ class PlanEntry:
     """One property line (or continued lines) of a plan."""
 
     line: int
-    end_line: int
     key: str
     value: str
     connection: str
@@ -121,7 +123,6 @@ class PlanEntry:
 @dataclass(frozen=True)
 class Plan:
     path: Path
-    lines: tuple[str, ...]
     entries: tuple[PlanEntry, ...]
     raw: bytes = b""
 
@@ -131,10 +132,12 @@ def _ends_continued(line: str) -> bool:
     return trailing % 2 == 1
 
 
-def _split_key(logical: str) -> tuple[str, str] | None:
-    """Raw key and raw value of a logical line; None if it has no unescaped `=` or `:`."""
+def _split_key(logical: str) -> tuple[str, str, str] | None:
+    """Raw key, raw value and Java's raw key of a logical line (the key up to its first
+    unescaped space: what Java reads as the key); None if it has no unescaped `=` or `:`."""
     i = 0
     end_significant = 0
+    java_end: int | None = None
     while i < len(logical):
         ch = logical[i]
         if ch == "\\":
@@ -142,11 +145,20 @@ def _split_key(logical: str) -> tuple[str, str] | None:
             end_significant = min(i, len(logical))
             continue
         if ch in "=:":
-            return logical[:end_significant], logical[i + 1 :].lstrip(_WHITESPACE)
+            key = logical[:end_significant]
+            value = logical[i + 1 :].lstrip(_WHITESPACE)
+            return key, value, key[:java_end] if java_end is not None else key
         if ch not in _WHITESPACE:
             end_significant = i + 1
+        elif java_end is None:
+            java_end = i
         i += 1
     return None
+
+
+def _prop(key: str) -> str:
+    match = _KEY.match(key)
+    return match["prop"] if match else key
 
 
 def parse_plan(text: str, origin: str) -> list[PlanEntry]:
@@ -170,23 +182,33 @@ def parse_plan(text: str, origin: str) -> list[PlanEntry]:
         split = _split_key(logical)
         if split is None:
             raise SourceError(
-                f"{where}: no '=' in this line; expected "
+                f"{where}: no '=' in this line (Java's `key value` form is not read); expected "
                 "<CONNECTION_ID>.connection.<property>=<value>",
                 file=origin,
             )
         try:
-            key, value = unescape(split[0]), unescape(split[1])
+            key, value, java_key = (unescape(part) for part in split)
         except ValueError as exc:
             raise SourceError(f"{where}: {exc}", file=origin) from None
+        # A message shows Java's key, never more of the line: in Java's reading (spaces end the
+        # key) the rest of ours is a value, so `C1.secure.Password s3cret=` shows no secret.
+        if java_key != key and is_secret_name(_prop(java_key)):
+            raise SourceError(
+                f"{where}: {java_key} is followed by a space and more text before the '=' or ':', "
+                f"which Java reads as its value; write {java_key}= with the value empty or a "
+                "placeholder and supply it at deployment (a space inside a property name is "
+                "written '\\ ')",
+                file=origin,
+            )
         match = _KEY.match(key)
         if not match:
             raise SourceError(
-                f"{where}: key {key!r} is not <CONNECTION_ID>.connection.<property> or "
+                f"{where}: key {java_key!r} is not <CONNECTION_ID>.connection.<property> or "
                 "<CONNECTION_ID>.secure.<property>",
                 file=origin,
             )
         entries.append(
-            PlanEntry(start + 1, n, key, value, match["conn"], match["kind"], match["prop"].strip())
+            PlanEntry(start + 1, key, value, match["conn"], match["kind"], match["prop"].strip())
         )
     return entries
 
@@ -218,7 +240,7 @@ def read_plan(path: Path, roots: Sequence[Path] = ()) -> Plan:
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     entries = parse_plan(text, str(path))
-    return Plan(path, tuple(text.splitlines()), tuple(entries), raw)
+    return Plan(path, tuple(entries), raw)
 
 
 def check_plan(plan: Plan, used: Iterable[str], integration: str) -> list[str]:
@@ -346,10 +368,13 @@ def load_plan(
     plan: Path | None, roots: Sequence[Path], used: Iterable[str], owner: str, reporter: Reporter
 ) -> Plan | None:
     """Read and check a committed plan the same way in every mode, before anything is sent
-    or written: it parses, is no symlink out of `roots`, holds no secret value."""
+    or written: it parses, is no symlink out of `roots`, holds no value for a secret property
+    and none of the run's secrets (it is shipped byte for byte, never edited)."""
     if plan is None:
         return None
     parsed = read_plan(plan, roots)
+    if (line := reporter.redactor.find_line(parsed.raw)) is not None:
+        raise SourceError(shipped_secret(str(parsed.path), line), file=parsed.path)
     for warning in check_plan(parsed, used, owner):
         reporter.warning(warning, file=parsed.path)
     check_plan_values(parsed)
@@ -363,11 +388,10 @@ def ship_plan(
     connections: Mapping[str, CleanConnection] | None = None,
     server: str = "",
 ) -> None:
-    """Copy a checked plan into the artifact as committed (bytes kept; the redaction still
-    applies); with the exported connections, also check its values against their property
-    types and names."""
+    """Copy a checked plan into the artifact byte for byte; with the exported connections,
+    also check its values against their property types and names."""
     if connections is not None:
         for warning in check_plan_values(plan, connections, server):
             reporter.warning(warning, file=plan.path)
-    write_file(stage / PLAN_FILE, reporter.redactor.file_bytes(plan.raw))
+    write_file(stage / PLAN_FILE, plan.raw)
     reporter.info(f"connection plan {plan.path} checked -> {PLAN_FILE}")

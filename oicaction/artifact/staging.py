@@ -19,7 +19,6 @@ import ctypes
 import errno
 import fcntl
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -32,6 +31,7 @@ from types import TracebackType
 
 from ..errors import ArtifactError, SettingsError, SourceError
 from .layout import BUILD_INFO
+from .record import is_artifact
 
 # `.<slug>.partial-<pid>-<hex>` (this version) or `.<slug>.partial-<hex>` (earlier ones).
 _STAGING_NAME = re.compile(r"\.(?P<slug>.+)\.(?P<kind>partial|old)-[0-9a-f-]+")
@@ -79,20 +79,6 @@ def source_clash(written: Path, protected: Protected) -> str | None:
         if real == src or src in real.parents:
             return f"the artifact folder {written} is inside the source {tree}"
     return None
-
-
-def is_artifact(folder: Path) -> bool:
-    """An artifact folder of ours (its build-info.json says so), or an empty folder."""
-    if folder.is_symlink() or not folder.is_dir():
-        return False
-    try:
-        if not any(folder.iterdir()):
-            return True
-        info = json.loads((folder / BUILD_INFO).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    tool = info.get("tool") if isinstance(info, dict) else None
-    return isinstance(tool, dict) and tool.get("name") == "oic-build"
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -92,16 +92,21 @@ _KNOWN_KEYS = (
 _CANONICAL = {k.lower(): k for k in _KNOWN_KEYS}
 
 SECRET_TYPES = ("PASSWORD", "SECRET", "PRIVATE_KEY", "PRIVATEKEY", "TOKEN", "CREDENTIAL")
-_SECRET_WORDS = frozenset(
-    {"password", "passwd", "pwd", "secret", "passphrase", "pin", "credential", "credentials"}
-)
+# Words that make a name secret; `authorization` and `cookie` name a header's value.
+_SECRET_WORDS = frozenset({
+    "password", "passwd", "pwd", "secret", "passphrase", "pin", "credential", "credentials",
+    "authorization", "cookie",
+})  # fmt: skip
+# A key is a secret when a word says whose or what for (`Ocp-Apim-Subscription-Key`,
+# `x-functions-key`, `SharedAccessKey`); `Partition Key`, `Public Key`, `Routing Key` are not.
+_SECRET_KEYS = (
+    "api", "access", "account", "app", "application", "auth", "client", "consumer", "encryption",
+    "function", "functions", "hmac", "license", "master", "primary", "private", "secondary",
+    "secret", "session", "shared", "signing", "subscription",
+)  # fmt: skip
 _SECRET_PHRASES = (
-    "privatekey",
-    "apikey",
-    "secretkey",
-    "accountkey",
-    "sharedkey",
-    "signingkey",
+    *(f"{kind}key" for kind in _SECRET_KEYS),
+    "connectionstring",  # Azure's, with its AccountKey or SharedAccessKey inside
     "accesstoken",
     "refreshtoken",
     "authtoken",
@@ -140,6 +145,11 @@ _NOT_SECRET_ENDINGS = frozenset(
         "label",
         "description",
         "desc",
+        "server",
+        "host",
+        "port",
+        "version",
+        "domain",
     }
 )
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
@@ -236,6 +246,36 @@ def is_secret_attachment(prop: dict[str, Any]) -> bool:
         if _SECRET_FILE_WORDS.intersection(words) or "keystore" in "".join(words):
             return True
     return False
+
+
+# PEM private keys of any kind: PKCS#8, RSA, EC, DSA, ENCRYPTED, OPENSSH, PGP's key block.
+_PEM_PRIVATE_KEY = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----")
+_KEYSTORE_MAGIC = (b"\xfe\xed\xfe\xed", b"\xce\xce\xce\xce")  # JKS, JCEKS
+
+
+def _der_version(data: bytes) -> int | None:
+    """The version a DER (or BER) structure opens with: SEQUENCE { INTEGER v, ... }. Private
+    keys (PKCS#8 and PKCS#1: 0, EC and OneAsymmetricKey: 1) and PKCS#12 (3) open so;
+    certificates, requests and public keys open with a SEQUENCE or a long INTEGER instead."""
+    if len(data) < 5 or data[0] != 0x30 or data[1] > 0x84:
+        return None
+    size = data[1] & 0x7F if data[1] & 0x80 else 0  # long form length, or indefinite (0x80)
+    at = 2 + size
+    length = int.from_bytes(data[2:at]) if data[1] & 0x80 else data[1]
+    if (size or data[1] != 0x80) and at + length > len(data):
+        return None  # not one whole structure: text that happens to start with "0"
+    return data[at + 2] if data[at : at + 2] == b"\x02\x01" and len(data) > at + 2 else None
+
+
+def is_key_material(data: bytes) -> bool:
+    """A file that is a private key or a keystore, judged by its content whatever the
+    property it came with (`clientCertificate` holding a certificate and its key, say): never
+    shipped, to be supplied at deployment."""
+    return (
+        data.startswith(_KEYSTORE_MAGIC)
+        or _der_version(data) in (0, 1, 3)
+        or _PEM_PRIVATE_KEY.search(data) is not None
+    )
 
 
 def attachment_properties(conn: dict[str, Any]) -> list[dict[str, Any]]:

@@ -4,14 +4,15 @@ the two kinds only."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from ..errors import SettingsError, SourceError, reading
 from .iar import IarFile
-from .metadata import ICSPACKAGE, IntegrationMeta
-from .project import PROJECT, ProjectMeta, read_project
+from .metadata import ICSPACKAGE, Meta, read_metadata
+from .project import PROJECT, read_project
 from .tree import SourceTree, check_utf8
 
 # Names a connection plan / replacement properties file is kept under beside the source.
@@ -30,24 +31,40 @@ LOOKED_FOR = (
 )
 
 
+SourceKind = Literal["iar", "icspackage", "car", "project"]
+# The folder every archive entry of a source lives under, by the source's kind.
+_ROOTS: dict[SourceKind, str] = {
+    "iar": ICSPACKAGE,
+    "icspackage": ICSPACKAGE,
+    "car": PROJECT,
+    "project": PROJECT,
+}
+# Who reads the metadata under each root: entry names, a reader of one entry, the origin.
+_READERS: dict[str, Callable[[Iterable[str], Callable[[str], bytes], str], Meta]] = {
+    ICSPACKAGE: read_metadata,
+    PROJECT: read_project,
+}
+
+
 @dataclass(frozen=True)
 class Source:
     """Where the build reads from: an .iar file or an icspackage/ folder to pack (an
     integration), a .car file or a project/ folder to pack (a project)."""
 
-    kind: Literal["iar", "icspackage", "car", "project"]
+    kind: SourceKind
     path: Path
     folder: Path
     note: str | None = None
 
     @property
-    def is_project(self) -> bool:
-        return self.kind in ("car", PROJECT)
-
-    @property
     def root(self) -> str:
         """The folder every archive entry lives under."""
-        return PROJECT if self.is_project else ICSPACKAGE
+        return _ROOTS[self.kind]
+
+    @property
+    def output_kind(self) -> str:
+        """The `source-kind` output: `iar`, `icspackage`, or `project` for either project form."""
+        return PROJECT if self.root == PROJECT else self.kind
 
 
 def is_project_tree(folder: Path) -> bool:
@@ -66,7 +83,8 @@ def _unsupported(par: Path) -> SourceError:
     )
 
 
-def _one(path: Path, files: list[Path], suffix: str) -> Path | None:
+def _at_most_one(path: Path, files: list[Path], suffix: str) -> Path | None:
+    """The one file of `files`, or None; several are an error naming them."""
     if len(files) > 1:
         names = ", ".join(p.name for p in files)
         raise SourceError(f"{path}: several {suffix} files, expected one: {names}", file=path)
@@ -86,9 +104,9 @@ def find_source(path: Path) -> Source:
             raise SettingsError(f"integration-path {path} is a file but not an .iar or a .car")
         return Source("iar" if suffix == ".iar" else "car", path, path.parent)
     if path.name == ICSPACKAGE:
-        return Source(ICSPACKAGE, path, path.parent)
+        return Source("icspackage", path, path.parent)
     if path.name == PROJECT and is_project_tree(path):
-        return Source(PROJECT, path, path.parent)
+        return Source("project", path, path.parent)
     files = sorted(p for p in path.iterdir() if p.is_file())
     by_suffix = {s: [p for p in files if p.suffix.lower() == s] for s in (".iar", ".car", ".par")}
     package, project = path / ICSPACKAGE, path / PROJECT
@@ -101,17 +119,18 @@ def find_source(path: Path) -> Source:
             f"project source ({', '.join(project_found)}); keep one per folder",
             file=path,
         )
-    iar, car = _one(path, by_suffix[".iar"], ".iar"), _one(path, by_suffix[".car"], ".car")
+    iar = _at_most_one(path, by_suffix[".iar"], ".iar")
+    car = _at_most_one(path, by_suffix[".car"], ".car")
     if iar:
         note = f"both {iar.name} and {ICSPACKAGE}/ found in {path}; the .iar wins"
         return Source("iar", iar, path, note if has_package else None)
     if has_package:
-        return Source(ICSPACKAGE, package, path)
+        return Source("icspackage", package, path)
     if car:
         note = f"both {car.name} and {PROJECT}/ found in {path}; the .car wins"
         return Source("car", car, path, note if has_project else None)
     if has_project:
-        return Source(PROJECT, project, path)
+        return Source("project", project, path)
     if by_suffix[".par"]:
         raise _unsupported(by_suffix[".par"][0])
     raise SourceError(
@@ -124,7 +143,7 @@ class SourceData:
     """A source found and read: what it is, and the entries a folder source packs to."""
 
     source: Source
-    meta: IntegrationMeta | ProjectMeta
+    meta: Meta
     tree: SourceTree | None
     entries: int
 
@@ -140,21 +159,15 @@ def read_source(path: Path, *, verify: bool) -> SourceData:
 def _read_source(path: Path, verify: bool) -> SourceData:
     check_utf8(path)
     source = find_source(path)
+    read_meta = _READERS[source.root]
     if source.kind in ("iar", "car"):
         with IarFile(source.path, root=source.root) as archive:
-            meta: IntegrationMeta | ProjectMeta
-            if source.is_project:
-                meta = read_project(archive.entry_names, archive.read, str(source.path))
-            else:
-                meta = archive.metadata()
+            meta = read_meta(archive.entry_names, archive.read, str(source.path))
             if verify:
                 archive.verify()
             return SourceData(source, meta, None, len(archive.entry_names))
     tree = SourceTree(source.path, source.root)
-    if source.is_project:
-        meta = read_project(tree.entry_names, tree.read, str(source.folder))
-    else:
-        meta = tree.metadata()
+    meta = read_meta(tree.entry_names, tree.read, str(source.folder))
     return SourceData(source, meta, tree, len(tree.entries))
 
 

@@ -1,7 +1,7 @@
 """Read the checkout's git data in-process with dulwich: the container has no git binary (it
 would double the image), and no `safe.directory` ownership check trips over a mounted checkout.
 dulwich is imported when git is read: in GitHub the runner's variables say the commit, and
-an offline step need not load it (see pipeline.py's note on imports)."""
+an offline step need not load it (see modes/build.py's note on imports)."""
 
 from __future__ import annotations
 
@@ -30,12 +30,14 @@ def _open(folder: Path) -> Repo | None:
 
 def head(folder: Path) -> tuple[str | None, str | None]:
     """(commit, ref) of HEAD for build-info, or (None, None) outside a checkout."""
+    from dulwich.refs import Ref
+
     repo = _open(folder)
     if repo is None:
         return None, None
     with repo:
         try:
-            names, sha = repo.refs.follow(b"HEAD")
+            names, sha = repo.refs.follow(Ref(b"HEAD"))
         except (KeyError, OSError):
             return None, None
         ref = names[-1].decode() if names and names[-1] != b"HEAD" else None

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import ClassVar, Literal, Protocol
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
@@ -24,12 +25,91 @@ CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
 MAX_XML_BYTES = 64 * 1024 * 1024
 
 
+Kind = Literal["integration", "project"]
+
+
+class Code(str):
+    """A part of a summary row shown as code (an id, a path); a plain `str` part is text."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A step-summary cell kept as values: parts (Code or text) joined by `sep`, so the summary
+    redacts each part before it escapes it."""
+
+    parts: tuple[str, ...]
+    sep: str = " "
+
+
+# A row of the step summary's table of one build: its label and its cell.
+SummaryRow = tuple[str, Cell]
+
+
 @dataclass(frozen=True)
 class Connection:
     """A connection the integration uses, as its archive names it."""
 
     code: str
     adapter: str | None
+
+
+class Meta(Protocol):
+    """What the rest of the run asks of a source, an integration or a project alike, so the
+    build, the record, the outputs and discover never ask which one it is.
+
+    `id` is unique per run and on OIC (`CODE|VERSION`, or a project's code); `slug` names the
+    artifact folder and `archive_name` the archive in it, as OIC names its export; `label` is
+    how messages name it (`integration CODE|VERSION`, `project CODE`); `archive_output` is the
+    step output giving the archive's path; `unique_by` what two sources of a run must not
+    share; `oic_project` the OIC 3 project its connections live in when no oic-project is set;
+    `extra_roots` archive entries outside its root (OIC ignores them); `notes` log lines.
+    """
+
+    @property
+    def kind(self) -> Kind: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def version(self) -> str | None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def archive_name(self) -> str: ...
+    @property
+    def archive_output(self) -> str: ...
+    @property
+    def unique_by(self) -> str: ...
+    @property
+    def oic_project(self) -> str | None: ...
+    @property
+    def connections(self) -> tuple[Connection, ...]: ...
+    @property
+    def lookups(self) -> tuple[str, ...]: ...
+    @property
+    def libraries(self) -> tuple[str, ...]: ...
+    @property
+    def extra_roots(self) -> tuple[str, ...]: ...
+    @property
+    def notes(self) -> tuple[str, ...]: ...
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+    def record_fields(self) -> dict[str, object]:
+        """Its own fields of build-info.json (BuildRecord's names)."""
+
+    def output_values(self) -> dict[str, object]:
+        """Its own step outputs of a single build."""
+
+    def result_values(self) -> dict[str, object]:
+        """What it adds to its entry of the `integrations` output."""
+
+    def summary_rows(self) -> list[SummaryRow]:
+        """The step summary's first rows."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +123,14 @@ class IntegrationMeta:
     lookups: tuple[str, ...] = ()
     libraries: tuple[str, ...] = ()
     has_schedule: bool = False
-    extra_roots: tuple[str, ...] = field(default=())
+    extra_roots: tuple[str, ...] = ()
+
+    kind: ClassVar[Literal["integration"]] = "integration"
+    archive_output: ClassVar[str] = "iar-path"
+    unique_by: ClassVar[str] = "code and version"
+    oic_project: ClassVar[None] = None
+    notes: ClassVar[tuple[str, ...]] = ()
+    warnings: ClassVar[tuple[str, ...]] = ()
 
     @property
     def id(self) -> str:
@@ -57,6 +144,27 @@ class IntegrationMeta:
     @property
     def label(self) -> str:
         return f"integration {self.id}"
+
+    @property
+    def archive_name(self) -> str:
+        return f"{self.slug}.iar"
+
+    def record_fields(self) -> dict[str, object]:
+        return {"id": self.id, "version": self.version, "schedule": self.has_schedule}
+
+    def output_values(self) -> dict[str, object]:
+        return {
+            "integration-id": self.id,
+            "integration-code": self.code,
+            "integration-version": self.version,
+            "integration-name": self.name or "",
+        }
+
+    def result_values(self) -> dict[str, object]:
+        return {}
+
+    def summary_rows(self) -> list[SummaryRow]:
+        return [("Integration", Cell((Code(self.id), self.name or "")))]
 
 
 def _local(tag: str) -> str:

@@ -13,15 +13,16 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import ClassVar, Literal
 
 from ..errors import SourceError
-from .metadata import Connection, child_text, parse_xml
+from .metadata import Cell, Code, Connection, SummaryRow, child_text, parse_xml
 from .safe_yaml import load_yaml
 
 PROJECT = "project"
 PROJECT_YAML = f"{PROJECT}/project.yaml"
-# OIC 3 project codes take hyphens too (LAB-DEVOPS in ../shared/fixtures/api); never a `.`, so a
-# project's artifact folder cannot be mistaken for an integration's CODE_NN.NN.NNNN.
+# OIC 3 project codes take hyphens too (an OIC 3 project import answers for LAB-DEVOPS); never a
+# `.`, so a project's artifact folder cannot be mistaken for an integration's CODE_NN.NN.NNNN.
 PROJECT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 # An integration or library folder is named CODE_VERSION, its id is CODE|VERSION.
 _SLUG = re.compile(r"^(?P<code>.+)_(?P<version>\d{2}\.\d{2}\.\d{4})$")
@@ -46,7 +47,7 @@ class ProjectIntegration:
 @dataclass(frozen=True)
 class ProjectMeta:
     """What a project source says about itself; `code` keys the build like CODE|VERSION does
-    for an integration (OIC keeps one project per code)."""
+    for an integration (OIC keeps one project per code). A `Meta`."""
 
     project_id: str
     code: str
@@ -58,6 +59,11 @@ class ProjectMeta:
     libraries: tuple[str, ...]
     warnings: tuple[str, ...] = ()
     extra_roots: tuple[str, ...] = ()
+
+    kind: ClassVar[Literal["project"]] = "project"
+    version: ClassVar[None] = None
+    archive_output: ClassVar[str] = "car-path"
+    unique_by: ClassVar[str] = "the project code"
 
     @property
     def id(self) -> str:
@@ -71,6 +77,47 @@ class ProjectMeta:
     @property
     def label(self) -> str:
         return f"project {self.code}"
+
+    @property
+    def archive_name(self) -> str:
+        return f"{self.code}.car"
+
+    @property
+    def oic_project(self) -> str:
+        """On OIC 3 a project's connections and lookups live in the project itself."""
+        return self.project_id
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        listed = ", ".join(i.id for i in self.integrations) or "none"
+        return (f"project revision {self.revision}; integrations: {listed}",)
+
+    def record_fields(self) -> dict[str, object]:
+        return {
+            "id": self.project_id,
+            "revision": self.revision,
+            "integrations": [
+                {"id": i.id, "code": i.code, "version": i.version, "name": i.name}
+                for i in self.integrations
+            ],
+        }
+
+    def output_values(self) -> dict[str, object]:
+        return {
+            "project-code": self.code,
+            "project-name": self.name or "",
+            "project-revision": "" if self.revision is None else str(self.revision),
+            "project-integrations": [i.id for i in self.integrations],
+        }
+
+    def result_values(self) -> dict[str, object]:
+        return {"integrations": [i.id for i in self.integrations]}
+
+    def summary_rows(self) -> list[SummaryRow]:
+        return [
+            ("Project", Cell((Code(self.code), self.name or "", f"(revision {self.revision})"))),
+            ("Integrations", Cell(tuple(Code(i.id) for i in self.integrations), ", ")),
+        ]
 
 
 def _slug_to_id(folder: str) -> str | None:
@@ -127,7 +174,8 @@ def read_project(names: Iterable[str], read: Callable[[str], bytes], origin: str
         raise SourceError(
             f"{where}: project code {code!r} has characters OIC does not allow", file=where
         )
-    project_id = doc.get("id") if isinstance(doc.get("id"), str) and doc.get("id") else code
+    own_id = doc.get("id")
+    project_id = own_id if isinstance(own_id, str) and own_id else code
     revision = doc.get("projectRevision")
     if revision is not None and (not isinstance(revision, int) or isinstance(revision, bool)):
         raise SourceError(f"{where}: 'projectRevision' {revision!r} is not a number", file=where)

@@ -30,12 +30,12 @@ class _Refused(Exception):
 class _NoTagLoader(yaml.SafeLoader):
     """SafeLoader that refuses any explicit tag (`!!python/...`, `!!binary`, `!custom`)."""
 
-    def compose_node(self, parent: Node | None, index: object) -> Node | None:
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
         event = self.peek_event()
         if isinstance(event, ScalarEvent | CollectionStartEvent) and event.tag not in (None, "!"):
-            mark = event.start_mark
-            raise _Refused(f"explicit tag {event.tag!r} at line {mark.line + 1} is not allowed")
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            line = event.start_mark.line + 1 if event.start_mark else "?"
+            raise _Refused(f"explicit tag {event.tag!r} at line {line} is not allowed")
+        return super().compose_node(parent, index)
 
 
 def _expanded_size(root: Node) -> int:

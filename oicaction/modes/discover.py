@@ -14,11 +14,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import OicBuildError, SettingsError, shown_path, unexpected
-from .source.find import is_project_tree, read_source
-from .source.git import changed_paths
-from .source.metadata import ICSPACKAGE, IntegrationMeta
-from .source.project import PROJECT, ProjectMeta
+from ..errors import OicBuildError, SettingsError, shown_path, unexpected
+from ..source.find import is_project_tree, read_source
+from ..source.git import changed_paths
+from ..source.metadata import ICSPACKAGE, Meta
+from ..source.project import PROJECT
 
 # Folders that never hold integration sources and can be large.
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
@@ -29,7 +29,7 @@ class Found:
     """One discovered source: its path as the build takes it, and what it says it is."""
 
     path: str
-    meta: IntegrationMeta | ProjectMeta
+    meta: Meta
 
 
 @dataclass(frozen=True)
@@ -86,10 +86,22 @@ def _matches(rel: str, patterns: Sequence[str]) -> bool:
     )
 
 
-def duplicate_error(meta: IntegrationMeta | ProjectMeta, paths: Sequence[str]) -> OicBuildError:
-    """Two sources claiming one CODE|VERSION (or one project code): OIC would keep only one."""
-    unique = "the project code" if isinstance(meta, ProjectMeta) else "code and version"
-    return OicBuildError(f"{meta.label} is in both {' and '.join(paths)}; {unique} must be unique")
+def duplicates(sources: Sequence[tuple[str, Meta]]) -> list[tuple[list[int], OicBuildError]]:
+    """Sources (path, meta) claiming one id (CODE|VERSION, or a project code), which OIC would
+    keep only one of: for each such group, the indices and the one error naming them all."""
+    by_id: dict[str, list[int]] = {}
+    for i, (_path, meta) in enumerate(sources):
+        by_id.setdefault(meta.id, []).append(i)
+    groups = []
+    for same in by_id.values():
+        if len(same) > 1:
+            meta = sources[same[0]][1]
+            paths = " and ".join(sources[i][0] for i in same)
+            error = OicBuildError(
+                f"{meta.label} is in both {paths}; {meta.unique_by} must be unique"
+            )
+            groups.append((same, error))
+    return groups
 
 
 def discover(
@@ -122,12 +134,8 @@ def discover(
             problems.append(Problem(shown, str(exc), exc.file))
         except Exception as exc:  # not foreseen: that folder's problem, the scan goes on
             problems.append(Problem(shown, str(unexpected(exc, shown))))
-    by_id: dict[str, list[Found]] = {}
-    for item in found:
-        by_id.setdefault(item.meta.id, []).append(item)
-    for items in by_id.values():
-        if len(items) > 1:
-            error = duplicate_error(items[0].meta, [i.path for i in items])
-            problems.append(Problem(items[0].path, str(error)))
-    found = [f for f in found if len(by_id[f.meta.id]) == 1]
-    return found, problems
+    dropped: set[int] = set()
+    for same, error in duplicates([(f.path, f.meta) for f in found]):
+        problems.append(Problem(found[same[0]].path, str(error)))
+        dropped.update(same)
+    return [f for i, f in enumerate(found) if i not in dropped], problems

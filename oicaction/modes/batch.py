@@ -12,24 +12,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .discover import duplicate_error, split_list
-from .errors import EXIT_OK, OicBuildError, SettingsError, shown_path, unexpected
-from .oic.config import missing_server_settings
-from .oic.url import shown_url
-from .pipeline import (
+from ..errors import EXIT_OK, OicBuildError, SettingsError, shown_path, unexpected
+from ..oic.config import missing_server_settings
+from ..oic.url import shown_url
+from ..report import Reporter
+from ..settings import Settings
+from .build import (
     BuildResult,
-    Loaded,
+    CheckedSource,
+    check_source,
     connect,
-    load,
-    produce,
     protected_paths,
     server_reasons,
+    write_artifact,
 )
-from .report import Reporter
-from .settings import Settings
+from .discover import duplicates, split_list
 
 if TYPE_CHECKING:
-    from .oic.fetch_cache import ServerCache
+    from ..oic.fetch_cache import ServerCache
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -39,7 +39,7 @@ class Outcome:
     """One integration of a batch: built, or failed with a one-line error."""
 
     path: str
-    loaded: Loaded | None = None
+    checked: CheckedSource | None = None
     result: BuildResult | None = None
     error: OicBuildError | None = None
 
@@ -68,30 +68,25 @@ def resolve_paths(value: str) -> list[Path]:
 
 
 def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> list[Outcome]:
-    """Load every source first (so duplicates are known before anything is written), then
-    build each that loaded; errors are collected, reported, and the batch goes on."""
+    """Check every source first (so duplicates are known before anything is written), then
+    build each that passed; errors are collected, reported, and the batch goes on."""
     outcomes = [Outcome(shown_path(p)) for p in paths]
     for outcome, path in zip(outcomes, paths, strict=True):
         with _failure_of(outcome, reporter, settings.debug):
-            outcome.loaded = load(settings, path, reporter)
-    by_id: dict[str, list[Outcome]] = {}
-    for outcome in outcomes:
-        if outcome.loaded:
-            by_id.setdefault(outcome.loaded.meta.id, []).append(outcome)
-    for same in by_id.values():
-        if len(same) > 1:
-            first = same[0].loaded
-            assert first is not None
-            error = duplicate_error(first.meta, [o.path for o in same])
-            for outcome in same:
-                outcome.error = error
-    protected = protected_paths(paths, [o.loaded for o in outcomes if o.loaded])
+            outcome.checked = check_source(settings, path, reporter)
+    checked = [o for o in outcomes if o.checked]
+    for same, error in duplicates([(o.path, o.checked.meta) for o in checked if o.checked]):
+        for i in same:
+            checked[i].error = error
+    protected = protected_paths(paths, [o.checked for o in checked if o.checked])
     with ExitStack() as stack:
         server = _connect(settings, outcomes, stack, reporter)
         for outcome in outcomes:
-            if outcome.loaded and not outcome.error:
+            if outcome.checked and not outcome.error:
                 with _failure_of(outcome, reporter, settings.debug):
-                    outcome.result = produce(settings, outcome.loaded, reporter, server, protected)
+                    outcome.result = write_artifact(
+                        settings, outcome.checked, reporter, server, protected
+                    )
             if outcome.error:
                 reporter.error(str(outcome.error), outcome.error.file)
     return outcomes
@@ -119,16 +114,19 @@ def _connect(
     exports; None when none does, or settings are missing (each such build says which). A
     client that cannot even be set up fails those integrations only."""
     exporting = [
-        o for o in outcomes if o.loaded and not o.error and server_reasons(settings, o.loaded.meta)
+        o
+        for o in outcomes
+        if o.checked and not o.error and server_reasons(settings, o.checked.meta)
     ]
     if not exporting or missing_server_settings(settings):
         return None
     setup = Outcome(f"OIC client for {shown_url(settings.oic_url or '')}")
+    server = None
     with _failure_of(setup, reporter, settings.debug):
-        return stack.enter_context(connect(settings, reporter))
-    for outcome in exporting:
+        server = stack.enter_context(connect(settings, reporter))
+    for outcome in exporting if setup.error else ():
         outcome.error = setup.error
-    return None
+    return server
 
 
 def exit_code(outcomes: list[Outcome]) -> int:

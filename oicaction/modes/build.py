@@ -1,0 +1,183 @@
+"""Build one source: settings -> source -> archive -> server export -> artifact folder.
+
+The HTTP stack (requests, urllib3 and our oic/ and artifact/export modules) is imported only
+when a build talks to OIC, so an offline step starts faster (BENCHMARKS.md, "Image").
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..artifact.plan import Plan, load_plan, ship_plan
+from ..artifact.record import ArchiveInfo, BuildRecord, ExportResult, new_record, write_record
+from ..artifact.staging import ArtifactStage, Protected, sha256_of
+from ..errors import SettingsError
+from ..oic.config import missing_server_settings
+from ..report import Reporter
+from ..settings import Settings
+from ..source.find import Source, find_connection_plan, read_source
+from ..source.metadata import Meta
+from ..source.package import write_archive
+from ..source.tree import SourceTree
+
+if TYPE_CHECKING:
+    from ..oic.fetch_cache import ServerCache
+
+
+@dataclass
+class CheckedSource:
+    """A source found, checked and read, with its plan: everything needed before writing."""
+
+    source: Source
+    meta: Meta
+    tree: SourceTree | None
+    plan: Plan | None
+    entries: int
+
+
+@dataclass
+class BuildResult:
+    """What one build wrote: the artifact folder, its archive and its record."""
+
+    meta: Meta
+    source: Source
+    artifact: Path
+    archive: Path
+    record: BuildRecord
+
+
+def protected_paths(paths: Sequence[Path], checked: Sequence[CheckedSource]) -> Protected:
+    """Every source path of the run, which no artifact folder may replace, hold or (for an
+    icspackage/ or project/ tree) sit in: the paths as given, and each source found, the folder
+    it was found in and its plan."""
+    found = [one.source.path for one in checked] + [one.source.folder for one in checked]
+    found += [one.plan.path for one in checked if one.plan]
+    trees = [one.source.path for one in checked if one.tree is not None]
+    return Protected(tuple(paths) + tuple(found), tuple(trees))
+
+
+def check_source(settings: Settings, path: Path, reporter: Reporter) -> CheckedSource:
+    """Find and check the source at `path`, read its metadata and its plan; writes nothing."""
+    data = read_source(path, verify=True)
+    source, meta = data.source, data.meta
+    if source.note:
+        reporter.info(source.note)
+    plan_path = find_connection_plan(source.folder, settings.connection_plan)
+    used = [c.code for c in meta.connections]
+    plan = load_plan(plan_path, [source.folder, Path.cwd()], used, meta.label, reporter)
+    reporter.info(f"{meta.label} ({meta.name or 'no name'}) from {source.kind} {source.path}")
+    for note in meta.notes:
+        reporter.info(note)
+    for warning in meta.warnings:
+        reporter.warning(warning, file=source.path)
+    if meta.extra_roots:
+        reporter.warning(
+            f"{source.path}: entries outside {source.root}/ ({', '.join(meta.extra_roots)}) are "
+            f"not part of the {meta.kind}; OIC ignores them",
+            file=source.path,
+        )
+    return CheckedSource(source, meta, data.tree, plan, data.entries)
+
+
+def server_reasons(settings: Settings, meta: Meta) -> list[str]:
+    """Why this build must talk to OIC (empty: it need not)."""
+    reasons = []
+    if settings.manage_connections and meta.connections:
+        reasons.append("manage-connections")
+    if settings.manage_lookups and meta.lookups:
+        reasons.append("manage-lookups")
+    return reasons
+
+
+def _missing_server_settings(settings: Settings, meta: Meta) -> SettingsError:
+    reasons = server_reasons(settings, meta)
+    return SettingsError(
+        f"{' and '.join(reasons)} is on and {meta.label} uses "
+        f"{'connections' if 'manage-connections' in reasons else 'lookups'}, "
+        f"but server settings are missing: {', '.join(missing_server_settings(settings))} "
+        "(or set manage-connections/manage-lookups to false)"
+    )
+
+
+def connect(settings: Settings, reporter: Reporter) -> ServerCache:
+    """One client (pool, token) and fetch cache for the whole run, its settings checked and
+    confirmed by one cheap first request (`probe`, and `probe_project` for oic-project). Every
+    access token is masked the moment it arrives."""
+    from ..oic.client import OicClient
+    from ..oic.config import server_config
+    from ..oic.fetch_cache import ServerCache
+
+    config = server_config(settings)
+    for warning in config.warnings:
+        reporter.warning(warning)
+    client = OicClient(config, on_token=lambda token: reporter.add_secrets([token]))
+    server = ServerCache(client)
+    try:
+        client.probe()
+        if config.project:
+            server.confirm_project(config.project, "oic-project")
+    except BaseException:
+        server.close()
+        raise
+    reporter.info(f"connected to {config.where()}")
+    return server
+
+
+def write_artifact(
+    settings: Settings,
+    checked: CheckedSource,
+    reporter: Reporter,
+    server: ServerCache | None,
+    protected: Protected | None = None,
+) -> BuildResult:
+    """Write `<artifact-dir>/<slug>/` from a checked source; all or nothing.
+
+    `server` is the run's connection to OIC, needed when `server_reasons` names any;
+    `protected` every source path of the run (default: this source's)."""
+    meta, source, plan = checked.meta, checked.source, checked.plan
+    needs_server = bool(server_reasons(settings, meta))
+    if needs_server and server is None:
+        raise _missing_server_settings(settings, meta)
+    if protected is None:
+        protected = protected_paths([source.path], [checked])
+    with ArtifactStage(settings.artifact_dir, meta.slug, protected) as stage:
+        staged = stage.path / meta.archive_name
+        if checked.tree is not None:
+            write_archive(checked.tree.entries, staged)
+            reporter.info(f"packaged {checked.entries} files into {staged.name}")
+        else:
+            shutil.copyfile(source.path, staged)
+            reporter.info(f"using committed archive {source.path.name}")
+        exported: ExportResult | None = None
+        if server is not None and needs_server:  # the export checks the plan before it asks
+            from ..artifact.export import export_connections
+
+            # oic-project, else the source's own project (a project's connections live in it)
+            project = settings.oic_project or meta.oic_project
+            if settings.oic_project is None and project is not None:
+                server.confirm_project(project, f"{source.path}: its project id")
+            exported = export_connections(
+                server, settings, meta, stage.path, reporter, plan, project=project
+            )
+        elif plan is not None:
+            ship_plan(plan, stage.path, reporter)
+        archive = ArchiveInfo(
+            file=staged.name,
+            sha256=sha256_of(staged),
+            size=staged.stat().st_size,
+            entries=checked.entries,
+        )
+        record = new_record(meta, source, archive, exported)
+        write_record(stage.path, record, reporter.redactor.record)
+        stage.commit()
+    result = BuildResult(meta, source, stage.final, stage.final / staged.name, record)
+    reporter.info(
+        f"artifact {result.artifact} ({os.path.getsize(result.archive)} bytes, "
+        f"sha256 {archive.sha256[:12]}…)"
+    )
+    return result
