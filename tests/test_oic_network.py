@@ -347,7 +347,7 @@ PEAK_RSS = (  # the build's own peak RSS: VmHWM starts afresh at exec (ru_maxrss
 @pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads VmHWM (Linux)")
 def test_memory_does_not_grow_with_the_attachments(oic_standin: StandIn, tmp_path: Path) -> None:
     """Issue 18, item 11: ten attachments of 16 MiB (160 MiB) stream to disk one by one and
-    the build peaks at about 77 MiB; held in memory, as before, they took 231 MiB. The bound
+    the build peaks at about 64 MiB; held in memory, as before, they took 231 MiB. The bound
     is generous (figures for larger answers: bench/bench_memory.py, BENCHMARKS.md)."""
     source = tmp_path / "src"
     shutil.copytree(EXAMPLE, source)  # uses the connection HELLO_REST_TRIGGER
