@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from .errors import EXIT_SIGPIPE
 from .redact import Redactor
 
 
@@ -94,8 +95,7 @@ class Reporter:
         return self.redactor.text(text)
 
     def _write(self, line: str) -> None:
-        self.stream.write(line + "\n")
-        self.stream.flush()
+        _emit(self.stream, line + "\n")
 
     def _command(self, name: str, data: str, file: Path | None = None) -> None:
         """The only way a workflow command is written; its data and properties escaped."""
@@ -127,5 +127,15 @@ class Reporter:
             text = json.dumps(self.redactor.data(json.loads(json_text)), indent=2)
         except json.JSONDecodeError:
             text = self.redact(json_text)
-        sys.stdout.write(json_for_stdout(text) + "\n")
-        sys.stdout.flush()
+        _emit(sys.stdout, json_for_stdout(text) + "\n")
+
+
+def _emit(stream: TextIO, text: str) -> None:
+    """Write and flush. A reader that went away (`| head -1`, a closed pipe) stops the run as
+    SIGPIPE would: SystemExit(141) unwinds like SIGTERM (the staging folder is removed) and no
+    per-integration handler takes it for a build failure."""
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        raise SystemExit(EXIT_SIGPIPE) from None

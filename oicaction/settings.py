@@ -232,6 +232,14 @@ class Settings(BaseSettings):
             self.manage_lookups = self.manage_connections
         return self
 
+    @field_validator("integration_path", "artifact_dir", "connection_plan")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """No path the system takes holds a NUL: refused here, as a setting (exit 2)."""
+        if "\0" in str(value):
+            raise ValueError("holds a NUL character, which no path can")
+        return value
+
     @field_validator("missing_connections", "mode", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:

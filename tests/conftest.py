@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
+import subprocess
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -278,3 +280,17 @@ def build_cli(
 def build() -> Callable[..., int]:
     """`build(source, *flags, out=, server=, auth=, json=)`: see build_cli."""
     return build_cli
+
+
+# -- git ---------------------------------------------------------------------------------------
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+_GIT_CONFIG = ("-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main")
+
+
+def git(repo: Path, *args: str) -> str:
+    """The git CLI in `repo` (an identity and a default branch of its own); its output."""
+    done = subprocess.run(
+        ["git", *_GIT_CONFIG, *args], cwd=repo, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()

@@ -6,7 +6,6 @@ when a build talks to OIC, so an offline step starts faster (BENCHMARKS.md, "Ima
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -176,8 +175,7 @@ def write_artifact(
         write_record(stage.path, record, reporter.redactor.record)
         stage.commit()
     result = BuildResult(meta, source, stage.final, stage.final / staged.name, record)
-    reporter.info(
-        f"artifact {result.artifact} ({os.path.getsize(result.archive)} bytes, "
-        f"sha256 {archive.sha256[:12]}…)"
-    )
+    # the size as staged: another run may already have replaced our artifact
+    size, sha = archive.size, archive.sha256[:12]
+    reporter.info(f"artifact {result.artifact} ({size} bytes, sha256 {sha}…)")
     return result
