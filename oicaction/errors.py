@@ -24,11 +24,7 @@ class OicBuildError(Exception):
 
     def __init__(self, message: str, file: Path | str | None = None) -> None:
         super().__init__(message)
-        self.message = message
         self.file = Path(file) if file is not None else None
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class SettingsError(OicBuildError):

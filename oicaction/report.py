@@ -25,10 +25,6 @@ from .errors import EXIT_SIGPIPE
 from .redact import Redactor
 
 
-def in_github() -> bool:
-    return os.environ.get("GITHUB_ACTIONS") == "true"
-
-
 def escape_data(text: str) -> str:
     """Workflow command data, as the runner unescapes it."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -76,7 +72,7 @@ class Reporter:
         stream: TextIO | None = None,
         redactor: Redactor | None = None,
     ) -> None:
-        self.github = in_github() if github is None else github
+        self.github = os.environ.get("GITHUB_ACTIONS") == "true" if github is None else github
         self.stream = stream or (sys.stdout if self.github else sys.stderr)
         self.redactor = redactor if redactor is not None else Redactor()
 
@@ -91,9 +87,6 @@ class Reporter:
                     if line.strip():
                         self._command("add-mask", line)
 
-    def redact(self, text: str) -> str:
-        return self.redactor.text(text)
-
     def _write(self, line: str) -> None:
         _emit(self.stream, line + "\n")
 
@@ -103,13 +96,13 @@ class Reporter:
         self._write(f"::{name}{props}::{escape_data(data)}")
 
     def info(self, message: str) -> None:
-        self._write(plain_line(self.redact(message)))
+        self._write(plain_line(self.redactor.text(message)))
 
     def _annotate(self, level: str, message: str, file: Path | None) -> None:
-        message = self.redact(message)
+        message = self.redactor.text(message)
         if self.github:
             if file is not None:
-                file = Path(self.redact(str(file)))
+                file = Path(self.redactor.text(str(file)))
             self._command(level, message, file)
         else:
             self._write(plain_line(f"{level}: {message}"))
@@ -126,7 +119,7 @@ class Reporter:
         try:
             text = json.dumps(self.redactor.data(json.loads(json_text)), indent=2)
         except json.JSONDecodeError:
-            text = self.redact(json_text)
+            text = self.redactor.text(json_text)
         _emit(sys.stdout, json_for_stdout(text) + "\n")
 
 

@@ -60,7 +60,16 @@ def input_name(field: str) -> str:
     return field.replace("_", "-")
 
 
-class GithubInputsSource(PydanticBaseSettingsSource):
+class _KeyedSource(PydanticBaseSettingsSource):
+    """A source that gives each field the value under one key, or None (not given)."""
+
+    def __call__(self) -> dict[str, Any]:
+        fields = self.settings_cls.model_fields
+        values = {name: self.get_field_value(field, name)[0] for name, field in fields.items()}
+        return {name: value for name, value in values.items() if value is not None}
+
+
+class GithubInputsSource(_KeyedSource):
     """Reads `INPUT_<NAME>` as the runner passes them to container actions (hyphens kept).
 
     The runner sets every declared input, empty when the workflow gave none, so an empty value
@@ -69,19 +78,11 @@ class GithubInputsSource(PydanticBaseSettingsSource):
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         key = INPUT_PREFIX + input_name(field_name).upper()
-        value = os.environ.get(key, "")
-        return (value if value.strip() else None), key, False
-
-    def __call__(self) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for name, field in self.settings_cls.model_fields.items():
-            value, _, _ = self.get_field_value(field, name)
-            if value is not None:
-                found[name] = value.strip()
-        return found
+        value = os.environ.get(key, "").strip()
+        return (value or None), key, False
 
 
-class DotEnvSource(PydanticBaseSettingsSource):
+class DotEnvSource(_KeyedSource):
     """Reads `OIC_<NAME>` from the .env file literally: `${VAR}` is not expanded (python-dotenv
     would), so a committed .env cannot pull another variable of the runner, a secret say,
     into a setting. An empty value means "not given", as for the variables."""
@@ -96,14 +97,6 @@ class DotEnvSource(PydanticBaseSettingsSource):
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         key = ENV_PREFIX + field_name.upper()
         return self._values.get(key), key, False
-
-    def __call__(self) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for name, field in self.settings_cls.model_fields.items():
-            value, _, _ = self.get_field_value(field, name)
-            if value is not None:
-                found[name] = value
-        return found
 
 
 class Settings(BaseSettings):

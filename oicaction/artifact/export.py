@@ -1,15 +1,7 @@
-"""Pull an integration's connections and lookups from a running OIC into its artifact folder.
-
-    connections/<ID>/connection.json   each connection, normalised, secret values removed
-    connections/<ID>/attachments/<P>   files uploaded to its properties (WSDL, schema, cert)
-    connections.json                   all of them, with the server they came from, and the
-                                       attachments (sha256) and those to supply at deployment
-    lookups/<NAME>.csv                 each lookup's CSV export
-    connectionPlan.properties          the plan from the source (checked), or a template
-
-`export_integration` is handed the run's one `ServerCache`: every integration of a batch shares
-its client, token and fetched objects.
-"""
+"""Take the connections (secret values removed, attachments saved) and lookups an integration
+or project uses from OIC into its artifact folder (layout.py names the files), with the
+connections index and a connection plan. Every build of a run shares one `ServerCache`: its
+client, token and fetched objects."""
 
 from __future__ import annotations
 
