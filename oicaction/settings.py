@@ -255,36 +255,7 @@ class Settings(BaseSettings):
         """Values that must never be printed: masked in GitHub logs and redacted everywhere."""
         return [v.get_secret_value() for f in SECRET_FIELDS if (v := getattr(self, f))]
 
-    def auth_kind(self) -> Literal["oauth", "basic"] | None:
-        """The way to log in: a complete set of OAuth2 client credentials, else complete basic
-        auth, else whichever of the two is partly given (its missing settings are reported);
-        None when neither is. The one rule the export follows."""
-        oauth = [bool(getattr(self, f)) for f in OAUTH_FIELDS]
-        basic = [bool(getattr(self, f)) for f in BASIC_FIELDS]
-        if all(oauth):
-            return "oauth"
-        if all(basic):
-            return "basic"
-        if any(oauth):
-            return "oauth"
-        if any(basic):
-            return "basic"
-        return None
 
-    def missing_server_settings(self) -> list[str]:
-        """Input names a server export still lacks: the URL and one complete way to log in."""
-        missing = [] if self.oic_url else ["oic-url"]
-        kind = self.auth_kind()
-        if kind is None:
-            missing.append("username+password or client-id+client-secret+token-url")
-        else:
-            fields = OAUTH_FIELDS if kind == "oauth" else BASIC_FIELDS
-            missing += [input_name(f) for f in fields if not getattr(self, f)]
-        return missing
-
-
-OAUTH_FIELDS = ("client_id", "client_secret", "token_url")
-BASIC_FIELDS = ("username", "password")
 # Every SecretStr field: masked, redacted, never echoed in an error.
 SECRET_FIELDS = tuple(
     name for name, field in Settings.model_fields.items() if SecretStr in get_args(field.annotation)

@@ -61,6 +61,18 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     yield
 
 
+@pytest.fixture(params=[True, False], ids=["github", "local"])
+def runner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The runner's files ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY), in GitHub mode or not."""
+    files = tmp_path / "runner"
+    files.mkdir()
+    monkeypatch.setenv("GITHUB_OUTPUT", str(files / "output"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(files / "summary"))
+    if request.param:
+        monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    return files
+
+
 def tree_digest(root: Path) -> dict[str, str]:
     """Every file, link and folder under root with its content hash: 'source untouched' checks."""
     found: dict[str, str] = {}
