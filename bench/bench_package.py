@@ -38,6 +38,7 @@ from common import load, machine  # this folder is on sys.path when run as a scr
 from gen_tree import generate
 
 from oicaction.source.iar import IarFile
+from oicaction.source.metadata import read_metadata
 from oicaction.source.package import COMPRESS_LEVEL, write_archive
 from oicaction.source.tree import SourceTree
 
@@ -237,7 +238,7 @@ def run(
 
     def read_meta() -> None:
         with IarFile(ours_out) as iar:
-            iar.metadata()
+            read_metadata(iar.entry_names, iar.read, str(ours_out))
 
     def extract() -> None:
         with zipfile.ZipFile(ours_out) as zf:
@@ -251,7 +252,7 @@ def run(
     shutil.rmtree(out_dir, ignore_errors=True)
     m, x = statistics.median(meta_times), statistics.median(extract_times)
     print(
-        f"metadata: IarFile.metadata() {m * 1000:.1f} ms vs full extraction (extractall) "
+        f"metadata: read_metadata on an IarFile {m * 1000:.1f} ms vs full extraction (extractall) "
         f"{x * 1000:.0f} ms = {m / x:.3f}x on a {ours_out.stat().st_size / 1e6:.1f} MB .iar "
         f"({raw / 1e6:.1f} MB unpacked; median of {repeats})"
     )

@@ -10,14 +10,24 @@ import sys
 import threading
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from difflib import get_close_matches
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
 from . import __version__
-from .errors import EXIT_BUILD, EXIT_OK, OicBuildError, SettingsError, unexpected
+from .errors import (
+    EXIT_BUILD,
+    EXIT_OK,
+    EXIT_SIGINT,
+    EXIT_SIGPIPE,
+    EXIT_SIGTERM,
+    OicBuildError,
+    SettingsError,
+    stop_of,
+    unexpected,
+)
 from .modes.batch import build_batch, exit_code, is_batch, resolve_paths
 from .modes.discover import discover, split_list
 from .outputs import (
@@ -32,9 +42,6 @@ from .outputs import (
 from .redact import Redactor
 from .report import Reporter
 from .settings import Settings, input_name, load_settings, raw_secrets, resolve_env_file
-
-EXIT_SIGINT = 128 + signal.SIGINT
-EXIT_SIGTERM = 128 + signal.SIGTERM
 
 
 class _Parser(argparse.ArgumentParser):
@@ -205,20 +212,17 @@ def _deploy(settings: Settings, reporter: Reporter, as_json: bool, env_file: Pat
     return deploy_exit_code(outcomes)
 
 
-class Terminated(BaseException):
-    """SIGTERM (docker stop, a cancelled job): unwinds like Ctrl-C, so the stage cleans up.
-    A BaseException, so no per-integration handler takes it for one build's failure."""
-
-
-def _terminate(signum: int, frame: FrameType | None) -> None:
+def _terminate(signum: int, frame: FrameType | None) -> NoReturn:
+    """SIGTERM (docker stop, a cancelled job) unwinds as SystemExit(143), so the stage cleans
+    up; no per-integration handler catches a SystemExit."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleanup short
-    raise Terminated
+    raise SystemExit(EXIT_SIGTERM)
 
 
 @contextmanager
 def _signals() -> Iterator[None]:
-    """Turn SIGTERM into Terminated while main runs. As PID 1 in a container the process has
-    no default action for it: without a handler `docker stop` waits, then kills."""
+    """Handle SIGTERM while main runs. As PID 1 in a container the process has no default
+    action for it: without a handler `docker stop` waits, then kills."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -227,6 +231,30 @@ def _signals() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+_STOPPED = {
+    EXIT_SIGINT: "interrupted (SIGINT)",
+    EXIT_SIGTERM: "terminated (SIGTERM)",
+    EXIT_SIGPIPE: "stdout closed (broken pipe)",
+}
+
+
+def _stopped(stop: KeyboardInterrupt | SystemExit, reporter: Reporter) -> int:
+    """Say in one line why the run stopped; the unwinding has removed the staging folder."""
+    code = EXIT_SIGINT if isinstance(stop, KeyboardInterrupt) else int(stop.code or 0)
+    # Objects a stop cut short (a zip file half-way through an entry) complain when collected:
+    # noise after the line below, never a finding.
+    sys.unraisablehook = lambda _: None
+    line = f"{_STOPPED[code]}; nothing half-written is left"
+    try:
+        reporter.error(line)
+    except SystemExit:  # the log is stdout (GitHub) and it is closed: stderr, if still there
+        with suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # quiet exit flush
+            sys.stderr.write(f"error: {line}\n")
+            sys.stderr.flush()
+    return code
 
 
 def _printable_streams() -> None:
@@ -265,16 +293,15 @@ def _main(argv: list[str] | None) -> int:
         if settings.mode == "deploy":
             return _deploy(settings, reporter, args.json, env_file)
         return _build(settings, reporter, args.json)
-    except OicBuildError as exc:
-        reporter.error(str(exc), exc.file)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        reporter.error("interrupted (SIGINT); nothing half-written is left")
-        return EXIT_SIGINT
-    except Terminated:
-        reporter.error("terminated (SIGTERM); nothing half-written is left")
-        return EXIT_SIGTERM
-    except Exception as exc:  # the last resort: one line, never a traceback unless asked
+    except BaseException as exc:
+        if (stop := stop_of(exc)) is not None:
+            return _stopped(stop, reporter)
+        if isinstance(exc, OicBuildError):
+            reporter.error(str(exc), exc.file)
+            return exc.exit_code
+        if not isinstance(exc, Exception):
+            raise  # --help and --version exit
+        # the last resort: one line, never a traceback unless asked
         reporter.error(str(unexpected(exc, "oic-build")))
         if debug:
             reporter.info("".join(traceback.format_exception(exc)).rstrip())

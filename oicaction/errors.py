@@ -10,6 +10,11 @@ from pathlib import Path
 EXIT_OK = 0
 EXIT_BUILD = 1
 EXIT_USAGE = 2
+# A run stopped from outside ends as a shell shows a process killed by the signal: 128 + its
+# number. SIGTERM and a closed stdout (SIGPIPE) are raised as SystemExit with that code.
+EXIT_SIGINT = 130
+EXIT_SIGPIPE = 141
+EXIT_SIGTERM = 143
 
 
 class OicBuildError(Exception):
@@ -19,11 +24,7 @@ class OicBuildError(Exception):
 
     def __init__(self, message: str, file: Path | str | None = None) -> None:
         super().__init__(message)
-        self.message = message
         self.file = Path(file) if file is not None else None
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class SettingsError(OicBuildError):
@@ -44,8 +45,10 @@ class ArtifactError(OicBuildError):
     """The artifact folder could not be written (disk full, no permission)."""
 
 
-def one_line(text: str) -> str:
-    return " ".join(text.split())
+def one_line(text: str, limit: int = 1000) -> str:
+    """Collapse whitespace (newlines included) and cut overly long text."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @contextmanager
@@ -75,3 +78,19 @@ def unexpected(exc: Exception, where: str) -> OicBuildError:
         f"{where}: unexpected {type(exc).__name__}{': ' + text if text else ''} "
         "(set debug to true for the traceback)"
     )
+
+
+def stop_of(exc: BaseException) -> KeyboardInterrupt | SystemExit | None:
+    """The stop (Ctrl-C, SIGTERM, stdout closed) behind `exc`, if there is one. A library that
+    cleans up after one can raise its own error on the way out (zipfile: "Can't close the ZIP
+    file while there is an open writing handle"); the run must still end as stopped."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt) or (
+            isinstance(cause, SystemExit) and cause.code in (EXIT_SIGTERM, EXIT_SIGPIPE)
+        ):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None

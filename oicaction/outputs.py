@@ -285,11 +285,6 @@ def deploy_summary(outcomes: Sequence[DeployOutcome], dry_run: bool) -> Table:
 # -- the sinks: redact first, then write in the sink's own syntax ----------------------------
 
 
-def write_step_summary(markdown_text: str, path: Path) -> None:
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(markdown_text)
-
-
 def emit(outputs: Outputs, summary: Table, as_json: bool, redactor: Redactor) -> str | None:
     """Write GitHub files when the runner names them; return the JSON text when asked for.
     Every value passes the run's one redactor before any sink escapes it: a list or object
@@ -298,5 +293,6 @@ def emit(outputs: Outputs, summary: Table, as_json: bool, redactor: Redactor) ->
     if path := os.environ.get("GITHUB_OUTPUT"):
         write_github_outputs({k: to_output_text(v) for k, v in values.items()}, Path(path))
     if path := os.environ.get("GITHUB_STEP_SUMMARY"):
-        write_step_summary(markdown(summary, redactor.text), Path(path))
+        with Path(path).open("a", encoding="utf-8") as fh:
+            fh.write(markdown(summary, redactor.text))
     return json.dumps(values, indent=2) if as_json else None

@@ -21,11 +21,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from .errors import EXIT_SIGPIPE
 from .redact import Redactor
-
-
-def in_github() -> bool:
-    return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
 def escape_data(text: str) -> str:
@@ -75,7 +72,7 @@ class Reporter:
         stream: TextIO | None = None,
         redactor: Redactor | None = None,
     ) -> None:
-        self.github = in_github() if github is None else github
+        self.github = os.environ.get("GITHUB_ACTIONS") == "true" if github is None else github
         self.stream = stream or (sys.stdout if self.github else sys.stderr)
         self.redactor = redactor if redactor is not None else Redactor()
 
@@ -90,12 +87,8 @@ class Reporter:
                     if line.strip():
                         self._command("add-mask", line)
 
-    def redact(self, text: str) -> str:
-        return self.redactor.text(text)
-
     def _write(self, line: str) -> None:
-        self.stream.write(line + "\n")
-        self.stream.flush()
+        _emit(self.stream, line + "\n")
 
     def _command(self, name: str, data: str, file: Path | None = None) -> None:
         """The only way a workflow command is written; its data and properties escaped."""
@@ -103,13 +96,13 @@ class Reporter:
         self._write(f"::{name}{props}::{escape_data(data)}")
 
     def info(self, message: str) -> None:
-        self._write(plain_line(self.redact(message)))
+        self._write(plain_line(self.redactor.text(message)))
 
     def _annotate(self, level: str, message: str, file: Path | None) -> None:
-        message = self.redact(message)
+        message = self.redactor.text(message)
         if self.github:
             if file is not None:
-                file = Path(self.redact(str(file)))
+                file = Path(self.redactor.text(str(file)))
             self._command(level, message, file)
         else:
             self._write(plain_line(f"{level}: {message}"))
@@ -126,6 +119,16 @@ class Reporter:
         try:
             text = json.dumps(self.redactor.data(json.loads(json_text)), indent=2)
         except json.JSONDecodeError:
-            text = self.redact(json_text)
-        sys.stdout.write(json_for_stdout(text) + "\n")
-        sys.stdout.flush()
+            text = self.redactor.text(json_text)
+        _emit(sys.stdout, json_for_stdout(text) + "\n")
+
+
+def _emit(stream: TextIO, text: str) -> None:
+    """Write and flush. A reader that went away (`| head -1`, a closed pipe) stops the run as
+    SIGPIPE would: SystemExit(141) unwinds like SIGTERM (the staging folder is removed) and no
+    per-integration handler takes it for a build failure."""
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        raise SystemExit(EXIT_SIGPIPE) from None

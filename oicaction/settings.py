@@ -60,7 +60,16 @@ def input_name(field: str) -> str:
     return field.replace("_", "-")
 
 
-class GithubInputsSource(PydanticBaseSettingsSource):
+class _KeyedSource(PydanticBaseSettingsSource):
+    """A source that gives each field the value under one key, or None (not given)."""
+
+    def __call__(self) -> dict[str, Any]:
+        fields = self.settings_cls.model_fields
+        values = {name: self.get_field_value(field, name)[0] for name, field in fields.items()}
+        return {name: value for name, value in values.items() if value is not None}
+
+
+class GithubInputsSource(_KeyedSource):
     """Reads `INPUT_<NAME>` as the runner passes them to container actions (hyphens kept).
 
     The runner sets every declared input, empty when the workflow gave none, so an empty value
@@ -69,19 +78,11 @@ class GithubInputsSource(PydanticBaseSettingsSource):
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         key = INPUT_PREFIX + input_name(field_name).upper()
-        value = os.environ.get(key, "")
-        return (value if value.strip() else None), key, False
-
-    def __call__(self) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for name, field in self.settings_cls.model_fields.items():
-            value, _, _ = self.get_field_value(field, name)
-            if value is not None:
-                found[name] = value.strip()
-        return found
+        value = os.environ.get(key, "").strip()
+        return (value or None), key, False
 
 
-class DotEnvSource(PydanticBaseSettingsSource):
+class DotEnvSource(_KeyedSource):
     """Reads `OIC_<NAME>` from the .env file literally: `${VAR}` is not expanded (python-dotenv
     would), so a committed .env cannot pull another variable of the runner, a secret say,
     into a setting. An empty value means "not given", as for the variables."""
@@ -96,14 +97,6 @@ class DotEnvSource(PydanticBaseSettingsSource):
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         key = ENV_PREFIX + field_name.upper()
         return self._values.get(key), key, False
-
-    def __call__(self) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for name, field in self.settings_cls.model_fields.items():
-            value, _, _ = self.get_field_value(field, name)
-            if value is not None:
-                found[name] = value
-        return found
 
 
 class Settings(BaseSettings):
@@ -277,6 +270,14 @@ class Settings(BaseSettings):
             self.manage_lookups = self.manage_connections
         return self
 
+    @field_validator("integration_path", "artifact_dir", "connection_plan")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """No path the system takes holds a NUL: refused here, as a setting (exit 2)."""
+        if "\0" in str(value):
+            raise ValueError("holds a NUL character, which no path can")
+        return value
+
     @field_validator("missing_connections", "mode", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
@@ -299,36 +300,7 @@ class Settings(BaseSettings):
         """Values that must never be printed: masked in GitHub logs and redacted everywhere."""
         return [v.get_secret_value() for f in SECRET_FIELDS if (v := getattr(self, f))]
 
-    def auth_kind(self) -> Literal["oauth", "basic"] | None:
-        """The way to log in: a complete set of OAuth2 client credentials, else complete basic
-        auth, else whichever of the two is partly given (its missing settings are reported);
-        None when neither is. The one rule the export follows."""
-        oauth = [bool(getattr(self, f)) for f in OAUTH_FIELDS]
-        basic = [bool(getattr(self, f)) for f in BASIC_FIELDS]
-        if all(oauth):
-            return "oauth"
-        if all(basic):
-            return "basic"
-        if any(oauth):
-            return "oauth"
-        if any(basic):
-            return "basic"
-        return None
 
-    def missing_server_settings(self) -> list[str]:
-        """Input names a server export still lacks: the URL and one complete way to log in."""
-        missing = [] if self.oic_url else ["oic-url"]
-        kind = self.auth_kind()
-        if kind is None:
-            missing.append("username+password or client-id+client-secret+token-url")
-        else:
-            fields = OAUTH_FIELDS if kind == "oauth" else BASIC_FIELDS
-            missing += [input_name(f) for f in fields if not getattr(self, f)]
-        return missing
-
-
-OAUTH_FIELDS = ("client_id", "client_secret", "token_url")
-BASIC_FIELDS = ("username", "password")
 # Every SecretStr field: masked, redacted, never echoed in an error.
 SECRET_FIELDS = tuple(
     name for name, field in Settings.model_fields.items() if SecretStr in get_args(field.annotation)

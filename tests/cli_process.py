@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,9 +53,11 @@ def fork_cli(
     as_nobody: bool = False,
     gate: int | None = None,
     fsize: int | None = None,
+    setup: Callable[[], None] | None = None,
 ) -> Forked:
     """main() in a forked child, optionally dropped to nobody (when we are root; else it runs as
-    ourselves, already unprivileged) and held until it reads a byte from `gate` (a pipe).
+    ourselves, already unprivileged) and held until it reads a byte from `gate` (a pipe);
+    `setup` runs in the child first (to make a real event happen at an exact point).
     Forked, not exec'd: cheap for many at once, and the interpreter may live where nobody
     cannot read (here under /root), so everything is imported before the uid changes."""
     from oicaction.cli import main
@@ -79,6 +81,8 @@ def fork_cli(
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
         if gate is not None:
             os.read(gate, 1)
+        if setup is not None:
+            setup()
         code = main(list(argv))
     except BaseException:
         traceback.print_exc()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
+import subprocess
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -58,6 +60,18 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     work.mkdir()
     monkeypatch.chdir(work)
     yield
+
+
+@pytest.fixture(params=[True, False], ids=["github", "local"])
+def runner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The runner's files ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY), in GitHub mode or not."""
+    files = tmp_path / "runner"
+    files.mkdir()
+    monkeypatch.setenv("GITHUB_OUTPUT", str(files / "output"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(files / "summary"))
+    if request.param:
+        monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    return files
 
 
 def tree_digest(root: Path) -> dict[str, str]:
@@ -267,3 +281,17 @@ def build_cli(
 def build() -> Callable[..., int]:
     """`build(source, *flags, out=, server=, auth=, json=)`: see build_cli."""
     return build_cli
+
+
+# -- git ---------------------------------------------------------------------------------------
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+_GIT_CONFIG = ("-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main")
+
+
+def git(repo: Path, *args: str) -> str:
+    """The git CLI in `repo` (an identity and a default branch of its own); its output."""
+    done = subprocess.run(
+        ["git", *_GIT_CONFIG, *args], cwd=repo, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()

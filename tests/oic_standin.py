@@ -8,8 +8,10 @@ first request of a build), connections (bodies loaded from the recorded real res
 byte at a time, an oversized body (plain or gzip), a 401 (the token revoked), 404 with the
 recorded plain text `Connection not found.`, an HTML page instead of JSON, a redirect to the
 Gen3 design host (with `integrationInstance`) or off Oracle's domain, OIC error JSON and the OCI
-gateway's error JSON. Which exchanges are invented (no real recording) is listed in
-docs/live-recording.md. It counts requests per (method, path) and the most requests in flight.
+gateway's error JSON. Any write (POST, PUT, PATCH, DELETE) to `/ic/api/integration/v1/echo/...`
+answers what arrived (method, X-HTTP-Method-Override, content type, size, sha256). Which exchanges
+are invented (no real recording) is listed in docs/live-recording.md. It counts requests per
+(method, path), logs each request (`requests`) and the most requests in flight.
 
 Standard library only, so CI can start it on a host without the project installed:
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import base64
 import gzip
+import hashlib
 import json
 import secrets
 import socket
@@ -69,6 +72,7 @@ FAULTS = (
     "redirect-away",
     "oic-error",
     "gateway-error",
+    "412",
     "423",
     "drip",
     "drip-headers",
@@ -88,13 +92,25 @@ SIGN_IN_PAGE = (
 class Fault:
     """One injected misbehaviour; `seconds` is Retry-After (429/503/423), the delay (slow) or
     the pause between bytes (drip); `size` the body size in bytes (big*); `text` the error
-    detail of `echo`, where `{authorization}` stands for the request's Authorization header (a
-    hostile or debugging server that echoes what it was sent)."""
+    detail of `echo`, where `{authorization}` stands for the request's Authorization header and
+    `{credential}` for the part after its scheme (a hostile or debugging server that echoes what
+    it was sent)."""
 
     kind: str
     seconds: float = 0.0
     text: str = ""
     size: int = 0
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request as it arrived."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
 
 
 @dataclass
@@ -115,6 +131,7 @@ class StandInState:
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
     tokens: set[str] = field(default_factory=set)
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    seen: list[Seen] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -228,6 +245,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         self._handle("PUT")
 
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
     def _handle(self, method: str) -> None:
         state = self.server.state
         parts = urlsplit(self.path)
@@ -239,6 +262,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = self.rfile.read(length) if length else b""
         with state.lock:
             state.counts[(method, path)] += 1
+            state.seen.append(
+                Seen(method, path, parse_qs(parts.query), dict(self.headers.items()), body)
+            )
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
         try:
@@ -249,6 +275,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if method == "POST" and path == TOKEN_PATH:
                 self._token(body)
+            elif path.startswith(API + "/echo"):
+                self._echo(method, body)
             elif path.startswith(API + "/"):
                 self._api(method, path[len(API) :], parse_qs(parts.query), body)
             else:
@@ -290,6 +318,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(302, b"", "", {"Location": target})
         elif kind == "redirect-away":
             self._send(302, b"", "", {"Location": f"https://oic.example.net{path}"})
+        elif kind == "412":
+            self._oic_error(412, "Precondition Failed", "Resource is locked", "OIC-STANDIN-412")
         elif kind == "423":
             headers = {"Retry-After": f"{fault.seconds:g}"} if fault.seconds else None
             self._oic_error(423, "Locked", "Connection is locked", "OIC-STANDIN-423", headers)
@@ -321,9 +351,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
         elif kind == "echo":
             sent = self.headers.get("Authorization") or ""
-            self._oic_error(
-                500, "Internal Server Error", fault.text.replace("{authorization}", sent), "ECHO"
-            )
+            text = fault.text.replace("{authorization}", sent)
+            text = text.replace("{credential}", sent.partition(" ")[2])
+            self._oic_error(500, "Internal Server Error", text, "ECHO")
         elif kind == "gateway-error":
             self._json(
                 404,
@@ -337,6 +367,21 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     # -- endpoints --------------------------------------------------------------------------
+
+    def _echo(self, method: str, body: bytes) -> None:
+        """A write of any kind: says what arrived, so tests see what the client sent."""
+        if not self._authorised():
+            self._json(401, {"title": "Unauthorized", "status": 401})
+            return
+        self._json(
+            200,
+            {
+                "method": self.headers.get("X-HTTP-Method-Override") or method,
+                "contentType": self.headers.get("Content-Type"),
+                "size": len(body),
+                "sha256": hashlib.sha256(body).hexdigest(),
+            },
+        )
 
     def _token(self, body: bytes) -> None:
         state = self.server.state
@@ -577,6 +622,12 @@ class StandIn:
 
     def connection_gets(self, conn_id: str) -> int:
         return self.count("GET", f"{API}/connections/{conn_id}")
+
+    @property
+    def requests(self) -> list[Seen]:
+        """Every request so far, in the order they arrived."""
+        with self.state.lock:
+            return list(self.state.seen)
 
     @property
     def token_requests(self) -> int:

@@ -1,11 +1,12 @@
 """The artifact folder under concurrency and kills (issue 12.7), with real processes: many
 builds into one artifact-dir at once, SIGTERM and SIGKILL at any point of a build. At every
-instant <CODE>_<VERSION>/ is a complete artifact (once one was built); what a kill leaves is
-hidden and the next run removes it."""
+instant <CODE>_<VERSION>/ is a complete artifact or (between the two renames that replace one)
+absent, never a mix; what a kill leaves is hidden and the next run removes it, and nothing else
+(issue 18.2)."""
 
 from __future__ import annotations
 
-import fcntl
+import contextlib
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import subprocess
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -45,20 +47,20 @@ def _complete(artifact: Path) -> bool:
         return False
 
 
-def _whole_at_this_instant(artifact: Path) -> bool:
-    """Read the folder the name holds now, through its handle: a swap during the read moves the
-    name on (and the old folder is being removed), which says nothing against the new one, so
-    only a folder still under the name when a read failed counts as broken."""
+def _look(artifact: Path) -> str:
+    """ "whole", "absent" or "broken": the folder the name holds now, read through its handle. A
+    swap during the read moves the name on (and the old folder is being removed), which says
+    nothing against the new one, so only a folder still under the name when a read failed
+    counts as broken."""
     try:
         fd = os.open(artifact, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
-        return False
+        return "absent"
     try:
-        return _complete(Path(f"/proc/self/fd/{fd}")) or (
-            os.stat(artifact).st_ino != os.fstat(fd).st_ino
-        )
+        whole = _complete(Path(f"/proc/self/fd/{fd}"))
+        return "whole" if whole or os.stat(artifact).st_ino != os.fstat(fd).st_ino else "broken"
     except FileNotFoundError:
-        return False
+        return "absent"
     finally:
         os.close(fd)
 
@@ -68,13 +70,13 @@ def _hidden(folder: Path) -> list[str]:
 
 
 def _wait_for_staging(art: Path, proc: subprocess.Popen[str], timeout: float = 60) -> Path:
-    """The build's staging folder, once its .iar has started to be written."""
+    """The build's hidden staging folder, once its .iar has started to be written there."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
-        for stage in art.glob(f".{SLUG}.partial-*"):
-            iar = stage / f"{SLUG}.iar"
-            if iar.exists() and iar.stat().st_size > 0:
-                return stage
+        for iar in art.glob(f".*/**/{SLUG}.iar"):
+            with contextlib.suppress(FileNotFoundError):
+                if iar.stat().st_size > 0:
+                    return art / iar.relative_to(art).parts[0]
         time.sleep(0.01)
     raise AssertionError(f"no staging folder seen (exit {proc.poll()})")
 
@@ -83,7 +85,8 @@ def test_48_concurrent_builds_into_one_artifact_dir(tmp_path: Path) -> None:
     """48 processes started at one instant into an artifact-dir none has made yet: 12 pack the
     tree, 12 copy an .iar of the same integration, 12 build another, and 12 fail while packing
     (a file-size limit: as a full disk) and remove what they made; a watcher checks that the
-    artifact, once there, is whole at every look."""
+    artifact, once there, is whole (or, between the two renames of a replacement, absent) at
+    every look, never broken."""
     make_integration(tmp_path / "tree")
     make_integration(tmp_path / "iar", as_iar=True)
     make_integration(tmp_path / "other", "OTHER")
@@ -103,19 +106,18 @@ def test_48_concurrent_builds_into_one_artifact_dir(tmp_path: Path) -> None:
     ]
     os.close(gate_read)
     seen_broken: list[str] = []
-    looks = 0
+    looks: dict[str, int] = {"whole": 0, "absent": 0, "broken": 0}
     done = threading.Event()
 
     def watch() -> None:
-        nonlocal looks
         appeared = False
         while not done.is_set():
-            whole = _whole_at_this_instant(art / SLUG)
-            appeared = appeared or whole
+            seen = _look(art / SLUG)
+            appeared = appeared or seen == "whole"
             if appeared:
-                looks += 1
-                if not whole:
-                    seen_broken.append(f"after {looks} looks")
+                looks[seen] += 1
+                if seen == "broken":
+                    seen_broken.append(f"after {sum(looks.values())} looks")
 
     watcher = threading.Thread(target=watch)
     watcher.start()
@@ -135,7 +137,8 @@ def test_48_concurrent_builds_into_one_artifact_dir(tmp_path: Path) -> None:
         else:
             assert run.returncode == 0, run.stderr
     assert seen_broken == []
-    assert looks > 0
+    assert looks["whole"] > 0
+    print(f"watcher: {looks}")
     assert sorted(p.name for p in art.iterdir()) == [SLUG, "OTHER_01.00.0000"]
     assert _complete(art / SLUG) and _complete(art / "OTHER_01.00.0000")
 
@@ -235,38 +238,84 @@ def test_kill_9_while_packing_a_big_tree(tmp_path: Path) -> None:
     assert _hidden(tmp_path / "art") == []
 
 
-def test_states_left_by_dead_runs_are_cleaned(tmp_path: Path) -> None:
-    """Staging of earlier versions (`.<slug>.partial-<hex>`), of a dead run of this one, and an
-    old artifact moved aside by a kill between the two renames of the fallback swap (its final
-    name empty): removed, and the old artifact put back."""
+def _kill_after_moving_aside(artifact: Path) -> Callable[[], None]:
+    """Make a real build SIGKILL itself the instant it has moved the old artifact aside, before
+    its own goes in: the one point where the final name is empty."""
+
+    def setup() -> None:
+        real_rename = os.rename
+
+        def rename(src: str, dst: str) -> None:
+            real_rename(src, dst)
+            if os.path.abspath(src) == str(artifact):
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        os.rename = rename  # type: ignore[assignment]
+
+    return setup
+
+
+def test_a_kill_between_the_two_renames_is_undone_by_the_next_run(tmp_path: Path) -> None:
     make_integration(tmp_path / "src")
     make_integration(tmp_path / "other", "OTHER")
     art = tmp_path / "art"
     assert build(tmp_path / "src", out=art) == 0
     old = tree_digest(art / SLUG)
-    (art / SLUG).rename(art / f".{SLUG}.old-4242-0123456789ab")
-    for name in (".X_01.00.0000.partial-0123456789ab", f".{SLUG}.partial-77-abcdef012345"):
-        (art / name / "half").mkdir(parents=True)
-    assert build(tmp_path / "other", out=art) == 0
+    (tmp_path / "src/icspackage/appinstances/extra.txt").write_text("new")
+    argv = ("--integration-path", "src", "--artifact-dir", "art", *OFFLINE)
+    run = fork_cli(*argv, cwd=tmp_path, setup=_kill_after_moving_aside(art / SLUG)).wait()
+    assert run.returncode == -signal.SIGKILL
+    assert not (art / SLUG).exists()  # the instant the final name is empty
+    assert len(_hidden(art)) == 1  # the old artifact sits in the dead run's staging folder
+    assert build(tmp_path / "other", out=art) == 0  # any next run into the folder puts it back
     assert sorted(p.name for p in art.iterdir()) == [SLUG, "OTHER_01.00.0000"]
     assert tree_digest(art / SLUG) == old
 
 
-def test_a_live_runs_staging_is_left_alone(tmp_path: Path) -> None:
-    make_integration(tmp_path / "src")
-    art = tmp_path / "art"
-    live = art / f".{SLUG}.partial-1-0123456789ab"
-    live.mkdir(parents=True)
-    fd = os.open(live, os.O_RDONLY)
-    fcntl.flock(fd, fcntl.LOCK_EX)  # as the run that made it holds it while it lives
-    argv = ("--integration-path", str(tmp_path / "src"), "--artifact-dir", str(art), *OFFLINE)
-    try:
-        assert run_cli(*argv) == 0
-        assert live.exists()
-    finally:
-        os.close(fd)
+def test_folders_that_merely_look_like_staging_are_left_alone(tmp_path: Path) -> None:
+    """Issue 18.2: with `--artifact-dir .` (a folder holding the user's own folders), hidden
+    folders named like staging or old folders (of this version or an earlier one) are never
+    removed or renamed; only what a run of ours provably made (its marker) is."""
+    src = make_integration(tmp_path / "src")
+    here = Path.cwd()
+    theirs = {
+        ".drafts.partial-2024": "notes",
+        ".config.old-2024-01-15": "settings",
+        f".{SLUG}.partial-77-abcdef012345": "an earlier version's staging",
+        f".{SLUG}.old-4242-0123456789ab": "an earlier version's old folder",
+        f".{SLUG}.oic-build-abcd1234": "named as ours, no marker",
+        ".X.oic-build-zzzz1111": "a marker that names another folder",
+    }
+    for name, text in theirs.items():
+        (here / name).mkdir()
+        (here / name / "file.txt").write_text(text)
+    marker = {"tool": "oic-build", "folder": ".X.oic-build-other111", "pid": 1, "token": "0"}
+    (here / ".X.oic-build-zzzz1111/.oic-build-run").write_text(json.dumps(marker))
+    before = tree_digest(here)
+    argv = ("--integration-path", str(src), "--artifact-dir", ".", *OFFLINE)
     assert run_cli(*argv) == 0
-    assert _hidden(art) == []
+    assert run_cli(*argv) == 0  # a second run replaces the artifact and looks for leftovers
+    after = tree_digest(here)
+    assert {k: v for k, v in after.items() if not k.startswith(SLUG + "/")} == {
+        k: v for k, v in before.items() if k != SLUG
+    } | {SLUG: "dir"}
+    assert _complete(here / SLUG)
+
+
+def test_a_live_runs_staging_is_left_alone(tmp_path: Path) -> None:
+    """A second build into the same artifact-dir while the first still packs: the first one's
+    staging is live (its lock held), so it is left alone and the first build ends whole."""
+    src = _slow(make_integration(tmp_path / "src"))
+    make_integration(tmp_path / "other", "OTHER")
+    art = tmp_path / "art"
+    proc = start_cli("--integration-path", "src", "--artifact-dir", "art", *OFFLINE, cwd=tmp_path)
+    stage = _wait_for_staging(art, proc)
+    assert build(tmp_path / "other", out=art) == 0
+    assert stage.exists()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert _complete(art / SLUG) and _hidden(art) == []
+    assert src.exists()
 
 
 def test_sigterm_while_waiting_on_oic(tmp_path: Path, oic_standin: StandIn) -> None:

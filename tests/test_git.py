@@ -7,19 +7,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE
+from conftest import EXAMPLE, needs_git
+from conftest import git as _git
 
 from oicaction.source.git import head
 
-GIT_CONFIG = ("-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main")
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
-
-
-def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", *GIT_CONFIG, *args], cwd=repo, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
+pytestmark = needs_git
 
 
 @pytest.fixture

@@ -42,6 +42,14 @@ def _yaml(text: str) -> Callable[[Path], None]:
     return make
 
 
+def _yaml_bytes(data: bytes) -> Callable[[Path], None]:
+    def make(src: Path) -> None:
+        _tree(src)
+        (src / YAML).write_bytes(data)
+
+    return make
+
+
 def _missing_yaml(src: Path) -> None:
     _tree(src)
     (src / YAML).unlink()
@@ -107,9 +115,11 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "yaml without code": (_yaml("id: X\nname: y\n"), "no 'code'", YAML),
     "bad project code": (_yaml("code: ../EVIL\n"), "characters OIC does not allow", YAML),
     "bad assets": (_yaml("code: X\nassets:\n  integrations: [1]\n"), "no string 'id'", YAML),
-    "yaml alias bomb": (_yaml(ALIAS_BOMB), "alias bomb", YAML),
-    "yaml alias bomb in car": (_bomb_in_car, "alias bomb", "P.car/project/project.yaml"),
-    "yaml recursive alias": (_yaml("code: &a [*a]\n"), "recursive", YAML),
+    "yaml alias bomb": (_yaml(ALIAS_BOMB), "anchor &a at line 1 is not allowed", YAML),
+    "yaml alias bomb in car": (_bomb_in_car, "anchor &a", "P.car/project/project.yaml"),
+    "yaml recursive alias": (_yaml("code: &a [*a]\n"), "anchor &a", YAML),
+    "yaml alias": (_yaml("code: X\nname: *n\n"), "alias *n at line 2 is not allowed", YAML),
+    "yaml not utf-8": (_yaml_bytes(b"code: X\nname: caf\xe9\n"), "not UTF-8 (at byte 17)", YAML),
     "yaml nested too deeply": (_yaml("code: " + "[" * 50_000 + "]" * 50_000), "deeply", YAML),
     "yaml too large": (_yaml("code: X\n" + "#" * (5 << 20)), "limit for YAML", YAML),
     "bad revision": (_yaml("code: X\nprojectRevision: many\n"), "is not a number", YAML),

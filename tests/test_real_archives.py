@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import REAL, zip_contents
 
-from oicaction.source.iar import IarFile
+from oicaction.source.find import read_source
 from oicaction.source.package import write_archive
 from oicaction.source.tree import SourceTree
 
@@ -79,24 +79,21 @@ EXPECTED = {
 
 def test_metadata_matches_sources(real_dir: Path) -> None:
     for rel, (code, version, conns) in EXPECTED.items():
-        with IarFile(real_dir / rel) as iar:
-            iar.verify()
-            meta = iar.metadata()
+        meta = read_source(real_dir / rel, verify=True).meta
         assert (meta.code, meta.version, meta.id) == (code, version, f"{code}|{version}"), rel
         assert {f"{c.code}:{c.adapter}" for c in meta.connections} == conns, rel
         assert meta.name, rel
 
 
 def test_lookups_schedule_and_names(real_dir: Path) -> None:
-    with IarFile(real_dir / "bhagavansprasad__iar-lens/INT03.00.0001.iar") as iar:
-        meta = iar.metadata()
+    meta = read_source(real_dir / "bhagavansprasad__iar-lens/INT03.00.0001.iar", verify=True).meta
     assert meta.lookups == ("INTEGRATIONS_COMMON_DETAILS_LKP",)
     assert meta.has_schedule is True
     assert meta.name == "INT303_INVENTORY_EI_RECONCILIATION"
-    with IarFile(
-        real_dir / "GaryHostt__Oracle_Integration/OIC_LOG_COLLE_FTP_UNZIP_6_01.00.0000.iar"
-    ) as iar:
-        meta = iar.metadata()
+    meta = read_source(
+        real_dir / "GaryHostt__Oracle_Integration/OIC_LOG_COLLE_FTP_UNZIP_6_01.00.0000.iar",
+        verify=True,
+    ).meta
     assert meta.lookups == () and meta.has_schedule is False  # scheduled, but no schedule/
 
 
@@ -114,7 +111,8 @@ def test_unzip_repackage_round_trip(real_dir: Path, tmp_path: Path) -> None:
         write_archive(tree.entries, b)
         assert zip_contents(a) == zip_contents(real_dir / rel), rel
         assert hashlib.sha256(a.read_bytes()).digest() == hashlib.sha256(b.read_bytes()).digest()
-        assert tree.metadata() == IarFile(a).metadata(), rel
+        unzipped = read_source(tree.root, verify=True).meta
+        assert unzipped == read_source(a, verify=True).meta, rel
 
 
 def test_repackage_independent_of_mtime_and_order(real_dir: Path, tmp_path: Path) -> None:
@@ -150,5 +148,5 @@ def test_unzipped_fixture_builds_like_its_archive(real_dir: Path) -> None:
 def test_renamed_archive_file_still_reads(real_dir: Path) -> None:
     """INT03.00.0001.iar is not named CODE_VERSION: identity comes from the content."""
     assert REAL.is_dir()
-    with IarFile(real_dir / "bhagavansprasad__iar-lens/INT03.00.0001.iar") as iar:
-        assert iar.metadata().slug == "INT303_INVENTOR_EI_RECONCIL_03.00.0001"
+    meta = read_source(real_dir / "bhagavansprasad__iar-lens/INT03.00.0001.iar", verify=True).meta
+    assert meta.slug == "INT303_INVENTOR_EI_RECONCIL_03.00.0001"

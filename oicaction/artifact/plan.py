@@ -26,15 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError
-from ..redact import shipped_secret
-from ..report import Reporter
-from .connections import (
+from ..oic.connection_model import (
     CleanConnection,
     is_secret_name,
     is_secret_property,
     is_true,
     iter_properties,
 )
+from ..redact import shipped_secret
+from ..report import Reporter
 from .layout import PLAN_FILE, write_file
 
 _KEY = re.compile(r"^(?P<conn>[^.\s]+)\.(?P<kind>connection|secure)\.(?P<prop>.+)$", re.DOTALL)
@@ -44,6 +44,7 @@ _PLACEHOLDER = re.compile(
 )
 _WHITESPACE = " \t\f"
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
+_UNESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 _CONTROL = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\f": "\\f", "\\": "\\\\"}
 
 
@@ -81,27 +82,16 @@ def escape_value(value: str) -> str:
     return _escape(value, "")
 
 
+def _unescape_one(found: re.Match[str]) -> str:
+    code = found[1]
+    if code == "u":
+        raise ValueError("malformed \\u escape")  # never the text: its digits may be a value's
+    return chr(int(code[1:], 16)) if code[0] == "u" else _ESCAPES.get(code, code)
+
+
 def unescape(text: str) -> str:
     """Undo Java properties escapes; ValueError on a malformed \\uXXXX."""
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch != "\\" or i + 1 >= len(text):
-            out.append(ch)
-            i += 1
-            continue
-        nxt = text[i + 1]
-        if nxt == "u":
-            digits = text[i + 2 : i + 6]
-            if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
-                raise ValueError("malformed \\u escape")  # its digits may be a value's
-            out.append(chr(int(digits, 16)))
-            i += 6
-            continue
-        out.append(_ESCAPES.get(nxt, nxt))
-        i += 2
-    joined = "".join(out)
+    joined = _UNESCAPE.sub(_unescape_one, text)
     try:  # join UTF-16 surrogate pairs written as two \u escapes
         return joined.encode("utf-16", "surrogatepass").decode("utf-16")
     except UnicodeDecodeError:
@@ -124,7 +114,7 @@ class PlanEntry:
 class Plan:
     path: Path
     entries: tuple[PlanEntry, ...]
-    raw: bytes = b""
+    raw: bytes
 
 
 def _ends_continued(line: str) -> bool:
@@ -213,17 +203,13 @@ def parse_plan(text: str, origin: str) -> list[PlanEntry]:
     return entries
 
 
-def _inside(path: Path, roots: Sequence[Path]) -> bool:
-    return any(path == root or root in path.parents for root in roots)
-
-
 def read_plan(path: Path, roots: Sequence[Path] = ()) -> Plan:
     """Read and parse a plan file (UTF-8, or ISO-8859-1 as Java writes them). A symlink must
     stay inside one of `roots` (the source folder, the workspace): pointed at
     /proc/self/environ it would ship the environment."""
     if path.is_symlink():
         target = path.resolve()
-        if not _inside(target, [r.resolve() for r in roots]):
+        if not any(target.is_relative_to(root.resolve()) for root in roots):
             raise SourceError(
                 f"{path}: connection plan is a symlink to {target}, outside the source tree; "
                 "commit the plan itself",
@@ -274,10 +260,10 @@ def is_placeholder(value: str) -> bool:
 
 
 def _find_property(conn: CleanConnection, name: str) -> dict[str, Any] | None:
-    for _list, prop in iter_properties(conn.data):
-        if name in (prop.get("displayName"), prop.get("propertyName")):
-            return prop
-    return None
+    found = iter_properties(conn.data)
+    return next(
+        (p for _, p in found if name in (p.get("displayName"), p.get("propertyName"))), None
+    )
 
 
 def check_plan_values(
@@ -306,14 +292,14 @@ def check_plan_values(
     return warnings
 
 
-PLAN_KINDS = (("connectionProperties", "connection"), ("securityProperties", "secure"))
-
-
 def _plan_lines(conn: CleanConnection) -> list[tuple[str, dict[str, Any]]]:
     """(key, property) for every visible property: `connection` for connectionProperties,
     `secure` for securityProperties, named by display name (property name if repeated)."""
     lines: list[tuple[str, dict[str, Any]]] = []
-    for list_name, kind in PLAN_KINDS:
+    for list_name, kind in (
+        ("connectionProperties", "connection"),
+        ("securityProperties", "secure"),
+    ):
         used: set[str] = set()
         for prop in conn.data.get(list_name) or ():
             if not isinstance(prop, dict) or is_true(prop.get("hiddenFlag", prop.get("hidden"))):
@@ -368,8 +354,7 @@ def load_plan(
     plan: Path | None, roots: Sequence[Path], used: Iterable[str], owner: str, reporter: Reporter
 ) -> Plan | None:
     """Read and check a committed plan the same way in every mode, before anything is sent
-    or written: it parses, is no symlink out of `roots`, holds no value for a secret property
-    and none of the run's secrets (it is shipped byte for byte, never edited)."""
+    or written (it is shipped byte for byte, never edited)."""
     if plan is None:
         return None
     parsed = read_plan(plan, roots)
@@ -388,8 +373,8 @@ def ship_plan(
     connections: Mapping[str, CleanConnection] | None = None,
     server: str = "",
 ) -> None:
-    """Copy a checked plan into the artifact byte for byte; with the exported connections,
-    also check its values against their property types and names."""
+    """Copy a checked plan into the artifact; with the exported connections, check its values
+    against their property types too."""
     if connections is not None:
         for warning in check_plan_values(plan, connections, server):
             reporter.warning(warning, file=plan.path)

@@ -1,13 +1,7 @@
-"""The artifact's own records, typed: build-info.json (what was built, from what, and what was
-exported) and connections.json (the connections index). A build writes them; whatever comes
-next (a deploy, a pull, the next build's staging) reads them back through `read_record` and
-`read_connections_index`, checked, so a damaged or foreign file is one error naming it, never a
-KeyError three steps later.
-
-build-info.json keeps the shape it always had: an integration's archive under `iar`, a
-project's under `car` beside `"kind": "project"`; `BuildRecord.kind` is read from which is there.
-Unknown keys are ignored on reading, so an artifact made by a later version still reads.
-"""
+"""The artifact's own records, typed: build-info.json and connections.json (the connections
+index). What reads them next (a deploy, a pull, the next build's staging) gets them checked, so
+a damaged or foreign file is one error naming it, never a KeyError three steps later. Unknown
+keys are ignored, so an artifact made by a later version still reads."""
 
 from __future__ import annotations
 
@@ -20,6 +14,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -31,7 +26,7 @@ from pydantic import (
 from .. import __version__
 from ..errors import ArtifactError
 from ..source.find import Source
-from ..source.metadata import Meta
+from ..source.metadata import Connection, Meta
 from ..source.provenance import git_info
 from .layout import BUILD_INFO, CONNECTIONS_INDEX, checked_name, to_json, write_file
 
@@ -52,8 +47,6 @@ class _Model(BaseModel):
 
 
 def _name(what: str, value: object) -> str:
-    """checked_name as a pydantic check: a name read back is held to the rule it was written
-    by, since a deploy or pull makes paths of it too."""
     try:
         return checked_name(what, value)
     except ArtifactError as exc:
@@ -72,8 +65,8 @@ def _inside(value: str, *, parts: int = 99) -> str:
     return value
 
 
-# Names and paths a record holds, checked when it is read back: a deploy or pull makes paths of
-# them too.
+# Names and paths a record holds, held to the rules they were written by when read back: a
+# deploy or pull makes paths of them too.
 ConnectionId = Annotated[str, AfterValidator(partial(_name, "connection id"))]
 PropertyName = Annotated[str, AfterValidator(partial(_name, "property name"))]
 LookupName = Annotated[str, AfterValidator(partial(_name, "lookup name"))]
@@ -96,13 +89,6 @@ class ProjectIntegrationInfo(_Model):
     code: str
     version: str
     name: str | None
-
-
-class ConnectionInfo(_Model):
-    """A connection the source uses, as its archive names it."""
-
-    code: str
-    adapter: str | None
 
 
 class SourceInfo(_Model):
@@ -165,16 +151,33 @@ class BuildRecord(_Model):
     version: str | None = None  # integrations only
     revision: int | None = None  # projects only: projectRevision
     schedule: bool = False  # integrations only
-    archive: ArchiveInfo
+    archive: ArchiveInfo = Field(validation_alias=AliasChoices("iar", "car"))
     integrations: list[ProjectIntegrationInfo] = []  # projects only
     source: SourceInfo
-    connections: list[ConnectionInfo]
+    connections: list[Connection]  # as the source's archive names them
     lookups: list[str]
     libraries: list[str]
     exported: ExportResult | None  # None: built offline
     tool: ToolInfo
     git: GitInfo
     built_at: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_document(cls, data: Any) -> Any:
+        """build-info.json's object: `kind` from whether `iar` or `car` holds the archive, and
+        `exported: {}` for an offline build."""
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object, not {type(data).__name__}")
+        key = next((k for k in ("car", "iar") if k in data), None)
+        if key is None:
+            raise ValueError("no 'iar' or 'car' (the archive)")
+        kind = "project" if key == "car" else "integration"
+        if data.get("kind", kind) != kind:
+            raise ValueError(f"kind: {data['kind']!r} beside {key!r}")
+        if data.get("exported") == {}:
+            data = {**data, "exported": None}
+        return {**data, "kind": kind}
 
     @model_validator(mode="after")
     def _kind_fields(self) -> BuildRecord:
@@ -183,7 +186,8 @@ class BuildRecord(_Model):
         return self
 
     def document(self) -> dict[str, Any]:
-        """The JSON object written, in build-info.json's own shape."""
+        """build-info.json's shape: an integration's archive under `iar`, a project's under
+        `car` beside `"kind": "project"`."""
         data = self.model_dump(mode="json")
         archive = data.pop("archive")
         if self.kind == "integration":
@@ -196,27 +200,6 @@ class BuildRecord(_Model):
             data["car"] = archive
         data["exported"] = {} if self.exported is None else self.exported.document()
         return data
-
-    @classmethod
-    def from_document(cls, data: object) -> BuildRecord:
-        """Read build-info.json's JSON object; a ValueError says what is wrong, by the
-        document's own key names."""
-        if not isinstance(data, dict):
-            raise ValueError(f"expected a JSON object, not {type(data).__name__}")
-        data = dict(data)
-        key = next((k for k in ("car", "iar") if k in data), None)
-        if key is None:
-            raise ValueError("no 'iar' or 'car' (the archive)")
-        kind = "project" if key == "car" else "integration"
-        if data.setdefault("kind", kind) != kind:
-            raise ValueError(f"kind: {data['kind']!r} beside {key!r}")
-        data["archive"] = data.pop(key)
-        if data.get("exported") == {}:
-            data["exported"] = None
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            raise ValueError(_one_line(exc, {"archive": key})) from None
 
 
 class ConnectionsIndex(_Model):
@@ -243,15 +226,13 @@ class ConnectionsIndex(_Model):
 def new_record(
     meta: Meta, source: Source, archive: ArchiveInfo, exported: ExportResult | None
 ) -> BuildRecord:
-    """The record of a build made now from `source`."""
     fields: dict[str, Any] = {
-        "kind": meta.kind,
         "code": meta.code,
         "name": meta.name,
         **meta.record_fields(),
-        "archive": archive,
+        "iar" if meta.kind == "integration" else "car": archive,
         "source": {"kind": source.kind, "path": source.path.as_posix()},
-        "connections": [{"code": c.code, "adapter": c.adapter} for c in meta.connections],
+        "connections": meta.connections,
         "lookups": list(meta.lookups),
         "libraries": list(meta.libraries),
         "exported": exported,
@@ -266,23 +247,19 @@ Redact = Callable[[Any], Any]
 _M = TypeVar("_M", bound=_Model)
 
 
-def _one_line(error: ValidationError, keys: dict[str, str] | None = None) -> str:
-    """The first problem, at its place in the document (`iar.size`), and how many more."""
-    first = error.errors()[0]
-    loc = [
-        (keys or {}).get(str(p), str(p)) if i == 0 else str(p) for i, p in enumerate(first["loc"])
-    ]
-    where = ".".join(loc) or "the top level"
-    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return f"{where}: {first['msg']}{more}"
-
-
 def _checked(path: Path, validate: Callable[[Any], _M], document: Any) -> _M:
+    """The record, or one line: the first problem at its place in the document (`iar.size`),
+    and how many more."""
     try:
         return validate(document)
-    except ValueError as exc:  # a pydantic ValidationError is one
-        said = _one_line(exc) if isinstance(exc, ValidationError) else str(exc)
-        raise ArtifactError(f"{path}: not a record oic-build can use: {said}", file=path) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        said = (f"{where}: " if where else "") + first["msg"].removeprefix("Value error, ")
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ArtifactError(
+            f"{path}: not a record oic-build can use: {said}{more}", file=path
+        ) from None
 
 
 def _write(path: Path, document: Any, validate: Callable[[Any], _M], redact: Redact | None) -> None:
@@ -311,14 +288,12 @@ def _read(path: Path) -> Any:
 
 
 def write_record(folder: Path, record: BuildRecord, redact: Redact | None = None) -> None:
-    """`folder`/build-info.json; `redact` (the run's redactor) passes over it first."""
-    _write(folder / BUILD_INFO, record.document(), BuildRecord.from_document, redact)
+    _write(folder / BUILD_INFO, record.document(), BuildRecord.model_validate, redact)
 
 
 def read_record(folder: Path) -> BuildRecord:
-    """`folder`/build-info.json, checked; any problem is one ArtifactError naming the file."""
     path = folder / BUILD_INFO
-    return _checked(path, BuildRecord.from_document, _read(path))
+    return _checked(path, BuildRecord.model_validate, _read(path))
 
 
 def write_connections_index(
@@ -328,7 +303,6 @@ def write_connections_index(
 
 
 def read_connections_index(folder: Path) -> ConnectionsIndex:
-    """`folder`/connections.json, checked like `read_record`."""
     path = folder / CONNECTIONS_INDEX
     return _checked(path, ConnectionsIndex.model_validate, _read(path))
 
@@ -348,9 +322,8 @@ def is_artifact(folder: Path) -> bool:
 
 
 def find_artifacts(path: Path) -> list[Path]:
-    """`path` itself when it is an artifact folder (holds build-info.json), else the artifact
-    folders directly inside it, sorted; hidden folders (a build's staging) and symlinks are
-    passed over. Read each with `read_record`."""
+    """`path` itself when it holds build-info.json, else the artifact folders directly inside
+    it, sorted; hidden folders (a build's staging) and symlinks are passed over."""
     if not path.is_dir():
         raise ArtifactError(f"{path}: not a folder holding oic-build artifacts", file=path)
     if (path / BUILD_INFO).is_file():

@@ -1,46 +1,46 @@
-"""Write the artifact folder all at once, never over a source, safe against concurrent runs and
-kills.
+"""Write the artifact folder all at once, never over a source, with the standard library.
 
-- Guard: before anything is written, the folders a stage writes are checked against every source
-  path of the run, resolved, both ways (a written folder that is, holds or sits inside a source
-  is refused), and an existing `<slug>/` is replaced only if it is an artifact of ours.
-- Staging: each run builds in its own `.<slug>.partial-<pid>-<random>/` and holds an flock on it
-  while it lives, so a later run can tell the staging folders of dead runs and remove them.
-- Swap: one renameat2(RENAME_EXCHANGE) puts the new folder in place and the old one at the
-  staging name: `<slug>/` is a complete artifact at every instant, and a run killed at any point
-  leaves at most a hidden folder that the next run removes. Where the filesystem lacks it, two
-  renames under the artifact-dir lock; a run killed between them leaves `.<slug>.old-*`, which
-  the next run puts back.
+- Guard: before anything is written, the folders a build writes are compared with every source
+  path of the run, resolved, both ways (`source_clash`); an existing `<slug>/` is replaced only
+  if it is an artifact of ours (its build-info.json says so) or empty.
+- Staging: each run builds `<slug>/` inside its own `tempfile.mkdtemp` folder in artifact-dir
+  (`.<slug>.oic-build-XXXXXXXX/`), beside a marker file naming our tool, that folder, the pid and
+  a random token. The run holds an flock on the marker while it lives.
+- Commit: one rename when `<slug>/` is absent; else the old folder is renamed into our temp
+  folder, then the new one into place. A reader sees the old artifact, the new one or, between
+  those two renames, no folder: never a mix.
+- Leftovers: a later run removes a temp folder only if its marker proves a run of ours made it
+  and the marker's flock is free, putting back an old artifact it holds if `<slug>/` is missing.
+  Anything else, however much it looks like ours, is left alone.
+
+Why flock: it is the one sign that a run is alive which holds across containers sharing the
+folder (each build is PID 1 in its own, so a pid says nothing) and after pid reuse; the kernel
+drops it however the run dies, SIGKILL included.
 """
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import fcntl
 import hashlib
+import json
 import os
-import re
 import shutil
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext, suppress
+import stat
+import tempfile
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 from ..errors import ArtifactError, SettingsError, SourceError
 from .layout import BUILD_INFO
 from .record import is_artifact
 
-# `.<slug>.partial-<pid>-<hex>` (this version) or `.<slug>.partial-<hex>` (earlier ones).
-_STAGING_NAME = re.compile(r"\.(?P<slug>.+)\.(?P<kind>partial|old)-[0-9a-f-]+")
-_AT_FDCWD = -100
-_RENAME_EXCHANGE = 2
-_libc = ctypes.CDLL(None, use_errno=True)
-_renameat2 = getattr(_libc, "renameat2", None)
-if _renameat2 is not None:
-    _renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p] * 2 + [ctypes.c_uint]
+TOOL = "oic-build"
+MARKER = ".oic-build-run"  # inside a temp folder, never inside an artifact
+_TEMP_TAG = ".oic-build-"
+_ASIDE = ".replaced"  # in a temp folder: the artifact a commit replaced (no slug has a ".")
+_REPLACE_TRIES = 100  # each failed try means another run's artifact went in meanwhile
 
 
 def sha256_of(path: Path) -> str:
@@ -60,7 +60,7 @@ class Protected:
     trees: tuple[Path, ...] = ()
 
 
-def _real(path: Path) -> Path:
+def _resolved(path: Path) -> Path:
     try:
         return path.resolve()
     except (OSError, RuntimeError):  # a symlink loop: compare it as written
@@ -69,54 +69,78 @@ def _real(path: Path) -> Path:
 
 def source_clash(written: Path, protected: Protected) -> str | None:
     """Why writing (or removing) `written` would touch a source; None when it would not."""
-    real = _real(written)
+    real = _resolved(written)
     for path in protected.paths:
-        src = _real(path)
+        src = _resolved(path)
         if real == src or real in src.parents:
             return f"the artifact folder {written} would replace or hold the source {path}"
     for tree in protected.trees:
-        src = _real(tree)
+        src = _resolved(tree)
         if real == src or src in real.parents:
             return f"the artifact folder {written} is inside the source {tree}"
     return None
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two folders in one step; False where the system or filesystem cannot."""
-    if _renameat2 is None:
-        return False
-    if _renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-        return False
-    raise OSError(err, os.strerror(err), str(a), None, str(b))
+def replaceable(final: Path) -> bool:
+    """`final` may be replaced: it is absent, or empty, or an artifact of ours. Another run may
+    swap it while it is read: then it is read again, so a folder half-way through a swap is
+    never taken for one that is not ours."""
+    for _ in range(_REPLACE_TRIES):
+        try:
+            before = os.stat(final, follow_symlinks=False)
+        except FileNotFoundError:
+            return True
+        if is_artifact(final):
+            return True
+        with suppress(FileNotFoundError):
+            if os.path.samestat(before, os.stat(final, follow_symlinks=False)):
+                return False  # the same folder all along, and not ours
+    return False
 
 
-def _open_dir(path: Path) -> int:
-    return os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-
-
-def _try_lock(fd: int, block: bool = False) -> bool | None:
-    """flock; False when another live process holds it, None where locks are not supported."""
+def _claim_dead(temp: Path) -> int | None:
+    """The marker, locked by us, of a temp folder a run of ours made and that run is gone. The
+    flock fails while a live run holds it, or where the filesystem has none (then no run can be
+    told dead, and none is removed)."""
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
-    except BlockingIOError:
-        return False
+        fd = os.open(temp / MARKER, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
-    return True
-
-
-@contextmanager
-def _locked(fd: int) -> Iterator[None]:
-    """The artifact-dir lock: held only for the short steps that create, swap or remove."""
-    _try_lock(fd, block=True)
     try:
-        yield
-    finally:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            info = json.loads(os.read(fd, 4096))
+            if (
+                isinstance(info, dict)
+                and info.get("tool") == TOOL
+                and info.get("folder") == temp.name
+            ):
+                return fd
+    except (OSError, ValueError):
+        pass
+    os.close(fd)
+    return None
+
+
+def _put_back(temp: Path, final: Path) -> None:
+    """The artifact a run moved aside, back under `final` if it stopped before its own went in."""
+    if (temp / _ASIDE).is_dir() and not os.path.lexists(final):
+        with suppress(OSError):  # another run put its artifact there meanwhile
+            os.rename(temp / _ASIDE, final)
+
+
+def _remove(temp: Path) -> None:
+    """Remove a temp folder, its marker last, so a run stopped meanwhile leaves one the next
+    run still knows for ours."""
+    with suppress(OSError):
+        for child in [c for c in temp.iterdir() if c.name != MARKER]:
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink()
+    for step in (temp / MARKER).unlink, temp.rmdir:
         with suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            step()
 
 
 def _owner_uid_gid(path: Path) -> tuple[int, int]:
@@ -134,46 +158,55 @@ def _chown_tree(root: Path, uid: int, gid: int) -> None:
 
 
 class ArtifactStage:
-    """A staging folder that becomes `<artifact-dir>/<slug>/` on commit, or vanishes."""
+    """A staging folder (`path`) that becomes `<artifact-dir>/<slug>/` on commit, or vanishes."""
 
     def __init__(self, artifact_dir: Path, slug: str, protected: Protected = Protected()) -> None:
         self.artifact_dir = artifact_dir
         self.final = artifact_dir / slug
-        self._tag = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        self.path = artifact_dir / f".{slug}.partial-{self._tag}"
         self.protected = protected
+        self._temp: Path | None = None
+        self._marker: int | None = None
         self._created: list[Path] = []
-        self._root_fd: int | None = None
-        self._fd: int | None = None
+        self._owner = (0, 0)
         self._committed = False
-        # Files we write as root in a container belong to whoever owns the workspace.
-        self._owner = _owner_uid_gid(artifact_dir)
+
+    @property
+    def path(self) -> Path:
+        """Where the build writes the artifact's files."""
+        assert self._temp is not None, "used outside `with`"
+        return self._temp / self.final.name
 
     def _refuse(self, reason: str) -> SettingsError:
         return SettingsError(f"artifact-dir {self.artifact_dir}: {reason}; refused")
 
     def _check(self) -> None:
         """Nothing written may touch a source; an existing `<slug>/` must be ours to replace."""
-        for written in (self.final, self.path):
-            if clash := source_clash(written, self.protected):
-                raise self._refuse(clash)
+        if clash := source_clash(self.final, self.protected):
+            raise self._refuse(clash)
         if clash := source_clash(self.artifact_dir, Protected(trees=self.protected.trees)):
             raise self._refuse(clash)
-        if os.path.lexists(self.final) and not is_artifact(self.final):
-            raise self._refuse(
-                f"{self.final} exists and is not an oic-build artifact (no {BUILD_INFO}), "
-                "so it is not replaced"
-            )
+        if not replaceable(self.final):
+            raise self._not_ours()
+
+    def _not_ours(self) -> SettingsError:
+        return self._refuse(
+            f"{self.final} exists and is not an oic-build artifact (no {BUILD_INFO}), "
+            "so it is not replaced"
+        )
 
     def __enter__(self) -> ArtifactStage:
-        self._check()
         try:
+            self._check()
+            # Files we write as root in a container belong to whoever owns the workspace.
+            self._owner = _owner_uid_gid(self.artifact_dir)
             self._open()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
             self._cleanup()
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
             raise SettingsError(
-                f"artifact-dir {self.artifact_dir}: cannot create ({exc.strerror})"
+                f"artifact-dir {self.artifact_dir}: cannot create ({reason})"
             ) from None
+        self._remove_dead_runs()
         return self
 
     def _make_root(self) -> None:
@@ -192,81 +225,60 @@ class ArtifactStage:
             self._created.append(created)
 
     def _open(self) -> None:
-        """Make artifact-dir and our staging folder (locked while we live); remove the staging
-        folders of runs that died. A run that failed may remove the artifact-dir it made just
-        as we open it: then make it again."""
+        """Make artifact-dir, our temp folder and its marker, locked while we live. A run that
+        failed may remove the artifact-dir it made just as we make ours in it: then again."""
+        prefix = f".{self.final.name}{_TEMP_TAG}"
         for _ in range(10):
             self._make_root()
-            root_fd = _open_dir(self.artifact_dir)
-            with _locked(root_fd):
-                gone = os.fstat(root_fd).st_nlink == 0
-                if not gone:
-                    self._root_fd = root_fd
-                    stale = self._claim_stale()
-                    self.path.mkdir()
-                    self._fd = _open_dir(self.path)
-                    _try_lock(self._fd)
-            if gone:
-                os.close(root_fd)
-                continue
-            for path, fd in stale:
-                shutil.rmtree(path, ignore_errors=True)
-                os.close(fd)
-            return
-        raise OSError(errno.ENOENT, "removed by another run as it was made")
+            with suppress(FileNotFoundError):
+                self._temp = Path(tempfile.mkdtemp(prefix=prefix, dir=self.artifact_dir))
+                break
+        else:
+            raise OSError(errno.ENOENT, "removed by another run as it was made")
+        assert self._temp is not None
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        self._marker = os.open(self._temp / MARKER, flags, 0o644)
+        # Locked before it says anything, so it is never seen both free and ours. Waiting: a
+        # run looking for leftovers may hold it for the instant it reads it empty.
+        with suppress(OSError):  # a filesystem without locks: leftovers are then never removed
+            fcntl.flock(self._marker, fcntl.LOCK_EX)
+        marker = {"tool": TOOL, "folder": self._temp.name, "pid": os.getpid()}
+        os.write(self._marker, json.dumps(marker | {"token": os.urandom(8).hex()}).encode())
+        self.path.mkdir()
 
-    def _claim_stale(self) -> list[tuple[Path, int]]:
-        """Staging folders whose lock is free (their run is gone), locked by us to remove. An
-        old artifact left by a kill between the two fallback renames is put back instead."""
-        assert self._root_fd is not None
-        claimed = []
-        with os.scandir(self.artifact_dir) as entries:
-            candidates = [e for e in entries if _STAGING_NAME.fullmatch(e.name)]
-        for entry in candidates:
-            path = Path(entry.path)
-            if not entry.is_dir(follow_symlinks=False) or source_clash(path, self.protected):
-                continue
-            try:
-                fd = _open_dir(path)
-            except OSError:
-                continue
-            if not _try_lock(fd):
-                os.close(fd)
-                continue
-            match = _STAGING_NAME.fullmatch(entry.name)
-            assert match is not None
-            final = self.artifact_dir / match["slug"]
-            if match["kind"] == "old" and not os.path.lexists(final):
-                with suppress(OSError):
-                    os.rename(path, final)
-                os.close(fd)
-                continue
-            claimed.append((path, fd))
-        return claimed
+    def _remove_dead_runs(self) -> None:
+        """What dead runs of ours left in artifact-dir (see the module's note)."""
+        with suppress(OSError):
+            for temp in self.artifact_dir.glob(f".*{_TEMP_TAG}*"):
+                if temp == self._temp or temp.is_symlink() or source_clash(temp, self.protected):
+                    continue
+                if (fd := _claim_dead(temp)) is not None:
+                    # mkdtemp's part holds no ".": the name is .<slug>.oic-build-<random>
+                    _put_back(temp, self.artifact_dir / temp.name[1 : temp.name.rindex(_TEMP_TAG)])
+                    _remove(temp)
+                    os.close(fd)
 
     def commit(self) -> Path:
-        """Put the staged folder in place of `<slug>/`, in one step where the system can."""
-        assert self._root_fd is not None
+        """Put the staged folder in place of `<slug>/`: one rename when there is none, else the
+        old one moved into our temp folder first (again if another run's went in since)."""
+        assert self._temp is not None
         self._fix_owner()
-        with _locked(self._root_fd):
-            self._check()
-            old = None
-            if not os.path.lexists(self.final):
+        for _ in range(_REPLACE_TRIES):
+            try:
                 os.rename(self.path, self.final)
-            elif _exchange(self.path, self.final):
-                old = self.path
-            else:
-                old = self.final.with_name(f".{self.final.name}.old-{self._tag}")
-                os.rename(self.final, old)
-                try:
-                    os.rename(self.path, self.final)
-                except OSError:
-                    os.rename(old, self.final)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
                     raise
-            self._committed = True
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        self._close()
+            if not replaceable(self.final):
+                raise self._not_ours()
+            shutil.rmtree(self._temp / _ASIDE, ignore_errors=True)  # one moved aside before
+            with suppress(FileNotFoundError):  # another run moved it meanwhile
+                os.rename(self.final, self._temp / _ASIDE)
+        else:
+            raise ArtifactError(f"{self.final}: other runs kept replacing it; not written")
+        self._committed = True
+        self._cleanup()
         return self.final
 
     def _fix_owner(self) -> None:
@@ -277,42 +289,35 @@ class ArtifactStage:
             os.chown(created, uid, gid)
         _chown_tree(self.path, uid, gid)
 
-    def _close(self) -> None:
-        for fd in (self._fd, self._root_fd):
-            if fd is not None:
-                os.close(fd)
-        self._fd = self._root_fd = None
-
     def _cleanup(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-        with _locked(self._root_fd) if self._root_fd is not None else nullcontext():
-            for created in reversed(self._created):
-                try:
-                    created.rmdir()  # only if still empty: never remove what others put there
-                except OSError:
-                    break
-        self._close()
+        """Remove our temp folder (first putting back an artifact we moved aside, if ours did
+        not go in), then, after a failure, the folders we made if still empty."""
+        if self._temp is not None:
+            if not self._committed:
+                _put_back(self._temp, self.final)
+            _remove(self._temp)
+        if self._marker is not None:
+            os.close(self._marker)
+        self._temp = self._marker = None
+        for created in [] if self._committed else reversed(self._created):
+            try:
+                created.rmdir()  # only if still empty: never remove what others put there
+            except OSError:
+                break
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, _: object, exc: BaseException | None, __: object) -> None:
+        staged = self._temp
         if not self._committed:
             self._cleanup()
         if isinstance(exc, OSError):
-            raise self._os_error(exc) from None
+            raise self._os_error(exc, staged) from None
 
-    def _os_error(self, exc: OSError) -> SourceError | ArtifactError:
+    def _os_error(self, exc: OSError, staged: Path | None) -> SourceError | ArtifactError:
         """An OSError inside the stage is this build's one-line failure: reading a source when
         it names only paths outside the stage, else writing the artifact (a full disk, no
         permission)."""
         named = [Path(os.fsdecode(f)) for f in (exc.filename, exc.filename2) if f is not None]
         reason = exc.strerror or type(exc).__name__
-        if named and not any(self.path in p.parents or p == self.path for p in named):
+        if named and staged and not any(staged in p.parents or p == staged for p in named):
             return SourceError(f"{named[0]}: cannot read ({reason})", file=named[0])
         return ArtifactError(f"{self.final}: cannot write the artifact ({reason}); nothing written")

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import EXIT_OK, OicBuildError, SettingsError, shown_path, unexpected
+from ..errors import EXIT_OK, OicBuildError, SettingsError, shown_path, stop_of, unexpected
+from ..oic.config import missing_server_settings
+from ..oic.url import shown_url
 from ..report import Reporter
 from ..settings import Settings
 from .build import (
@@ -97,9 +99,12 @@ def _failure_of(outcome: Outcome, reporter: Reporter, debug: bool) -> Iterator[N
     traceback only when `debug` asks."""
     try:
         yield
-    except OicBuildError as exc:
-        outcome.error = exc
     except Exception as exc:
+        if (stop := stop_of(exc)) is not None:
+            raise stop from None  # an error on the way out of a stop: the batch stops all the same
+        if isinstance(exc, OicBuildError):
+            outcome.error = exc
+            return
         outcome.error = unexpected(exc, outcome.path)
         if debug:
             reporter.info("".join(traceback.format_exception(exc)).rstrip())
@@ -116,9 +121,9 @@ def _connect(
         for o in outcomes
         if o.checked and not o.error and server_reasons(settings, o.checked.meta)
     ]
-    if not exporting or settings.missing_server_settings():
+    if not exporting or missing_server_settings(settings):
         return None
-    setup = Outcome(f"OIC client for {settings.oic_url}")
+    setup = Outcome(f"OIC client for {shown_url(settings.oic_url or '')}")
     server = None
     with _failure_of(setup, reporter, settings.debug):
         server = stack.enter_context(connect(settings, reporter))

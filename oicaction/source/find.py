@@ -24,21 +24,7 @@ CONNECTION_PLAN_NAMES = (
 )
 
 
-LOOKED_FOR = (
-    f"a *.iar file, an {ICSPACKAGE}/ folder containing "
-    "project/<CODE>_<VERSION>/PROJECT-INF/project.xml, a *.car file and a project/ folder "
-    "containing project.yaml"
-)
-
-
 SourceKind = Literal["iar", "icspackage", "car", "project"]
-# The folder every archive entry of a source lives under, by the source's kind.
-_ROOTS: dict[SourceKind, str] = {
-    "iar": ICSPACKAGE,
-    "icspackage": ICSPACKAGE,
-    "car": PROJECT,
-    "project": PROJECT,
-}
 # Who reads the metadata under each root: entry names, a reader of one entry, the origin.
 _READERS: dict[str, Callable[[Iterable[str], Callable[[str], bytes], str], Meta]] = {
     ICSPACKAGE: read_metadata,
@@ -59,7 +45,7 @@ class Source:
     @property
     def root(self) -> str:
         """The folder every archive entry lives under."""
-        return _ROOTS[self.kind]
+        return PROJECT if self.kind in ("car", "project") else ICSPACKAGE
 
     @property
     def output_kind(self) -> str:
@@ -134,7 +120,10 @@ def find_source(path: Path) -> Source:
     if by_suffix[".par"]:
         raise _unsupported(by_suffix[".par"][0])
     raise SourceError(
-        f"{path}: no integration or project source: looked for {LOOKED_FOR}", file=path
+        f"{path}: no integration or project source: looked for a *.iar file, an {ICSPACKAGE}/ "
+        "folder containing project/<CODE>_<VERSION>/PROJECT-INF/project.xml, a *.car file and "
+        "a project/ folder containing project.yaml",
+        file=path,
     )
 
 
@@ -153,38 +142,30 @@ def read_source(path: Path, *, verify: bool) -> SourceData:
     committed .iar or .car (a build does, discovery need not). Writes nothing; an OSError
     anywhere in reading is this source's SourceError."""
     with reading(path):
-        return _read_source(path, verify)
-
-
-def _read_source(path: Path, verify: bool) -> SourceData:
-    check_utf8(path)
-    source = find_source(path)
-    read_meta = _READERS[source.root]
-    if source.kind in ("iar", "car"):
-        with IarFile(source.path, root=source.root) as archive:
-            meta = read_meta(archive.entry_names, archive.read, str(source.path))
-            if verify:
-                archive.verify()
-            return SourceData(source, meta, None, len(archive.entry_names))
-    tree = SourceTree(source.path, source.root)
-    meta = read_meta(tree.entry_names, tree.read, str(source.folder))
-    return SourceData(source, meta, tree, len(tree.entries))
+        check_utf8(path)
+        source = find_source(path)
+        read_meta = _READERS[source.root]
+        if source.kind in ("iar", "car"):
+            with IarFile(source.path, root=source.root) as archive:
+                meta = read_meta(archive.entry_names, archive.read, str(source.path))
+                if verify:
+                    archive.verify()
+                return SourceData(source, meta, None, len(archive.entry_names))
+        tree = SourceTree(source.path, source.root)
+        meta = read_meta(tree.entry_names, tree.read, str(source.folder))
+        return SourceData(source, meta, tree, len(tree.entries))
 
 
 def find_connection_plan(folder: Path, explicit: Path | None) -> Path | None:
     """The plan named by `connection-plan`, else one kept beside the source under a known name."""
     with reading(folder):
-        return _find_connection_plan(folder, explicit)
-
-
-def _find_connection_plan(folder: Path, explicit: Path | None) -> Path | None:
-    if explicit is not None:
-        if not explicit.is_file():
-            raise SettingsError(f"connection-plan {explicit} is not a file")
-        return explicit
-    found = sorted(
-        p for p in folder.iterdir() if p.is_file() and p.name.lower() in CONNECTION_PLAN_NAMES
-    )
+        if explicit is not None:
+            if not explicit.is_file():
+                raise SettingsError(f"connection-plan {explicit} is not a file")
+            return explicit
+        found = sorted(
+            p for p in folder.iterdir() if p.is_file() and p.name.lower() in CONNECTION_PLAN_NAMES
+        )
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
         raise SourceError(f"{folder}: several connection plans, expected one: {names}", file=folder)

@@ -5,8 +5,11 @@ an offline step need not load it (see modes/build.py's note on imports)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import stat
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,7 +55,6 @@ def changed_paths(root: Path, ref: str) -> set[str] | None:
         return None
     from dulwich.ignore import IgnoreFilterManager
     from dulwich.object_store import iter_tree_contents
-    from dulwich.objects import Blob
     from dulwich.objectspec import parse_commit
 
     repo = _open(root)
@@ -84,6 +86,34 @@ def changed_paths(root: Path, ref: str) -> set[str] | None:
                 rel = full.relative_to(base).as_posix()
                 if rel not in old and ignore.is_ignored(prefix + rel):
                     continue
-                data = os.readlink(full).encode() if full.is_symlink() else full.read_bytes()
-                new[rel] = Blob.from_string(data).id
+                if (blob := blob_id(full)) is not None:
+                    new[rel] = blob
     return {p for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
+
+
+def blob_id(path: Path) -> bytes | None:
+    """git's blob id (hex) of a regular file, read as a stream, or of a symlink; None for what
+    git does not track (a FIFO, a device, a socket), which is never opened: a FIFO would block,
+    a device never end. A file that cannot be read counts as changed (b"?")."""
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            target = os.fsencode(os.readlink(path))
+            return _git_sha(len(target), [target])
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        # O_NONBLOCK: if a FIFO took the file's place since lstat, open does not wait for it
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            return _git_sha(st.st_size, iter(lambda: fh.read(1024 * 1024), b""))
+    except OSError:
+        return b"?"
+
+
+def _git_sha(size: int, chunks: Iterable[bytes]) -> bytes:
+    digest = hashlib.sha1(b"blob %d\0" % size, usedforsecurity=False)
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest().encode()

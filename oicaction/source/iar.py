@@ -9,7 +9,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from ..errors import SourceError, reading
-from .metadata import ICSPACKAGE, MAX_XML_BYTES, IntegrationMeta, read_metadata
+from .metadata import ICSPACKAGE, MAX_XML_BYTES
 
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024  # uncompressed; real integrations are a few MB
 MAX_ENTRIES = 100_000
@@ -128,10 +128,6 @@ class IarFile:
             raise SourceError(
                 f"{self.path}: entry {name} is corrupt ({exc})", file=self.path
             ) from None
-
-    def metadata(self) -> IntegrationMeta:
-        """The integration an .iar holds (see source/project.py for a .car)."""
-        return read_metadata(self.entry_names, self.read, str(self.path))
 
     def verify(self) -> None:
         """Decompress every entry once, streaming, to catch corruption before a deploy does."""

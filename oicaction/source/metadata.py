@@ -215,7 +215,7 @@ def read_metadata(
             f"{origin}: several project.xml files, expected one: {', '.join(projects)}", file=origin
         )
     project_xml = projects[0]
-    where = f"{origin}/{project_xml}" if not origin.endswith(project_xml) else origin
+    where = f"{origin}/{project_xml}"
     root = parse_xml(read(project_xml), where)
     code = child_text(root, "projectCode")
     version = child_text(root, "projectVersion")
@@ -248,8 +248,7 @@ def read_metadata(
             extra.add(parts[0] if parts else name)
             continue
         if len(parts) == 3 and parts[1] == "appinstances" and parts[2].endswith(".xml"):
-            conn_where = f"{origin}/{name}"
-            conn = parse_xml(read(name), conn_where)
+            conn = parse_xml(read(name), f"{origin}/{name}")
             code_ = child_text(conn, "instanceCode") or PurePosixPath(name).stem
             connections.append(Connection(code_, child_text(conn, "applicationTypeRef")))
         elif len(parts) >= 3 and parts[1] == "dvms":

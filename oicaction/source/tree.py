@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SourceError, reading
-from .metadata import ICSPACKAGE, MAX_XML_BYTES, IntegrationMeta, read_metadata
+from .metadata import ICSPACKAGE, MAX_XML_BYTES
 
 # Desktop and VCS litter that is never part of an export.
 IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".gitkeep", ".gitignore"})
@@ -62,9 +62,6 @@ class SourceTree:
         self.entries = self._walk()
         self._by_name = {e.name: e for e in self.entries}
 
-    def _inside(self, real: Path) -> bool:
-        return real == self.real_root or self.real_root in real.parents
-
     def _walk(self) -> list[Entry]:
         entries: list[Entry] = []
         seen_dirs: set[tuple[int, int]] = set()
@@ -88,7 +85,7 @@ class SourceTree:
                 check_utf8(path)
                 if child.is_symlink():
                     target = _resolve(path)
-                    if not self._inside(target):
+                    if not target.is_relative_to(self.real_root):
                         raise SourceError(
                             f"{path}: symlink points outside {self.root} (to {target}); refused",
                             file=path,
@@ -132,6 +129,3 @@ class SourceTree:
             )
         with reading(entry.path):
             return entry.path.read_bytes()
-
-    def metadata(self) -> IntegrationMeta:
-        return read_metadata(self.entry_names, self.read, str(self.root.parent))

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...artifact.connections import is_oic_managed
 from ...artifact.layout import (
     ATTACHMENTS_DIR,
     CONNECTION_FILE,
@@ -26,6 +25,7 @@ from ...artifact.layout import (
 from ...artifact.plan import Plan, read_plan
 from ...artifact.record import BuildRecord, read_record
 from ...errors import ArtifactError, SettingsError, shown_path
+from ...oic.connection_model import is_oic_managed
 
 _CHUNK = 1 << 20
 

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...artifact.connections import is_secret_property, is_true, normalise_connection
 from ...errors import SourceError
+from ...oic.connection_model import is_secret_property, is_true, normalise_connection
 from .plan_values import PlanValue, ResolvedPlan
 
 LISTS = ("connectionProperties", "securityProperties")

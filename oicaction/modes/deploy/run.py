@@ -11,10 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
-from ...artifact.connections import is_oic_managed
 from ...artifact.record import find_artifacts
 from ...errors import EXIT_OK, OicBuildError, SettingsError, SourceError, shown_path, unexpected
 from ...oic.client import OicClient
+from ...oic.connection_model import is_oic_managed
 from ...report import Reporter
 from ...settings import Settings
 from . import timing as timing_module
@@ -112,9 +112,10 @@ def prepare(
 
 def _connect(settings: Settings, reporter: Reporter, stack: ExitStack) -> OicClient:
     """The run's one client (pool, token), its settings checked by the first request."""
+    from ...oic.config import missing_server_settings
     from ..build import connect  # the build's: one place turns settings into a client
 
-    missing = settings.missing_server_settings()
+    missing = missing_server_settings(settings)
     if missing:
         raise SettingsError(f"mode deploy needs the target's server settings: {', '.join(missing)}")
     return stack.enter_context(connect(settings, reporter)).client

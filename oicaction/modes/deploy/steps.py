@@ -18,7 +18,6 @@ from typing import Any
 
 from ...errors import ServerError
 from ...oic.client import Answer, OicClient, UncertainWrite, api
-from ...oic.url import without_query
 from ...report import Reporter
 from .timing import Timing, lock_waits, poll_waits
 from .unit import Unit
@@ -65,7 +64,7 @@ class Steps:
     def refused(self, step: str, method: str, path: str, answer: Answer) -> ServerError:
         return self.fail(
             step,
-            f"HTTP {answer.status} from {method} {without_query(path)}: {answer.detail()}"
+            f"HTTP {answer.status} from {method} {path}: {answer.detail()}"
             f"{lock_hint(answer.status)}",
         )
 
