@@ -238,4 +238,6 @@ def server_flags(standin_url: str, token_url: str) -> list[str]:
         oic.CLIENT_ID,
         "--client-secret",
         oic.CLIENT_SECRET,
+        "--scope",
+        oic.SCOPE,
     ]

@@ -45,6 +45,12 @@ class ArtifactError(OicBuildError):
     """The artifact folder could not be written (disk full, no permission)."""
 
 
+def one_line(text: str, limit: int = 1000) -> str:
+    """Collapse whitespace (newlines included) and cut overly long text."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @contextmanager
 def reading(path: Path) -> Iterator[None]:
     """Reading a source: an OSError (no permission, a symlink loop, a name too long, an I/O
@@ -67,7 +73,7 @@ def shown_path(path: Path) -> str:
 def unexpected(exc: Exception, where: str) -> OicBuildError:
     """The last resort: an exception nothing mapped (a bug, or an input not foreseen), as one
     line naming its type."""
-    text = " ".join(str(exc).split())
+    text = one_line(str(exc))
     return OicBuildError(
         f"{where}: unexpected {type(exc).__name__}{': ' + text if text else ''} "
         "(set debug to true for the traceback)"

@@ -111,11 +111,12 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
-    mode: Literal["build", "discover", "pull"] = Field(
+    mode: Literal["build", "discover", "deploy", "pull"] = Field(
         "build",
         description="`build` (default) builds integrations; `discover` lists them as the "
-        "`integrations` output, for a matrix; `pull` exports integrations (or, with "
-        "`oic-project`, an OIC 3 project) from OIC into the repository.",
+        "`integrations` output, for a matrix; `deploy` puts built artifacts into a target OIC "
+        '(README, "Deploying"); `pull` exports integrations (or, with `oic-project`, an OIC 3 '
+        'project) from OIC into the repository (README, "Pulling from OIC").',
     )
     integration_path: str = Field(
         ".",
@@ -144,7 +145,9 @@ class Settings(BaseSettings):
         None,
         description="Connection plan (`.properties`) to ship with the artifact; default: one "
         "found beside the source (`connectionPlan.properties`, `connection-plan.properties`, "
-        "`connection_plan.properties`, `replacement.properties`).",
+        "`connection_plan.properties`, `replacement.properties`). In deploy mode, the target "
+        "environment's plan (values may be `${NAME}`, read from the step's environment); "
+        "default: the artifact's own.",
     )
     oic_url: str | None = Field(
         None,
@@ -232,6 +235,48 @@ class Settings(BaseSettings):
         "as exported (a project: its `.car`).",
     )
 
+    artifact_path: Path = Field(
+        Path("oic-artifacts"),
+        description="deploy: one artifact folder (holding `build-info.json`), or a folder "
+        "holding several, as the build's `artifact-dir` writes them.",
+    )
+    activate: Flag = Field(
+        True,
+        description="deploy: activate what was imported, and restart the schedules that were "
+        "running; `false` leaves it CONFIGURED.",
+    )
+    enable_tracing: Flag = Field(
+        False,
+        description="deploy: activate with tracing and payload tracing on (FlexDeploy's "
+        '"Enable Tracing"); never on unless asked.',
+    )
+    test_connections: Flag = Field(
+        True,
+        description="deploy: test each connection after configuring it; one that OIC says is "
+        "not configured fails the deploy naming the plan lines it lacks.",
+    )
+    replace: Flag = Field(
+        True,
+        description="deploy: replace an integration (or project) already on the target with "
+        'the same id; `false` makes that an error (FlexDeploy\'s "Overwrite Integrations").',
+    )
+    rollback: Flag = Field(
+        True,
+        description="deploy: after a failure, re-import what the target had and restore its "
+        "status (connection changes are not undone).",
+    )
+    dry_run: Flag = Field(
+        False,
+        description="deploy: look at the target and print what would change (secret values "
+        "as `(set)`), changing nothing.",
+    )
+    activation_timeout: float = Field(
+        600.0,
+        gt=0,
+        le=86400,
+        description="deploy: seconds to wait for an activation (or deactivation) to finish.",
+    )
+
     @model_validator(mode="after")
     def _lookups_follow_connections(self) -> Settings:
         if self.manage_lookups is None:
@@ -268,36 +313,7 @@ class Settings(BaseSettings):
         """Values that must never be printed: masked in GitHub logs and redacted everywhere."""
         return [v.get_secret_value() for f in SECRET_FIELDS if (v := getattr(self, f))]
 
-    def auth_kind(self) -> Literal["oauth", "basic"] | None:
-        """The way to log in: a complete set of OAuth2 client credentials, else complete basic
-        auth, else whichever of the two is partly given (its missing settings are reported);
-        None when neither is. The one rule the export follows."""
-        oauth = [bool(getattr(self, f)) for f in OAUTH_FIELDS]
-        basic = [bool(getattr(self, f)) for f in BASIC_FIELDS]
-        if all(oauth):
-            return "oauth"
-        if all(basic):
-            return "basic"
-        if any(oauth):
-            return "oauth"
-        if any(basic):
-            return "basic"
-        return None
 
-    def missing_server_settings(self) -> list[str]:
-        """Input names a server export still lacks: the URL and one complete way to log in."""
-        missing = [] if self.oic_url else ["oic-url"]
-        kind = self.auth_kind()
-        if kind is None:
-            missing.append("username+password or client-id+client-secret+token-url")
-        else:
-            fields = OAUTH_FIELDS if kind == "oauth" else BASIC_FIELDS
-            missing += [input_name(f) for f in fields if not getattr(self, f)]
-        return missing
-
-
-OAUTH_FIELDS = ("client_id", "client_secret", "token_url")
-BASIC_FIELDS = ("username", "password")
 # Every SecretStr field: masked, redacted, never echoed in an error.
 SECRET_FIELDS = tuple(
     name for name, field in Settings.model_fields.items() if SecretStr in get_args(field.annotation)

@@ -17,8 +17,9 @@ import pytest
 import yaml
 
 # The OIC stand-in, cassettes and --oic-record-mode (tests/standin_fixtures.py); the Docker
-# engine, tools and image of the `container` tests (tests/container_fixtures.py).
-pytest_plugins = ["standin_fixtures", "container_fixtures"]
+# engine, tools and image of the `container` tests (tests/container_fixtures.py); the deploy
+# tests' artifact, target and fast polls (tests/deploy_support.py).
+pytest_plugins = ["standin_fixtures", "container_fixtures", "deploy_support"]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "fixtures"
@@ -59,6 +60,18 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     work.mkdir()
     monkeypatch.chdir(work)
     yield
+
+
+@pytest.fixture(params=[True, False], ids=["github", "local"])
+def runner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The runner's files ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY), in GitHub mode or not."""
+    files = tmp_path / "runner"
+    files.mkdir()
+    monkeypatch.setenv("GITHUB_OUTPUT", str(files / "output"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(files / "summary"))
+    if request.param:
+        monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    return files
 
 
 def tree_digest(root: Path) -> dict[str, str]:

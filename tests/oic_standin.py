@@ -3,14 +3,17 @@
 It serves the token endpoint (client credentials, scope checked), the connection list (the
 first request of a build), connections (bodies loaded from the recorded real responses in
 ../shared/fixtures/api), connection attachments, projects (OIC 3: the same under
-/projects/<id>/), lookup CSV archives, integrations for pull (the paged list, each archive, a
-project's .car) and OIC's error shapes, and can inject faults per path:
+/projects/<id>/), lookup CSV archives, the paged integration list (what pull reads; each
+integration's archive and a project's export are the write side's, tests/standin_state.py) and
+OIC's error shapes, and can inject faults per path:
 429 with Retry-After, 503, 423 (locked), connection reset, a slow answer, a body dripped one
 byte at a time, an oversized body (plain or gzip), a 401 (the token revoked), 404 with the
 recorded plain text `Connection not found.`, an HTML page instead of JSON, a redirect to the
 Gen3 design host (with `integrationInstance`) or off Oracle's domain, OIC error JSON and the OCI
-gateway's error JSON. Which exchanges are invented (no real recording) is listed in
-docs/live-recording.md. It counts requests per (method, path) and the most requests in flight.
+gateway's error JSON. Any write (POST, PUT, PATCH, DELETE) to `/ic/api/integration/v1/echo/...`
+answers what arrived (method, X-HTTP-Method-Override, content type, size, sha256). Which exchanges
+are invented (no real recording) is listed in docs/live-recording.md. It counts requests per
+(method, path), logs each request (`requests`) and the most requests in flight.
 
 Standard library only, so CI can start it on a host without the project installed:
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import base64
 import gzip
+import hashlib
 import json
 import re
 import secrets
@@ -38,6 +42,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+try:  # python -m tests.oic_standin
+    from .standin_state import DeployModel, Integration, Routes, integration_body, read_chunked
+except ImportError:  # python tests/oic_standin.py, or imported from the tests folder
+    from standin_state import (  # type: ignore[no-redef]
+        DeployModel,
+        Integration,
+        Routes,
+        integration_body,
+        read_chunked,
+    )
 
 API = "/ic/api/integration/v1"
 TOKEN_PATH = "/oauth2/v1/token"
@@ -66,6 +81,7 @@ FAULTS = (
     "redirect-away",
     "oic-error",
     "gateway-error",
+    "412",
     "423",
     "drip",
     "drip-headers",
@@ -85,8 +101,9 @@ SIGN_IN_PAGE = (
 class Fault:
     """One injected misbehaviour; `seconds` is Retry-After (429/503/423), the delay (slow) or
     the pause between bytes (drip); `size` the body size in bytes (big*); `text` the error
-    detail of `echo`, where `{authorization}` stands for the request's Authorization header (a
-    hostile or debugging server that echoes what it was sent)."""
+    detail of `echo`, where `{authorization}` stands for the request's Authorization header and
+    `{credential}` for the part after its scheme (a hostile or debugging server that echoes what
+    it was sent)."""
 
     kind: str
     seconds: float = 0.0
@@ -94,26 +111,15 @@ class Fault:
     size: int = 0
 
 
-@dataclass
-class StoredIntegration:
-    """An integration the stand-in holds: its exported archive and what the list says of it;
-    `locked` answers its archive with 423 (locked, or a prebuilt one)."""
+@dataclass(frozen=True)
+class Seen:
+    """One request as it arrived."""
 
-    archive: bytes
-    name: str | None = None
-    status: str = "CONFIGURED"
-    locked: bool = False
-
-    def item(self, integration_id: str) -> dict[str, Any]:
-        code, _, version = integration_id.partition("|")
-        return {
-            "id": integration_id,
-            "code": code,
-            "version": version,
-            "name": self.name or code,
-            "status": self.status,
-            "lockedFlag": self.locked,
-        }
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
 
 
 @dataclass
@@ -131,16 +137,15 @@ class StandInState:
     lookups: dict[str, bytes] = field(default_factory=dict)
     attachments: dict[tuple[str, str], bytes] = field(default_factory=dict)
     projects: set[str] = field(default_factory=set)  # OIC 3 projects that exist
-    # pull: integrations by id CODE|VERSION, in the order the list answers them; .car by project
-    integrations: dict[str, StoredIntegration] = field(default_factory=dict)
-    project_archives: dict[str, bytes] = field(default_factory=dict)
-    list_page: int = 100  # the most items one page of the integration list holds
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
     tokens: set[str] = field(default_factory=set)
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    seen: list[Seen] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    deploy: DeployModel = field(default_factory=DeployModel)  # the write side (standin_state)
+    list_page: int = 100  # the most items one page of the integration list holds
 
 
 def _scoped(key: str, project: str | None) -> str:
@@ -247,14 +252,29 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._handle("POST")
 
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
     def _handle(self, method: str) -> None:
         state = self.server.state
         parts = urlsplit(self.path)
         path = parts.path
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            body = read_chunked(self.rfile)
+        else:
+            body = self.rfile.read(length) if length else b""
         with state.lock:
             state.counts[(method, path)] += 1
+            state.seen.append(
+                Seen(method, path, parse_qs(parts.query), dict(self.headers.items()), body)
+            )
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
         try:
@@ -265,8 +285,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if method == "POST" and path == TOKEN_PATH:
                 self._token(body)
+            elif path.startswith(API + "/echo"):
+                self._echo(method, body)
             elif path.startswith(API + "/"):
-                self._api(method, path[len(API) :], parse_qs(parts.query))
+                self._api(method, path[len(API) :], parse_qs(parts.query), body)
             else:
                 self._oic_error(404, "Not Found", f"No resource at {path}", "OIC-STANDIN-404")
         except (BrokenPipeError, ConnectionResetError):
@@ -306,6 +328,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(302, b"", "", {"Location": target})
         elif kind == "redirect-away":
             self._send(302, b"", "", {"Location": f"https://oic.example.net{path}"})
+        elif kind == "412":
+            self._oic_error(412, "Precondition Failed", "Resource is locked", "OIC-STANDIN-412")
         elif kind == "423":
             headers = {"Retry-After": f"{fault.seconds:g}"} if fault.seconds else None
             self._oic_error(423, "Locked", "Connection is locked", "OIC-STANDIN-423", headers)
@@ -337,9 +361,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
         elif kind == "echo":
             sent = self.headers.get("Authorization") or ""
-            self._oic_error(
-                500, "Internal Server Error", fault.text.replace("{authorization}", sent), "ECHO"
-            )
+            text = fault.text.replace("{authorization}", sent)
+            text = text.replace("{credential}", sent.partition(" ")[2])
+            self._oic_error(500, "Internal Server Error", text, "ECHO")
         elif kind == "gateway-error":
             self._json(
                 404,
@@ -353,6 +377,21 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     # -- endpoints --------------------------------------------------------------------------
+
+    def _echo(self, method: str, body: bytes) -> None:
+        """A write of any kind: says what arrived, so tests see what the client sent."""
+        if not self._authorised():
+            self._json(401, {"title": "Unauthorized", "status": 401})
+            return
+        self._json(
+            200,
+            {
+                "method": self.headers.get("X-HTTP-Method-Override") or method,
+                "contentType": self.headers.get("Content-Type"),
+                "size": len(body),
+                "sha256": hashlib.sha256(body).hexdigest(),
+            },
+        )
 
     def _token(self, body: bytes) -> None:
         state = self.server.state
@@ -394,7 +433,7 @@ class _Handler(BaseHTTPRequestHandler):
             return (user, password) == (state.username, state.password)
         return False
 
-    def _api(self, method: str, rest: str, query: dict[str, list[str]]) -> None:
+    def _api(self, method: str, rest: str, query: dict[str, list[str]], body: bytes) -> None:
         state = self.server.state
         if not self._authorised():
             self._json(401, {"title": "Unauthorized", "status": 401})
@@ -409,6 +448,11 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         segments = [unquote(p) for p in rest.strip("/").split("/")]
+        if Routes(self, method, body).handle(segments):  # the write side, standin_state.py
+            return
+        if method != "GET":
+            self._oic_error(405, "Method Not Allowed", f"{method} {rest}", "OIC-STANDIN-405")
+            return
         scope = None  # OIC 3 project endpoints: /projects/{projectId}/connections/... and lookups
         if segments[0] == "projects" and len(segments) >= 2:
             if segments[1] not in state.projects:
@@ -419,14 +463,9 @@ class _Handler(BaseHTTPRequestHandler):
             if len(segments) == 2:
                 self._json(200, {"id": segments[1], "name": segments[1]})
                 return
-            if segments[2:] == ["archive"] and method == "POST":
-                self._project_archive(segments[1])
-                return
             scope, segments = segments[1], segments[2:]
-        if method != "GET":
-            self._oic_error(405, "Method Not Allowed", f"{method} {rest}", "OIC-STANDIN-405")
-        elif segments[0] == "integrations" and scope is None:
-            self._integrations(segments[1:], query)
+        if segments == ["integrations"] and scope is None:
+            self._integration_list(query)
         elif segments == ["connections"]:
             items = [{"id": k} for k in sorted(state.connections) if "/" not in k][:1]
             self._json(200, {"items": items, "hasMore": False, "totalResults": len(items)})
@@ -461,48 +500,20 @@ class _Handler(BaseHTTPRequestHandler):
                 404, "Not Found", f"No resource at {'/'.join(segments)}", "OIC-STANDIN-404"
             )
 
-    # -- pull: the integration list, an integration's archive, a project's archive ---------
-
-    def _integrations(self, rest: list[str], query: dict[str, list[str]]) -> None:
-        """`GET /integrations` paged by limit/offset (at most `list_page` items), `GET
-        /integrations/{id}` and `GET /integrations/{id}/archive` (404, 423 when locked)."""
+    def _integration_list(self, query: dict[str, list[str]]) -> None:
+        """`GET /integrations`, paged by limit/offset (at most `list_page` items a page), in
+        the order the integrations were added (pull reads it, deploy's model holds them)."""
         state = self.server.state
-        if not rest:
-            limit = min(int((query.get("limit") or ["100"])[0]), state.list_page)
-            offset = int((query.get("offset") or ["0"])[0])
-            ids = list(state.integrations)
-            page = ids[offset : offset + limit]
-            self._json(
-                200,
-                {
-                    "items": [state.integrations[i].item(i) for i in page],
-                    "hasMore": offset + len(page) < len(ids),
-                    "limit": limit,
-                    "offset": offset,
-                    "totalResults": len(ids),
-                },
-            )
-            return
-        stored = state.integrations.get(rest[0])
-        if stored is None or rest[1:] not in ([], ["archive"]):
-            self._oic_error(404, "Not Found", f"Integration {rest[0]} not found", "OIC-STANDIN-404")
-        elif not rest[1:]:
-            self._json(200, stored.item(rest[0]))
-        elif stored.locked:
-            detail = "Integration is in locked status or PREBUILT type"
-            self._oic_error(423, "Locked", detail, "OIC-STANDIN-423")
-        else:
-            name = rest[0].replace("|", "_") + ".iar"
-            disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-            self._send(200, stored.archive, "application/octet-stream", disposition)
-
-    def _project_archive(self, project: str) -> None:
-        """`POST /projects/{id}/archive`: the project's .car (OIC 3 exports a project so)."""
-        data = self.server.state.project_archives.get(project)
-        if data is None:
-            self._oic_error(404, "Not Found", f"Project {project} not found", "OIC-STANDIN-404")
-        else:
-            self._send(200, data, "application/octet-stream")
+        limit = min(int((query.get("limit") or ["100"])[0]), state.list_page)
+        offset = int((query.get("offset") or ["0"])[0])
+        with state.lock:
+            held = [
+                i for k, i in state.deploy.integrations.items() if not k.startswith("projects/")
+            ]
+            page = [integration_body(i) for i in held[offset : offset + limit]]
+        more = offset + len(page) < len(held)
+        body = {"items": page, "hasMore": more, "limit": limit, "offset": offset}
+        self._json(200, {**body, "totalResults": len(held)})
 
 
 class _Server(ThreadingHTTPServer):
@@ -582,23 +593,6 @@ class StandIn:
         if project is not None:
             self.state.projects.add(project)
 
-    def add_integration(
-        self,
-        integration_id: str,
-        archive: bytes,
-        *,
-        name: str | None = None,
-        status: str = "CONFIGURED",
-        locked: bool = False,
-    ) -> None:
-        """Hold an integration `CODE|VERSION`: listed, and its archive exported as given."""
-        self.state.integrations[integration_id] = StoredIntegration(archive, name, status, locked)
-
-    def add_project_archive(self, project: str, car: bytes) -> None:
-        """An OIC 3 project whose export (`POST /projects/{id}/archive`) is `car`."""
-        self.add_project(project)
-        self.state.project_archives[project] = car
-
     def fault(
         self,
         path: str,
@@ -615,7 +609,44 @@ class StandIn:
             queue = self.state.faults.setdefault(path, deque())
             queue.extend(Fault(kind, seconds, text, size) for _ in range(times))
 
+    def add_integration(
+        self,
+        iid: str,
+        archive: bytes = b"",
+        status: str = "CONFIGURED",
+        project: str | None = None,
+        schedule: str | None = None,
+    ) -> Integration:
+        """An integration already on the target (`archive`: what its export answers)."""
+        self.add_project(project)
+        item = Integration(iid, archive=archive, status=status, schedule=schedule)
+        key = iid if project is None else f"projects/{project}/{iid}"
+        self.state.deploy.integrations[key] = item
+        return item
+
+    def add_project_archive(self, project: str, car: bytes) -> None:
+        """An OIC 3 project whose export (`POST /projects/{id}/archive`) answers `car`."""
+        self.add_project(project)
+        self.state.deploy.projects[project] = car
+
+    def integration(self, iid: str, project: str | None = None) -> Integration | None:
+        key = iid if project is None else f"projects/{project}/{iid}"
+        item = self.state.deploy.integrations.get(key)
+        if item is not None:
+            item.settle(self.state.deploy)
+        return item
+
     # -- inspecting -------------------------------------------------------------------------
+
+    @property
+    def writes(self) -> int:
+        """Requests other than GET, the token request aside: what may change the target."""
+        with self.state.lock:
+            return sum(
+                n
+                for (method, path), n in self.state.counts.items()
+                if method != "GET" and path != TOKEN_PATH
+            )
 
     def count(self, method: str, path: str) -> int:
         with self.state.lock:
@@ -623,6 +654,12 @@ class StandIn:
 
     def connection_gets(self, conn_id: str) -> int:
         return self.count("GET", f"{API}/connections/{conn_id}")
+
+    @property
+    def requests(self) -> list[Seen]:
+        """Every request so far, in the order they arrived."""
+        with self.state.lock:
+            return list(self.state.seen)
 
     @property
     def token_requests(self) -> int:
@@ -658,7 +695,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8123)
     parser.add_argument("--fixtures", type=Path, default=default_fixtures)
     parser.add_argument("--instance", help="require ?integrationInstance=<name> (Gen3)")
-    parser.add_argument("--archives", type=Path, help="serve every CODE_VERSION.iar under DIR")
+    parser.add_argument("--archives", type=Path, help="hold every CODE_VERSION.iar under DIR")
     args = parser.parse_args(argv)
     standin = StandIn(args.port, instance=args.instance)
     if args.fixtures.is_dir():
@@ -678,7 +715,7 @@ def main(argv: list[str] | None = None) -> int:
                 "username": USERNAME,
                 "connections": sorted(standin.state.connections),
                 "lookups": sorted(standin.state.lookups),
-                "integrations": list(standin.state.integrations),
+                "integrations": list(standin.state.deploy.integrations),
             }
         ),
         flush=True,

@@ -1,18 +1,17 @@
-"""Pytest plugin for the live-server tests: the OIC stand-in, fast retries, the recorded
-cassettes (vcrpy) and the `--oic-record-mode` option. Loaded from conftest via pytest_plugins.
+"""Pytest plugin for the live-server tests: the OIC stand-in, a client for it, fast retries,
+and vcrpy recording (`--oic-record-mode`) for exchanges with a real OIC (tests/test_oic_live.py).
+Loaded from conftest via pytest_plugins.
 
-Cassettes replay by default (record mode "none": no server, no network). To re-record them from
-the stand-in: `pytest tests/test_oic_client.py --oic-record-mode=all` (or OIC_RECORD_MODE=all).
-Every recorded request and response passes `scrub_request`/`scrub_response` first.
+Cassettes hold only exchanges recorded from a real OIC (tests/cassettes/live/); every recorded
+request and response passes `scrub_request`/`scrub_response` first. Tests of our own client run
+against the stand-in itself, never a replay of it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -35,7 +34,6 @@ from oic_standin import (
 COUNTRY_INFO = "josekurian__OIC-DeploymentScripts/COUNTRY_INFO_01.00.0000.iar"  # recorded
 CASSETTES = Path(__file__).resolve().parent / "cassettes"
 RECORD_MODES = ("none", "once", "new_episodes", "all")
-REPLAY_URL = "http://127.0.0.1:9"  # nothing listens: a replay that misses fails, never leaks
 RECORDED_HOST = "oic.standin.invalid"
 LIVE_HOST = "oic.live.invalid"  # a live recording keeps no host name of yours in its URIs
 
@@ -53,7 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--oic-record-mode",
         choices=RECORD_MODES,
         default=os.environ.get("OIC_RECORD_MODE", "none"),
-        help="vcrpy record mode for the OIC client cassettes (default none: replay only)",
+        help="vcrpy record mode for the live OIC tests (default none: run live, record nothing)",
     )
 
 
@@ -140,21 +138,61 @@ def add_lookup(tree: Path, name: str) -> None:
     (dvms / f"{name}.dvm").write_text(f'<dvm name="{name}"/>\n')
 
 
+def fast_options() -> Any:
+    """Small timeouts and backoff: a test's faults cost it fractions of a second."""
+    from oicaction.oic.http import HttpOptions
+
+    return HttpOptions(
+        connect_timeout=2.0, read_timeout=0.25, retries=3, backoff_factor=0.01, backoff_max=0.05
+    )
+
+
 @pytest.fixture
 def oic_fast_http(monkeypatch: pytest.MonkeyPatch) -> Any:
     """Small timeouts and backoff for every client a test creates, builds included."""
     from oicaction.oic import client as oic_client
 
-    fast = oic_client.HttpOptions(
-        connect_timeout=2.0,
-        read_timeout=0.25,
-        retries=3,
-        backoff_factor=0.01,
-        backoff_max=0.05,
-        max_retry_time=5.0,
-    )
+    fast = fast_options()
     monkeypatch.setattr(oic_client, "DEFAULT_OPTIONS", fast)
     return fast
+
+
+def client_for(
+    standin: StandIn,
+    auth: str | Any = "basic",
+    *,
+    instance: str | None = None,
+    options: Any = None,
+    **config: Any,
+) -> Any:
+    """An OicClient for the stand-in: `auth` "basic", "oauth" or an auth object; `config`
+    overrides ServerConfig fields (the limits default to the settings' defaults)."""
+    from oicaction.oic.auth import BasicAuth, ClientCredentials
+    from oicaction.oic.client import OicClient
+    from oicaction.oic.config import ServerConfig
+    from oicaction.settings import Settings
+
+    if auth == "basic":
+        auth = BasicAuth(USERNAME, PASSWORD)
+    elif auth == "oauth":
+        auth = ClientCredentials(standin.token_url, CLIENT_ID, CLIENT_SECRET, SCOPE)
+    fields = Settings.model_fields
+    settings: dict[str, Any] = {
+        "base_url": standin.url,
+        "instance": instance,
+        "auth": auth,
+        "project": None,
+        "max_workers": fields["max_workers"].default,
+        "deadline": fields["request_deadline"].default,
+        "max_response_size": fields["max_response_size"].default,
+        "ca_bundle": None,
+    }
+    on_token = config.pop("on_token", None)
+    return OicClient(
+        ServerConfig(**(settings | config)),
+        options=options or fast_options(),
+        on_token=on_token,
+    )
 
 
 def server_args(standin: StandIn, auth: str = "oauth") -> list[str]:
@@ -200,7 +238,7 @@ def scrub_request(request: Any) -> Any:
 
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     """No token, no secret property value, no cookie; volatile headers dropped."""
-    from oicaction.artifact.connections import scrub_secret_values
+    from oicaction.oic.connection_model import scrub_secret_values
 
     headers = response.get("headers", {})
     for name in list(headers):
@@ -242,57 +280,11 @@ def make_vcr(record_mode: str, library: Path = CASSETTES) -> Any:
     )
 
 
-class _Inert:
-    """Stands in for the stand-in during replay: arranging it does nothing."""
-
-    def __getattr__(self, name: str) -> Callable[..., None]:
-        return lambda *args, **kwargs: None
-
-
-@dataclass
-class Recording:
-    url: str
-    token_url: str
-    standin: Any
-    cassette: Any
-    recording: bool
-
-    @property
-    def requests_made(self) -> int:
-        """Interactions recorded (record mode) or replayed (replay mode)."""
-        return len(self.cassette) if self.recording else self.cassette.play_count
-
-    def methods(self) -> list[str]:
-        return [r.method for r in self.cassette.requests]
-
-
-@pytest.fixture
-def oic_cassette(oic_record_mode: str) -> Callable[[str], Any]:
-    """`with oic_cassette("name") as rec:` runs against the stand-in when recording, else
-    replays tests/cassettes/<name>.yaml."""
-
-    @contextmanager
-    def use(name: str) -> Iterator[Recording]:
-        path = CASSETTES / f"{name}.yaml"
-        recording = oic_record_mode != "none"
-        if not recording and not path.is_file():
-            pytest.fail(f"cassette {path} missing: record it with --oic-record-mode=once")
-        if recording and oic_record_mode == "all" and path.exists():
-            path.unlink()
-        with make_vcr(oic_record_mode).use_cassette(path.name) as cassette:
-            if recording:
-                with StandIn() as standin:
-                    yield Recording(standin.url, standin.token_url, standin, cassette, True)
-            else:
-                yield Recording(REPLAY_URL, REPLAY_URL + TOKEN_PATH, _Inert(), cassette, False)
-
-    return use
-
-
 __all__ = [
     "PLANTED_SERVER_SECRET",
     "SECRETS",
     "TOKEN_PREFIX",
+    "client_for",
     "need_fixtures",
     "server_args",
 ]

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from oicaction.artifact.connections import normalise_connection
 from oicaction.artifact.plan import (
     check_plan,
     check_plan_values,
@@ -21,6 +20,7 @@ from oicaction.artifact.plan import (
     unescape,
 )
 from oicaction.errors import SourceError
+from oicaction.oic.connection_model import normalise_connection
 from oicaction.report import Reporter
 
 REST = normalise_connection(

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from oicaction.artifact.connections import is_key_material, is_secret_name, strip_secrets
+from oicaction.oic.connection_model import is_key_material, is_secret_name, strip_secrets
 
 CA = trustme.CA()
 CERT = CA.issue_cert("oic.example.com")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from oicaction.artifact.connections import (
+from oicaction.oic.connection_model import (
     VOLATILE,
     canonical_key,
     is_secret_name,

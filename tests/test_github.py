@@ -201,6 +201,11 @@ def test_action_yml_declares_every_setting_and_output(
     (project / "project.yaml").write_text("code: DEMO\n")
     assert run_cli("--integration-path", str(project.parent), "--json") == 0
     produced |= set(json.loads(capsys.readouterr().out))  # a project's outputs too
+    with StandIn() as target:  # and a deploy's (a dry run: it only reads)
+        args = ("--artifact-path", str(tmp_path / "a"), "--dry-run", "true", "--json")
+        warn = ("--missing-connections", "warn")
+        assert run_cli("deploy", *args, *warn, *server_args(target)) == 0
+    produced |= set(json.loads(capsys.readouterr().out))
     oic_standin.add_integration(HELLO, exported())
     pull = ["pull", "--integrations", "HELLO_WORLD", "--integration-path", str(tmp_path / "r")]
     assert run_cli(*pull, *server_args(oic_standin), "--json") == 0

@@ -91,17 +91,6 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return rc, captured.out + captured.err
 
 
-@pytest.fixture(params=[True, False], ids=["github", "local"])
-def runner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    files = tmp_path / "runner"
-    files.mkdir()
-    monkeypatch.setenv("GITHUB_OUTPUT", str(files / "output"))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(files / "summary"))
-    if request.param:
-        monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    return files
-
-
 # project.xml can hold a name over several lines, with a CR as an entity.
 NAMES = ["Hello\n::error::forged\nWorld", "Hello&#13;::add-mask::forged", "##[stop-commands]forged"]
 
@@ -203,7 +192,7 @@ def test_fields_from_the_server(
     captured = capsys.readouterr()
     log = captured.out + captured.err
     assert rc == 1, log
-    assert _forged(log, masks=(args[-1],)) == []
+    assert _forged(log, masks=(args[-1], *standin.state.tokens)) == []  # and the token's
     errors = [c for c in commands(log) if c.name == "error"]
     for error in errors:  # GitHub: the server's text (one line) inside each annotation
         assert " ".join(text.split()) in error.data

@@ -9,14 +9,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import nullcontext
+from pathlib import Path
 from typing import Any
 
 import pytest
 from standin_fixtures import CASSETTES, make_vcr
 
-from oicaction.artifact.connections import is_secret_property, iter_properties, normalise_connection
-from oicaction.oic.auth import Auth, BasicAuth, ClientCredentials
 from oicaction.oic.client import OicClient
+from oicaction.oic.config import server_config
+from oicaction.oic.connection_model import is_secret_property, iter_properties, normalise_connection
+from oicaction.settings import load_settings
 
 # Read at import: the suite's autouse fixture clears OIC_* variables, not these.
 LIVE = {
@@ -33,24 +35,22 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _auth() -> Auth:
-    if LIVE["CLIENT_ID"] and LIVE["CLIENT_SECRET"] and LIVE["TOKEN_URL"]:
-        return ClientCredentials(
-            LIVE["TOKEN_URL"], LIVE["CLIENT_ID"], LIVE["CLIENT_SECRET"], LIVE["SCOPE"] or None
-        )
-    if LIVE["USERNAME"] and LIVE["PASSWORD"]:
-        return BasicAuth(LIVE["USERNAME"], LIVE["PASSWORD"])
-    pytest.skip("live OIC tests: set LIVE_OIC_USERNAME/PASSWORD or CLIENT_ID/SECRET/TOKEN_URL")
-
-
 @pytest.fixture
-def live_client() -> Iterator[OicClient]:
-    with OicClient(
-        LIVE["URL"],
-        _auth(),
-        instance=LIVE["INSTANCE"] or None,
-        project=LIVE["PROJECT"] or None,
-    ) as client:
+def live_client(tmp_path: Path) -> Iterator[OicClient]:
+    """Configured the way a build is: LIVE_OIC_* as the settings, through server_config."""
+    flags = {
+        "oic_url": LIVE["URL"],
+        "oic_instance": LIVE["INSTANCE"],
+        "oic_project": LIVE["PROJECT"],
+        "username": LIVE["USERNAME"],
+        "password": LIVE["PASSWORD"],
+        "client_id": LIVE["CLIENT_ID"],
+        "client_secret": LIVE["CLIENT_SECRET"],
+        "token_url": LIVE["TOKEN_URL"],
+        "scope": LIVE["SCOPE"],
+    }
+    settings = load_settings({k: v for k, v in flags.items() if v}, tmp_path / "none")
+    with OicClient(server_config(settings)) as client:
         yield client
 
 
@@ -70,7 +70,7 @@ def test_live_connection(live_client: OicClient, oic_record_mode: str) -> None:
     conn_id = LIVE["CONNECTION"]
     with _recorded(oic_record_mode, f"connection_{conn_id}"):
         body = live_client.connection(conn_id)
-    assert body is not None, f"{conn_id} not found on {live_client.server}"
+    assert body is not None, f"{conn_id} not found on {live_client.where()}"
     clean = normalise_connection(body, conn_id)
     for _list, prop in iter_properties(clean.data):
         if is_secret_property(prop):

@@ -134,7 +134,7 @@ def test_locked_or_prebuilt_is_one_line_naming_it_and_nothing_is_written(
     oic: StandIn, pull: Callable
 ) -> None:
     oic.add_integration(HELLO, exported())
-    oic.add_integration("PREBUILT_ONE|01.00.0000", exported("PREBUILT_ONE"), locked=True)
+    oic.add_integration("PREBUILT_ONE|01.00.0000", exported("PREBUILT_ONE")).export_locked = True
     code, outputs, log = pull("--integrations", "*")
     assert code == 1 and outputs == {}
     [error] = [line for line in log.splitlines() if line.startswith("error:")]

@@ -84,8 +84,14 @@ def test_no_secret_leaks_anywhere(
 
     logs = captured.out + captured.err
     masks = [line for line in logs.splitlines() if line.startswith("::add-mask::")]
-    if github:  # the runner is told to hide the configured secrets: that line is the mask itself
-        assert sorted(masks) == sorted(f"::add-mask::{s}" for s in (PASSWORD, CLIENT_SECRET))
+    tokens = sorted(standin.state.tokens)  # the live one (the 401 revoked the first)
+    assert standin.token_requests == (2 if auth == "oauth" else 0)
+    if github:  # the runner is told to hide the configured secrets and each token it got
+        token_masks = [m for m in masks if m.startswith(f"::add-mask::{TOKEN_PREFIX}")]
+        assert len(set(token_masks)) == standin.token_requests
+        assert all(f"::add-mask::{t}" in token_masks for t in tokens)
+        configured = sorted(f"::add-mask::{s}" for s in (PASSWORD, CLIENT_SECRET))
+        assert sorted(set(masks) - set(token_masks)) == configured
     shown = "\n".join(line for line in logs.splitlines() if line not in masks)
     places = {
         "log": shown.encode(),
@@ -94,7 +100,6 @@ def test_no_secret_leaks_anywhere(
     }
     places.update(everything_written(cassettes))
     assert len([p for p in places if p.endswith("build.yaml")]) == 1
-    tokens = sorted(standin.state.tokens)
     for where, data in places.items():
         for secret in (*ALL_PLANTED, *tokens, TOKEN_PREFIX):
             assert secret.encode() not in data, f"{secret!r} leaked into {where}"
@@ -169,8 +174,11 @@ def test_pull_leaks_no_secret(oic_standin, capsys, monkeypatch, tmp_path, github
 
 
 def test_committed_cassettes_hold_no_secret() -> None:
+    """Cassettes are only recorded from a real OIC (tests/cassettes/live/, see
+    docs/live-recording.md); whatever is committed there is scanned."""
     files = sorted(p for p in CASSETTES.rglob("*") if p.is_file())
-    assert len(files) >= 10
+    if not files:
+        pytest.skip(f"no cassettes committed under {CASSETTES}")
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")
         for secret in (*ALL_PLANTED, TOKEN_PREFIX, "Authorization", "authorization:"):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from oicaction.errors import SettingsError
+from oicaction.oic.config import auth_kind, missing_server_settings
 from oicaction.settings import Settings, input_name, load_settings
 
 
@@ -110,14 +111,14 @@ def test_secret_values_hidden_in_errors_and_repr(
 
 def test_missing_server_settings(tmp_path: Path) -> None:
     s = load_settings({}, tmp_path / "none")
-    assert s.missing_server_settings() == [
+    assert missing_server_settings(s) == [
         "oic-url",
         "username+password or client-id+client-secret+token-url",
     ]
     s = load_settings({"oic_url": "https://x", "client_id": "id"}, tmp_path / "none")
-    assert s.missing_server_settings() == ["client-secret", "token-url"]
+    assert missing_server_settings(s) == ["client-secret", "token-url"]
     s = load_settings({"oic_url": "https://x", "username": "u", "password": "p"}, tmp_path / "n")
-    assert s.missing_server_settings() == []
+    assert missing_server_settings(s) == []
 
 
 @pytest.mark.parametrize(
@@ -135,7 +136,7 @@ def test_one_rule_picks_the_way_to_log_in(
 ) -> None:
     """Complete OAuth, else complete basic, else the one partly given; the export uses it."""
     s = load_settings({"oic_url": "https://x", **given}, tmp_path / "none")
-    assert (s.auth_kind(), s.missing_server_settings()) == (kind, missing)
+    assert (auth_kind(s), missing_server_settings(s)) == (kind, missing)
 
 
 # -- values never shown, .env read literally (issue 18, item 6) ------------------------------

@@ -5,17 +5,17 @@ client, token and fetched objects."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ArtifactError, ServerError, SourceError
+from ..oic.client import OicClient, api
+from ..oic.connection_model import CleanConnection, is_key_material, is_oic_managed
 from ..oic.fetch_cache import ServerCache
 from ..redact import shipped_secret
 from ..report import Reporter
 from ..settings import Settings
 from ..source.metadata import Meta
-from .connections import CleanConnection, is_key_material, is_oic_managed
 from .layout import (
     CONNECTIONS_DIR,
     CONNECTIONS_INDEX,
@@ -91,40 +91,57 @@ def _missing_connection(
     )
 
 
+def _unshipped(path: Path, what: str, reporter: Reporter) -> bool:
+    """Check a downloaded attachment, read back one file at a time (freed on return): key
+    material is not shipped (removed, True); a secret in it stops the build."""
+    data = path.read_bytes()
+    if is_key_material(data):
+        path.unlink()
+        return True
+    _refuse_secret(data, what, reporter)
+    return False
+
+
 def _write_attachments(
-    conn: CleanConnection, stage: Path, where: str, reporter: Reporter
+    conn: CleanConnection,
+    stage: Path,
+    client: OicClient,
+    where: str,
+    project: str | None,
+    reporter: Reporter,
 ) -> tuple[list[SavedAttachment], list[AttachmentToSupply]]:
-    """Save a connection's attachments; returns (saved, to supply at deployment)."""
+    """Save a connection's attachments, each streamed from OIC into its file (never whole in
+    memory while it downloads); returns (saved, to supply at deployment)."""
     saved: list[SavedAttachment] = []
     to_supply: list[AttachmentToSupply] = []
     for item in conn.attachments:
-        if item.to_supply or (item.data is not None and is_key_material(item.data)):
+        what = f"attachment {item.property} of connection {conn.id}"
+        path = attachment_path(stage, conn.id, item.property)
+        sha256 = None
+        if not item.to_supply:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            url = api("connections", conn.id, "attachments", item.property, project=project)
+            sha256 = client.download(url, what, path)
+            if sha256 is None:
+                reporter.warning(
+                    f"{what} is marked hasAttachment but {where} has no file for it (HTTP 404); "
+                    "not exported"
+                )
+                continue
+        if sha256 is None or _unshipped(path, what, reporter):
             to_supply.append(AttachmentToSupply(connection=conn.id, property=item.property))
             reporter.warning(
-                f"attachment {item.property} of connection {conn.id} holds a secret (keystore "
-                "or key): not exported, supply it at deployment"
+                f"{what} holds a secret (keystore or key): not exported, supply it at deployment"
             )
             continue
-        if item.data is None:
-            reporter.warning(
-                f"attachment {item.property} of connection {conn.id} is marked hasAttachment "
-                f"but {where} has no file for it (HTTP 404); not exported"
-            )
-            continue
-        path, data = attachment_path(stage, conn.id, item.property), item.data
-        _refuse_secret(data, f"attachment {item.property} of connection {conn.id}", reporter)
-        write_file(path, data)
+        size = path.stat().st_size
         rel = path.relative_to(stage).as_posix()
         saved.append(
             SavedAttachment(
-                connection=conn.id,
-                property=item.property,
-                file=rel,
-                sha256=hashlib.sha256(data).hexdigest(),
-                size=len(data),
+                connection=conn.id, property=item.property, file=rel, sha256=sha256, size=size
             )
         )
-        reporter.info(f"attachment {item.property} of {conn.id} -> {rel} ({len(data)} bytes)")
+        reporter.info(f"attachment {item.property} of {conn.id} -> {rel} ({size} bytes)")
     return saved, to_supply
 
 
@@ -142,8 +159,8 @@ def export_connections(
 
     The plan was read and checked when the source was loaded, so a bad plan costs no traffic.
     """
-    client = server.client
-    where = client.where() + (f" in project {project}" if project else "")
+    config = server.client.config
+    where = config.where() + (f" in project {project}" if project else "")
     conn_ids = [c.code for c in meta.connections] if settings.manage_connections else []
     lookup_names = list(meta.lookups) if settings.manage_lookups else []
     _check_names(meta, conn_ids, lookup_names)
@@ -171,7 +188,7 @@ def export_connections(
         if clean.secrets_removed:
             note = f" (values of {', '.join(clean.secrets_removed)} removed)"
         reporter.info(f"connection {conn_id} -> {CONNECTIONS_DIR}/{conn_id}/{note}")
-        saved, supply = _write_attachments(clean, stage, where, reporter)
+        saved, supply = _write_attachments(clean, stage, server.client, where, project, reporter)
         attachments += saved
         to_supply += supply
         exported.append(clean)
@@ -191,8 +208,8 @@ def export_connections(
         index = ConnectionsIndex(
             kind=meta.kind,
             id=meta.id,
-            server=client.server,
-            instance=client.instance,
+            server=config.base_url,
+            instance=config.instance,
             project=project,
             connections=[c.data for c in exported],
             attachments=attachments,
@@ -205,20 +222,20 @@ def export_connections(
     plan_source: str | None = None
     planned = [c for c in exported if not is_oic_managed(c.id)]
     if plan is not None:
-        ship_plan(plan, stage, reporter, {c.id: c for c in exported}, client.server)
+        ship_plan(plan, stage, reporter, {c.id: c for c in exported}, config.base_url)
         plan_source = plan.path.as_posix()
     elif planned:
         adapters = {c.code: c.adapter for c in meta.connections}
-        text = generate_plan(planned, meta.label, client.server, adapters)
+        text = generate_plan(planned, meta.label, config.base_url, adapters)
         write_file(stage / PLAN_FILE, reporter.redactor.record(text))
         plan_source = "generated"
         reporter.info(f"connection plan template -> {PLAN_FILE}")
 
     return ExportResult(
-        server=client.server,
-        instance=client.instance,
+        server=config.base_url,
+        instance=config.instance,
         project=project,
-        auth=client.auth.kind,
+        auth=config.auth.kind,
         connections=[c.id for c in exported],
         attachments=attachments,
         attachments_to_supply=to_supply,

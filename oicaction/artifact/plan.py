@@ -26,15 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError
-from ..redact import shipped_secret
-from ..report import Reporter
-from .connections import (
+from ..oic.connection_model import (
     CleanConnection,
     is_secret_name,
     is_secret_property,
     is_true,
     iter_properties,
 )
+from ..redact import shipped_secret
+from ..report import Reporter
 from .layout import PLAN_FILE, write_file
 
 _KEY = re.compile(r"^(?P<conn>[^.\s]+)\.(?P<kind>connection|secure)\.(?P<prop>.+)$", re.DOTALL)

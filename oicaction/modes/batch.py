@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import EXIT_OK, OicBuildError, SettingsError, shown_path, stop_of, unexpected
+from ..oic.config import missing_server_settings
+from ..oic.url import shown_url
 from ..report import Reporter
 from ..settings import Settings
 from .build import (
@@ -119,9 +121,9 @@ def _connect(
         for o in outcomes
         if o.checked and not o.error and server_reasons(settings, o.checked.meta)
     ]
-    if not exporting or settings.missing_server_settings():
+    if not exporting or missing_server_settings(settings):
         return None
-    setup = Outcome(f"OIC client for {settings.oic_url}")
+    setup = Outcome(f"OIC client for {shown_url(settings.oic_url or '')}")
     server = None
     with _failure_of(setup, reporter, settings.debug):
         server = stack.enter_context(connect(settings, reporter))

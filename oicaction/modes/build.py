@@ -16,6 +16,7 @@ from ..artifact.plan import Plan, load_plan, ship_plan
 from ..artifact.record import ArchiveInfo, BuildRecord, ExportResult, new_record, write_record
 from ..artifact.staging import ArtifactStage, Protected, sha256_of
 from ..errors import SettingsError
+from ..oic.config import missing_server_settings
 from ..report import Reporter
 from ..settings import Settings
 from ..source.find import Source, find_connection_plan, read_source
@@ -97,53 +98,32 @@ def _missing_server_settings(settings: Settings, meta: Meta) -> SettingsError:
     return SettingsError(
         f"{' and '.join(reasons)} is on and {meta.label} uses "
         f"{'connections' if 'manage-connections' in reasons else 'lookups'}, "
-        f"but server settings are missing: {', '.join(settings.missing_server_settings())} "
+        f"but server settings are missing: {', '.join(missing_server_settings(settings))} "
         "(or set manage-connections/manage-lookups to false)"
     )
 
 
 def connect(settings: Settings, reporter: Reporter) -> ServerCache:
     """One client (pool, token) and fetch cache for the whole run, its settings checked and
-    confirmed by one cheap first request (`probe`, and `probe_project` for oic-project). The
-    caller has checked `missing_server_settings()`."""
-    from ..oic.auth import Auth, BasicAuth, ClientCredentials
+    confirmed by one cheap first request (`probe`, and `probe_project` for oic-project). Every
+    access token is masked the moment it arrives."""
     from ..oic.client import OicClient
+    from ..oic.config import server_config
     from ..oic.fetch_cache import ServerCache
-    from ..oic.preflight import ca_bundle, check_server_settings
 
-    for warning in check_server_settings(settings):
+    config = server_config(settings)
+    for warning in config.warnings:
         reporter.warning(warning)
-    auth: Auth
-    if settings.auth_kind() == "oauth":
-        assert settings.client_id and settings.client_secret and settings.token_url
-        auth = ClientCredentials(
-            settings.token_url,
-            settings.client_id,
-            settings.client_secret.get_secret_value(),
-            settings.scope,
-        )
-    else:
-        assert settings.username and settings.password
-        auth = BasicAuth(settings.username, settings.password.get_secret_value())
-    assert settings.oic_url
-    client = OicClient(
-        settings.oic_url,
-        auth,
-        instance=settings.oic_instance,
-        pool_size=settings.max_workers,
-        ca_bundle=ca_bundle(),
-        deadline=settings.request_deadline,
-        max_response_size=settings.max_response_size,
-    )
-    server = ServerCache(client, settings.max_workers)
+    client = OicClient(config, on_token=lambda token: reporter.add_secrets([token]))
+    server = ServerCache(client)
     try:
         client.probe()
-        if settings.oic_project:
-            server.confirm_project(settings.oic_project, "oic-project")
+        if config.project:
+            server.confirm_project(config.project, "oic-project")
     except BaseException:
         server.close()
         raise
-    reporter.info(f"connected to {client.where()}")
+    reporter.info(f"connected to {config.where()}")
     return server
 
 

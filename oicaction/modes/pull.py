@@ -19,6 +19,7 @@ from typing import Literal
 
 from ..errors import ServerError, SettingsError, shown_path
 from ..oic.client import OicClient, api
+from ..oic.config import missing_server_settings
 from ..report import Reporter
 from ..settings import Settings
 from .build import connect
@@ -69,7 +70,7 @@ def pull_root(settings: Settings) -> Path:
 def check_settings(settings: Settings) -> list[str] | None:
     """Every setting pull needs, checked before the first request: the selection lines (None
     for a project), or a SettingsError naming the input."""
-    if missing := settings.missing_server_settings():
+    if missing := missing_server_settings(settings):
         raise SettingsError(
             f"mode pull exports from OIC, but server settings are missing: {', '.join(missing)}"
         )

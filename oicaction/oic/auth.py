@@ -2,6 +2,9 @@
 (Gen3) fetched once, shared by every thread and refreshed at most once per rejected request.
 
 Secrets stay inside these objects: nothing here formats a credential or a token into a message.
+A token is handed to `on_token` the moment it arrives, so the run can mask it before any answer
+that might echo it is read. No HTTP library is imported here (settings checks use this module in
+offline builds too).
 """
 
 from __future__ import annotations
@@ -10,22 +13,23 @@ import base64
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
-import requests
+from ..errors import OicBuildError, ServerError, SettingsError, one_line
+from .url import check_url, shown_url
 
-from ..errors import OicBuildError, ServerError, SettingsError
-from .http_errors import describe_body, one_line
-from .url import check_url, without_query
+if TYPE_CHECKING:
+    from .http import Answer
 
-# Sends one bounded request: (method, url, what=..., **requests kwargs) -> a read Response.
-Send = Callable[..., requests.Response]
+# Sends the token request: (token URL, form fields, (client id, client secret)) -> the answer.
+PostToken = Callable[[str, dict[str, str], tuple[str, str]], "Answer"]
+OnToken = Callable[[str], None]
 
 # Renew a little before the server says the token expires, so a long batch never sends a
 # token that dies in flight.
 EXPIRY_MARGIN_SECONDS = 60
-GEN3_SCOPE_HINT = (
+SCOPE_HINT = (
     "on OIC 3 the scope is the OAuth resource's audience from the confidential app's token "
     "policy followed by urn:opc:resource:consumer::all, e.g. "
     "https://<id>.integration.<region>.ocp.oraclecloud.com:443urn:opc:resource:consumer::all"
@@ -38,7 +42,7 @@ class Auth(Protocol):
     kind: str
     refreshable: bool
 
-    def authorization(self, send: Send) -> str:
+    def authorization(self, post: PostToken, on_token: OnToken | None = None) -> str:
         """The Authorization header value to send now."""
         ...
 
@@ -57,7 +61,7 @@ class BasicAuth:
         raw = f"{username}:{password}".encode()
         self._header = "Basic " + base64.b64encode(raw).decode("ascii")
 
-    def authorization(self, send: Send) -> str:
+    def authorization(self, post: PostToken, on_token: OnToken | None = None) -> str:
         return self._header
 
     def invalidate(self, used: str) -> None:
@@ -78,18 +82,20 @@ class ClientCredentials:
         self, token_url: str, client_id: str, client_secret: str, scope: str | None = None
     ) -> None:
         self.token_url = check_url(token_url, "token-url")
-        self._client_id = client_id
-        self._client_secret = client_secret
+        self._credentials = (client_id, client_secret)
         self.scope = scope or None
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires_at = 0.0
         self.token_requests = 0
 
-    def authorization(self, send: Send) -> str:
+    def authorization(self, post: PostToken, on_token: OnToken | None = None) -> str:
         with self._lock:
             if self._token is None or time.monotonic() >= self._expires_at:
-                self._token, lifetime = self._fetch(send)
+                token, lifetime = self._fetch(post)
+                if on_token is not None:
+                    on_token(token)
+                self._token = token
                 self._expires_at = time.monotonic() + max(lifetime - EXPIRY_MARGIN_SECONDS, 1)
             return f"Bearer {self._token}"
 
@@ -98,40 +104,30 @@ class ClientCredentials:
             if self._token is not None and used == f"Bearer {self._token}":
                 self._token = None
 
-    def _fetch(self, send: Send) -> tuple[str, int]:
-        where = f"token request to {without_query(self.token_url)}"
+    def _fetch(self, post: PostToken) -> tuple[str, int]:
+        where = f"token request to {shown_url(self.token_url)}"
         data = {"grant_type": "client_credentials"}
         if self.scope:
             data["scope"] = self.scope
         self.token_requests += 1
-        resp = send(
-            "POST",
-            self.token_url,
-            what="token request",
-            data=data,
-            auth=(self._client_id, self._client_secret),
-            headers={"Accept": "application/json"},
-        )
-        if resp.status_code != 200:
-            raise _token_error(resp, where, self.scope)
-        try:
-            body = resp.json()
-        except ValueError:
-            body = None
-        token = body.get("access_token") if isinstance(body, Mapping) else None
+        answer = post(self.token_url, data, self._credentials)
+        if answer.status != 200:
+            raise _token_error(answer, where, self.scope)
+        body = answer.json()
+        token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            ctype = resp.headers.get("Content-Type", "no content type")
+            ctype = answer.headers.get("Content-Type", "no content type")
             raise ServerError(f"{where}: the answer ({ctype}) holds no access_token")
         if not _BEARER_TOKEN.fullmatch(token):  # never echoed: it may still be a credential
             raise ServerError(
                 f"{where}: the access_token has characters a bearer token cannot hold "
                 "(RFC 6750); it is not sent"
             )
-        lifetime = _lifetime(body.get("expires_in", 3600))
-        return token, lifetime
+        assert isinstance(body, dict)
+        return token, _lifetime(body.get("expires_in", 3600))
 
     def __repr__(self) -> str:
-        return f"ClientCredentials({without_query(self.token_url)!r}, ***)"
+        return f"ClientCredentials({shown_url(self.token_url)!r}, ***)"
 
 
 # RFC 6750's b64token: what an Authorization header can carry as it is (no CR/LF, no spaces).
@@ -149,18 +145,18 @@ def _lifetime(value: Any) -> int:
     return int(min(max(seconds, 60), 86400))
 
 
-def _token_error(resp: requests.Response, where: str, scope: str | None) -> OicBuildError:
+def _token_error(answer: Answer, where: str, scope: str | None) -> OicBuildError:
     """A refused token request is a settings error naming what to check (exit 2); a failing
     identity domain (5xx after the retries) is a server error."""
-    detail = describe_body(resp)
-    said = one_line(f"{where}: HTTP {resp.status_code} {resp.reason}: {detail}")
+    detail = answer.detail()
+    said = one_line(f"{where}: HTTP {answer.status} {answer.reason}: {detail}")
     if not scope:
-        return ServerError(f"{said} (no scope was sent; {GEN3_SCOPE_HINT})")
-    if resp.status_code in (400, 401) and "scope" in detail.lower():
-        return SettingsError(f"{said} (check scope: {GEN3_SCOPE_HINT})")
-    if resp.status_code in (400, 401, 403):
+        return ServerError(f"{said} (no scope was sent; {SCOPE_HINT})")
+    if answer.status in (400, 401) and "scope" in detail.lower():
+        return SettingsError(f"{said} (check scope: {SCOPE_HINT})")
+    if answer.status in (400, 401, 403):
         return SettingsError(f"{said} (check client-id and client-secret, then token-url)")
-    if resp.status_code in (404, 405):
+    if answer.status in (404, 405):
         return SettingsError(
             f"{said} (check token-url: https://<identity domain>.identity.oraclecloud.com"
             "/oauth2/v1/token)"

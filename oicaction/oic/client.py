@@ -1,177 +1,53 @@
-"""The HTTP client for one OIC instance: one session (connection pool), one auth, retries.
+"""The HTTP client for one OIC instance: one session (connection pool), one auth, its retries.
 
-Retries are urllib3's `Retry` mounted on the session (429/502/503/504, resets and read
-timeouts, `Retry-After` honoured, exponential backoff), bounded in count and in total time.
 Redirects are never followed to another host: credentials would go with them (or, as on OIC
 Gen3, be dropped and the call fail obscurely), so the user is told which host to use instead;
 a redirect to OIC 3's design host names the `oic-url` and `oic-instance` to set. Every exchange
-is bounded by `request-deadline` and `max-response-size` (http.py). The first request of a run
-(`probe`, then `probe_project`) confirms URL, instance, credentials and project, so a
-misconfiguration is reported as such (exit 2, naming the setting), never as a missing
-connection.
+is bounded by `request-deadline` and `max-response-size`, and writes are never re-sent once they
+may have reached the server (http.py). The first request of a run (`probe`, then
+`probe_project`) confirms URL, instance, credentials and project, so a misconfiguration is
+reported as such (exit 2, naming the setting), never as a missing connection.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
-import requests
-from urllib3.exceptions import MaxRetryError, ResponseError
-from urllib3.util.retry import Retry
+from ..errors import ServerError, SettingsError, one_line
+from .config import ServerConfig
+from .http import (
+    READ_RETRY_STATUSES,
+    WRITE_RETRY_STATUSES,
+    Answer,
+    Http,
+    HttpOptions,
+    UncertainWrite,
+    Upload,
+)
+from .http_errors import is_gateway_error
+from .url import design_host_region, shown_url
 
-from ..errors import ServerError, SettingsError
-from .auth import Auth
-from .http import WatchedAdapter, deadline_passed, exchange, no_netrc
-from .http_errors import describe_body, describe_text, is_gateway_error, one_line
-from .url import design_host_region, normalise_base_url, without_query
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "Answer",
+    "HttpOptions",
+    "OicClient",
+    "UncertainWrite",
+    "api",
+    "json_object",
+]
 
 API = "/ic/api/integration/v1"
-# 423: a connection locked by someone editing it, released in a while (Oracle's reference
-# lists it for the attachment download); waited for like 429.
-RETRY_STATUSES = frozenset({423, 429, 502, 503, 504})
-USER_AGENT = "oic-build"
-
-
-@dataclass(frozen=True)
-class HttpOptions:
-    """Timeouts and retry bounds; tests shrink them, users get the defaults."""
-
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    retries: int = 5
-    backoff_factor: float = 1.0
-    backoff_max: float = 30.0
-    max_retry_time: float = 120.0
-    max_redirects: int = 3
-    deadline: float = 120.0  # request-deadline: one exchange, retries included
-    max_response_size: int = 64 * 1024 * 1024  # max-response-size, bytes after decoding
-
-    @property
-    def timeout(self) -> tuple[float, float]:
-        return (self.connect_timeout, self.read_timeout)
-
-
 DEFAULT_OPTIONS = HttpOptions()
-
-
-class BoundedRetry(Retry):
-    """urllib3 `Retry` that also gives up once the next wait would pass `max_time` seconds
-    since the first failure: a server asking for `Retry-After: 3600` ends the build now."""
-
-    def __init__(
-        self,
-        *args: Any,
-        max_time: float | None = None,
-        first_failure: float | None = None,
-        **kw: Any,
-    ) -> None:
-        super().__init__(*args, **kw)
-        self.max_time = max_time
-        self.first_failure = first_failure
-
-    def new(self, **kw: Any) -> BoundedRetry:
-        kw.setdefault("max_time", self.max_time)
-        kw.setdefault("first_failure", self.first_failure)
-        return super().new(**kw)
-
-    def increment(
-        self,
-        method: str | None = None,
-        url: str | None = None,
-        response: Any = None,
-        error: Exception | None = None,
-        _pool: Any = None,
-        _stacktrace: Any = None,
-    ) -> BoundedRetry:
-        started = self.first_failure if self.first_failure is not None else time.monotonic()
-        if deadline_passed():  # the exchange's request-deadline is up: no more attempts
-            raise MaxRetryError(_pool, url or "", error or ResponseError("request-deadline"))
-        new = super().increment(method, url, response, error, _pool, _stacktrace)
-        new.first_failure = started
-        if self.max_time is not None:
-            wait = new.get_retry_after(response) if response is not None else None
-            wait = wait if wait is not None else new.get_backoff_time()
-            if time.monotonic() + wait - started > self.max_time:
-                reason = error or ResponseError(
-                    f"retrying would take longer than {self.max_time:g} s"
-                )
-                raise MaxRetryError(_pool, url or "", reason)
-        return new
-
-
-def make_session(
-    options: HttpOptions, pool_size: int, ca_bundle: str | None = None
-) -> requests.Session:
-    """A session whose every request gets the bounded retries and a pool sized for the workers."""
-    retry = BoundedRetry(
-        total=options.retries,
-        connect=options.retries,
-        read=options.retries,
-        status=options.retries,
-        other=0,
-        redirect=0,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET", "POST"}),  # the only POST is the token request
-        backoff_factor=options.backoff_factor,
-        backoff_max=options.backoff_max,
-        respect_retry_after_header=True,
-        raise_on_status=False,  # hand back the last answer so its body explains the failure
-        raise_on_redirect=False,
-        max_time=options.max_retry_time,
-    )
-    adapter = WatchedAdapter(max_retries=retry, pool_connections=1, pool_maxsize=max(pool_size, 1))
-    session = requests.Session()
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.headers["User-Agent"] = USER_AGENT
-    no_netrc(session)
-    if ca_bundle:
-        session.verify = ca_bundle
-    return session
-
-
-def _retries_used(resp: requests.Response) -> int:
-    retries = getattr(resp.raw, "retries", None)
-    return len(getattr(retries, "history", ()) or ())
-
-
-def _scope(project: str | None) -> str:
-    """The API root, or a project's (OIC 3 keeps a project's connections and lookups there)."""
-    return API if project is None else f"{API}/projects/{quote(project, safe='')}"
 
 
 def api(*parts: str, project: str | None = None) -> str:
     """`/ic/api/integration/v1[/projects/<P>]/<part>/...`, each part quoted (`|` as %7C)."""
-    return _scope(project) + "".join(f"/{quote(part, safe='')}" for part in parts)
-
-
-@dataclass
-class Answer:
-    """Any HTTP answer to `send`: the caller decides what a status means."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-    def json(self) -> Any | None:
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
-
-    def detail(self) -> str:
-        return describe_text(
-            self.body[:65536].decode("utf-8", "replace"),
-            self.headers.get("Content-Type", "").lower(),
-        )
+    scope = (API,) if project is None else (API, "projects", quote(project, safe=""))
+    return "/".join((*scope, *(quote(part, safe="") for part in parts)))
 
 
 def _redirect_hint(target: str) -> str:
@@ -181,51 +57,30 @@ def _redirect_hint(target: str) -> str:
     return f"if https://{host} is your OIC instance, set oic-url to it"
 
 
-def _said(resp: requests.Response) -> str:
-    return (
-        f"HTTP {resp.status_code} {resp.reason} from GET {without_query(resp.url)}: "
-        f"{describe_body(resp)}"
-    )
-
-
-def _is_json(resp: requests.Response) -> bool:
-    try:
-        json.loads(resp.text[:65536])
-    except ValueError:
-        return False
-    return True
-
-
 class OicClient:
-    """Talks to one OIC instance. Thread-safe for GETs: share one client (one pool, one token)
-    across every worker and every integration of a run."""
+    """Talks to one OIC instance. Thread-safe: share one client (one pool, one token) across
+    every worker and every integration of a run."""
 
     def __init__(
         self,
-        base_url: str,
-        auth: Auth,
+        config: ServerConfig,
         *,
-        instance: str | None = None,
-        pool_size: int = 4,
         options: HttpOptions | None = None,
-        ca_bundle: str | None = None,
-        deadline: float | None = None,
-        max_response_size: int | None = None,
+        on_token: Callable[[str], None] | None = None,
     ) -> None:
-        self.base_url, url_instance = normalise_base_url(base_url)
-        self.instance = (instance or "").strip() or url_instance
-        self.auth = auth
+        self.config = config
         self.options = options or DEFAULT_OPTIONS
-        if deadline is not None or max_response_size is not None:
-            self.options = dataclasses.replace(
-                self.options,
-                deadline=deadline or self.options.deadline,
-                max_response_size=max_response_size or self.options.max_response_size,
-            )
-        self.session = make_session(self.options, pool_size, ca_bundle)
+        self.on_token = on_token
+        self.http = Http(
+            self.options,
+            deadline=config.deadline,
+            max_size=config.max_response_size,
+            pool_size=config.max_workers,
+            ca_bundle=config.ca_bundle,
+        )
 
     def close(self) -> None:
-        self.session.close()
+        self.http.close()
 
     def __enter__(self) -> OicClient:
         return self
@@ -233,143 +88,127 @@ class OicClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @property
-    def server(self) -> str:
-        """The base URL as recorded in build-info.json: no credentials, no query."""
-        return self.base_url
-
     def where(self) -> str:
-        """The server as a user reads it: URL and instance."""
-        return self.server + (f" (instance {self.instance})" if self.instance else "")
+        return self.config.where()
 
-    def _exchange(self, method: str, url: str, *, what: str, **kw: Any) -> requests.Response:
-        """One bounded exchange (deadline, size cap, retries) with this client's session."""
-        return exchange(
-            self.session,
-            method,
-            url,
-            what=what,
-            deadline=self.options.deadline,
-            max_size=self.options.max_response_size,
-            timeout=self.options.timeout,
-            **kw,
+    def _post_token(self, url: str, form: dict[str, str], credentials: tuple[str, str]) -> Answer:
+        """The token request: a POST that changes nothing, so it is retried like a GET."""
+        headers = {"Accept": "application/json"}
+        return self.http.exchange(
+            "POST", url, what="token request", data=form, auth=credentials, headers=headers
         )
 
-    def _send(
-        self, path: str, what: str, accept: str, method: str = "GET", **kw: Any
-    ) -> requests.Response:
-        """A request with auth; refresh a token once on 401; follow only same-host redirects."""
-        url = self.base_url + path
-        params = {"integrationInstance": self.instance} if self.instance else None
+    def _request(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        accept: str,
+        params: dict[str, str] | None = None,
+        idempotent: bool = True,
+        **kw: Any,
+    ) -> Answer:
+        """A request with auth: a token refreshed once on 401; a GET follows redirects on the
+        same host only (a write never follows one: its answer says where)."""
+        url = self.config.base_url + path
+        query = {"integrationInstance": self.config.instance} if self.config.instance else {}
+        query.update(params or {})
+        headers = {"Accept": accept, **kw.pop("headers", {})}
         refreshed = False
         redirects = 0
         while True:
-            authorization = self.auth.authorization(self._exchange)
-            resp = self._exchange(
+            authorization = self.config.auth.authorization(self._post_token, self.on_token)
+            answer = self.http.exchange(
                 method,
                 url,
                 what=what,
-                params=params,
-                headers={"Accept": accept},
-                authorization=authorization,
+                params=query or None,
+                headers={**headers, "Authorization": authorization},
+                idempotent=idempotent,
                 **kw,
             )
-            if resp.status_code == 401 and self.auth.refreshable and not refreshed:
+            if answer.status == 401 and self.config.auth.refreshable and not refreshed:
                 refreshed = True
-                self.auth.invalidate(authorization)
+                self.config.auth.invalidate(authorization)
                 continue
-            if resp.is_redirect:
-                target = urljoin(resp.url, resp.headers.get("Location", ""))
-                same = urlsplit(target)[:2] == urlsplit(self.base_url)[:2]
+            if answer.status in (301, 302, 303, 307, 308) and method == "GET":
+                target = urljoin(answer.url, answer.headers.get("Location", ""))
+                same = urlsplit(target)[:2] == urlsplit(self.config.base_url)[:2]
                 if same and redirects < self.options.max_redirects:
                     redirects += 1
-                    url, params = target, None
+                    url, query = target, {}
                     continue
-                self._refuse_redirect(resp, url, target, what)
-            return resp
+                self._refuse_redirect(answer, target, what)
+            return answer
 
-    def _refuse_redirect(self, resp: requests.Response, url: str, target: str, what: str) -> None:
+    def _refuse_redirect(self, answer: Answer, target: str, what: str) -> None:
         """A redirect to another host is never followed. To OIC 3's design host (what the
         runtime/console URL does) it is a settings error naming the URL and instance to use."""
         host = urlsplit(target).hostname or ""
         if design_host_region(host):
             instance = (parse_qs(urlsplit(target).query).get("integrationInstance") or [""])[0]
             raise SettingsError(
-                f"oic-url {self.base_url} redirects to OIC 3's design host: set oic-url to "
-                f"https://{host}"
+                f"oic-url {self.config.base_url} redirects to OIC 3's design host: set oic-url "
+                f"to https://{host}"
                 + (f" and oic-instance to {instance}" if instance else " and set oic-instance")
                 + " (credentials are only sent where oic-url points)"
             )
         raise ServerError(
-            f"{what}: GET {without_query(url)} was redirected (HTTP {resp.status_code}) "
-            f"to {without_query(target)}; not followed, so credentials stay with "
-            f"{self.base_url}. {_redirect_hint(target)}"
+            f"{what}: GET {shown_url(answer.url)} was redirected (HTTP {answer.status}) "
+            f"to {shown_url(target)}; not followed, so credentials stay with "
+            f"{self.config.base_url}. {_redirect_hint(target)}"
         )
 
-    def _fail(self, resp: requests.Response, what: str) -> ServerError:
-        used = _retries_used(resp)
-        retried = f" after {used} retries" if used else ""
-        if resp.status_code in RETRY_STATUSES and resp.headers.get("Retry-After"):
+    def fail(self, answer: Answer, what: str) -> ServerError:
+        """The error for an answer the caller cannot use: status, detail, retries, a hint."""
+        retried = f" after {answer.retries} retries" if answer.retries else ""
+        waited = answer.status in READ_RETRY_STATUSES | WRITE_RETRY_STATUSES
+        if waited and answer.headers.get("Retry-After"):
             retried += (
-                f" (Retry-After {resp.headers['Retry-After']}; retrying stops after "
-                f"{self.options.max_retry_time:g} s)"
+                f" (Retry-After {answer.headers['Retry-After']}; retrying stops at "
+                f"request-deadline, {self.config.deadline:g} s)"
             )
         hint = ""
-        if resp.status_code in (401, 403):
-            hint = f" (credentials rejected: {self._credentials_hint(resp.status_code)})"
-        elif resp.status_code == 423:
+        if answer.status in (401, 403):
+            hint = f" (credentials rejected: {self._credentials_hint(answer.status)})"
+        elif answer.status in (412, 423):
             hint = " (locked: someone is editing it in OIC; unlock it or try again later)"
         return ServerError(
             one_line(
-                f"{what}: HTTP {resp.status_code} {resp.reason} from GET "
-                f"{without_query(resp.url)}{retried}: {describe_body(resp)}{hint}"
+                f"{what}: HTTP {answer.status} {answer.reason} from {answer.method} "
+                f"{shown_url(answer.url)}{retried}: {answer.detail()}{hint}"
             )
         )
 
-    def get(self, path: str, what: str, *, accept: str = "application/json") -> requests.Response:
-        """A 2xx answer, or a 404 for a missing object; anything else raises ServerError."""
-        resp = self._send(path, what, accept)
-        if 200 <= resp.status_code < 300:
-            return resp
-        if resp.status_code == 404 and not is_gateway_error(resp):
-            return resp
-        raise self._fail(resp, what)
+    def get(self, path: str, what: str, *, accept: str = "*/*", **kw: Any) -> Answer | None:
+        """A 2xx answer, or None for a missing object (a 404 that is not the gateway's)."""
+        answer = self._request("GET", path, what, accept=accept, **kw)
+        if 200 <= answer.status < 300:
+            return answer
+        if answer.status == 404 and not is_gateway_error(answer.body):
+            return None
+        raise self.fail(answer, what)
 
     def get_json(
         self, path: str, what: str, *, params: dict[str, str] | None = None
     ) -> dict[str, Any] | None:
         """A JSON object, or None when the object does not exist (404)."""
-        resp = self.get(path + (f"?{urlencode(params)}" if params else ""), what)
-        if resp.status_code == 404:
-            return None
-        ctype = resp.headers.get("Content-Type", "")
-        try:
-            data = resp.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise ServerError(
-                one_line(
-                    f"{what}: expected a JSON object from GET {without_query(resp.url)}, got "
-                    f"{ctype or 'no content type'}: {describe_body(resp)}"
-                )
-            )
-        return data
+        answer = self.get(path, what, accept="application/json", params=params)
+        return None if answer is None else json_object(answer, what)
+
+    def get_bytes(self, path: str, what: str, *, accept: str = "*/*") -> bytes | None:
+        """A small body (capped at max-response-size), or None on 404."""
+        answer = self.get(path, what, accept=accept)
+        return None if answer is None else answer.body
 
     def download(
         self, path: str, what: str, dest: Path, *, accept: str = "application/octet-stream, */*"
     ) -> str | None:
-        """The body written to `dest` (size-capped; nothing left on failure) and its sha256;
-        None on 404. TEMP until core-http lands: read whole (capped), then written."""
-        resp = self.get(path, what, accept=accept)
-        if resp.status_code == 404:
-            return None
-        try:
-            dest.write_bytes(resp.content)
-        except BaseException:
-            dest.unlink(missing_ok=True)
-            raise
-        return hashlib.sha256(resp.content).hexdigest()
+        """The body streamed into `dest` (its folder must exist; size-capped, within the
+        deadline; a failed download leaves no `dest`); its sha256, or None on 404."""
+        answer = self.get(path, what, accept=accept, sink=dest)
+        return None if answer is None else answer.sha256
 
     def send(
         self,
@@ -378,61 +217,86 @@ class OicClient:
         what: str,
         *,
         json: Any = None,
+        upload: Path | None = None,
+        field: str = "file",
+        override: str | None = None,
         params: dict[str, str] | None = None,
     ) -> Answer:
-        """Any status as an Answer (TEMP until core-http lands: JSON bodies only)."""
-        query = f"?{urlencode(params)}" if params else ""
-        resp = self._send(path + query, what, "*/*", method, json=json)
-        return Answer(resp.status_code, resp.headers, resp.content)
+        """A request that may change the server. `upload`: multipart/form-data with the file
+        under `field`, streamed from disk; `override`: sent as POST with
+        X-HTTP-Method-Override (OIC's PATCH). Any status comes back as an Answer; re-sent only
+        when it cannot have arrived, on 429 with Retry-After, or a lock (412/423). Raises
+        UncertainWrite when it may have arrived and no answer came."""
+        headers = {"X-HTTP-Method-Override": override} if override else {}
+        body = Upload(upload, field) if upload is not None else None
+        if body is not None:
+            headers["Content-Type"] = body.content_type
+        try:
+            return self._request(
+                "POST" if override else method,
+                path,
+                what,
+                accept="application/json",
+                params=params,
+                idempotent=False,
+                headers=headers,
+                json=json,
+                upload=body,
+            )
+        finally:
+            if body is not None:
+                body.close()
 
     # -- the first request --------------------------------------------------------------------
 
     def probe(self) -> None:
         """One cheap request (one connection of the list) that confirms URL, instance and
         credentials. Failures are SettingsErrors naming what to check."""
-        resp = self._send(
-            f"{API}/connections?limit=1&offset=0", "first request", "application/json"
+        what = "first request"
+        answer = self._request(
+            "GET", api("connections"), what, accept="application/json", params=_FIRST
         )
-        if 200 <= resp.status_code < 300 and _is_json(resp):
+        if 200 <= answer.status < 300 and answer.json() is not None:
             return
-        said = _said(resp)
-        if resp.status_code in (401, 403):
+        base = self.config.base_url
+        if answer.status in (401, 403):
             raise SettingsError(
                 one_line(
-                    f"{self.server} refused the credentials ({said}); "
-                    f"{self._credentials_hint(resp.status_code)}"
+                    f"{base} refused the credentials ({answer.said()}); "
+                    f"{self._credentials_hint(answer.status)}"
                 )
             )
-        if resp.status_code in (400, 404) or 200 <= resp.status_code < 300:
-            instance = self.instance or "(not set)"
+        if answer.status in (400, 404) or 200 <= answer.status < 300:
+            instance = self.config.instance or "(not set)"
             raise SettingsError(
                 one_line(
-                    f"oic-url {self.server} with oic-instance {instance} is not an OIC REST API "
-                    f"that knows this instance ({said}); check oic-url (on OIC 3 the design "
-                    "host https://design.integration.<region>.ocp.oraclecloud.com) and "
+                    f"oic-url {base} with oic-instance {instance} is not an OIC REST API "
+                    f"that knows this instance ({answer.said()}); check oic-url (on OIC 3 the "
+                    "design host https://design.integration.<region>.ocp.oraclecloud.com) and "
                     "oic-instance (the integration instance name from the About page)"
                 )
             )
-        raise self._fail(resp, "first request")
+        raise self.fail(answer, what)
 
     def probe_project(self, project: str, setting: str = "oic-project") -> None:
         """Confirm an OIC 3 project exists (`GET /projects/{id}`); a 404 is a SettingsError
         naming `setting` (the input, or the project.yaml that gave the id)."""
         what = f"project {project}"
-        resp = self._send(_scope(project), what, "application/json")
-        if 200 <= resp.status_code < 300:
+        answer = self._request("GET", api(project=project), what, accept="application/json")
+        if 200 <= answer.status < 300:
             return
-        if resp.status_code == 404:
+        if answer.status == 404:
             raise SettingsError(
                 one_line(
-                    f"{setting} {project} was not found on {self.server} ({_said(resp)}); "
-                    "use the project's identifier (shown in the project's URL), not its name"
+                    f"{setting} {project} was not found on {self.config.base_url} "
+                    f"({answer.said()}); use the project's identifier (shown in the project's "
+                    "URL), not its name"
                 )
             )
-        raise self._fail(resp, what)
+        raise self.fail(answer, what)
 
     def _credentials_hint(self, status: int) -> str:
-        if self.auth.kind == "oauth":
+        if self.config.auth.kind == "oauth":
             first = (
                 "check scope first (the OAuth resource's audience followed by "
                 "urn:opc:resource:consumer::all), then client-id/client-secret/token-url"
@@ -452,36 +316,37 @@ class OicClient:
     def connection(self, conn_id: str, project: str | None = None) -> dict[str, Any] | None:
         """The connection's definition as the server returns it; None if it does not exist.
         With `project`, the one in that OIC 3 project (`/projects/{id}/connections/{cid}`)."""
-        return self.get_json(
-            f"{_scope(project)}/connections/{quote(conn_id, safe='')}", f"connection {conn_id}"
-        )
-
-    def attachment(self, conn_id: str, prop: str, project: str | None = None) -> bytes | None:
-        """The file uploaded to a connection property (WSDL, schema, certificate); None on 404.
-        `project` as for connection."""
-        what = f"attachment {prop} of connection {conn_id}"
-        path = (
-            f"{_scope(project)}/connections/{quote(conn_id, safe='')}"
-            f"/attachments/{quote(prop, safe='')}"
-        )
-        resp = self.get(path, what, accept="application/octet-stream, */*")
-        if resp.status_code == 404:
-            return None
-        return resp.content
+        return self.get_json(api("connections", conn_id, project=project), f"connection {conn_id}")
 
     def lookup_csv(self, name: str, project: str | None = None) -> bytes | None:
         """The lookup's CSV export; None if it does not exist. `project` as for connection."""
         what = f"lookup {name}"
-        path = f"{_scope(project)}/lookups/{quote(name, safe='')}/archive"
-        resp = self.get(path, what, accept="*/*")
-        if resp.status_code == 404:
+        answer = self.get(api("lookups", name, "archive", project=project), what)
+        if answer is None:
             return None
-        ctype = resp.headers.get("Content-Type", "").lower()
-        if "json" in ctype or "html" in ctype or not resp.content.strip():
+        ctype = answer.headers.get("Content-Type", "").lower()
+        if "json" in ctype or "html" in ctype or not answer.body.strip():
             raise ServerError(
                 one_line(
-                    f"{what}: expected a CSV file from GET {without_query(resp.url)}, got "
-                    f"{ctype or 'no content type'}: {describe_body(resp)}"
+                    f"{what}: expected a CSV file from GET {shown_url(answer.url)}, got "
+                    f"{ctype or 'no content type'}: {answer.detail()}"
                 )
             )
-        return resp.content
+        return answer.body
+
+
+_FIRST = {"limit": "1", "offset": "0"}
+
+
+def json_object(answer: Answer, what: str) -> dict[str, Any]:
+    """The answer's body as a JSON object, else a ServerError saying what came instead."""
+    data = answer.json()
+    if not isinstance(data, dict):
+        ctype = answer.headers.get("Content-Type") or "no content type"
+        raise ServerError(
+            one_line(
+                f"{what}: expected a JSON object from GET {shown_url(answer.url)}, got "
+                f"{ctype}: {answer.detail()}"
+            )
+        )
+    return data

@@ -3,7 +3,8 @@
 One `ServerCache` holds one client (one connection pool, one token), one bounded thread pool and
 the results: a batch of integrations that share connections asks the server once per connection.
 Connections are cached already cleaned (secrets removed), so a secret value never outlives the
-request that carried it.
+request that carried it. Attachments are not fetched here: they can be large, so the export
+streams each into its artifact folder (`OicClient.download`).
 """
 
 from __future__ import annotations
@@ -15,24 +16,27 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from functools import partial
 from typing import Any
 
-from ..artifact.connections import (
+from .client import OicClient, api, json_object
+from .connection_model import (
     Attachment,
     CleanConnection,
     attachment_properties,
     is_secret_attachment,
     normalise_connection,
 )
-from .client import OicClient
 
 
 class ServerCache:
     """Shared by every integration of a run; use as a context manager."""
 
-    def __init__(self, client: OicClient, max_workers: int = 4) -> None:
+    def __init__(self, client: OicClient) -> None:
         self.client = client
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="oic-fetch")
+        self._pool = ThreadPoolExecutor(
+            max_workers=client.config.max_workers, thread_name_prefix="oic-fetch"
+        )
         self._futures: dict[tuple[str, str], Future[Any]] = {}
         self._lock = threading.Lock()
+        self._parsing = threading.Lock()
 
     def __enter__(self) -> ServerCache:
         return self
@@ -55,21 +59,22 @@ class ServerCache:
             return future
 
     def _connection(self, conn_id: str, project: str | None) -> CleanConnection | None:
-        """The connection, cleaned, with its attachments: the files of secret properties
-        (keystores, private keys) are not fetched but listed as to be supplied."""
-        body = self.client.connection(conn_id, project)
-        if body is None:
+        """The connection, cleaned, with the list of its attachments: the files of secret
+        properties (keystores, private keys) are marked to be supplied. Fetched in parallel,
+        parsed one at a time: a parsed body takes many times its size, so the memory a run
+        needs does not grow with the number of large bodies (parsing holds the GIL anyway)."""
+        what = f"connection {conn_id}"
+        path = api("connections", conn_id, project=project)
+        answer = self.client.get(path, what, accept="application/json")
+        if answer is None:
             return None
-        clean = normalise_connection(body, conn_id)
-        attachments = []
-        for prop in attachment_properties(clean.data):
-            name = prop["propertyName"]
-            if is_secret_attachment(prop):
-                attachments.append(Attachment(name, None, to_supply=True))
-            else:
-                data = self.client.attachment(conn_id, name, project)
-                attachments.append(Attachment(name, data))
-        return dataclasses.replace(clean, attachments=tuple(attachments))
+        with self._parsing:
+            clean = normalise_connection(json_object(answer, what), conn_id)
+        attachments = tuple(
+            Attachment(prop["propertyName"], to_supply=is_secret_attachment(prop))
+            for prop in attachment_properties(clean.data)
+        )
+        return dataclasses.replace(clean, attachments=attachments)
 
     def confirm_project(self, project: str, setting: str) -> None:
         """Check once per run that an OIC 3 project exists (see OicClient.probe_project)."""

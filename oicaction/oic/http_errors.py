@@ -11,17 +11,13 @@ import json
 import re
 from typing import Any
 
-import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError, SSLError
+
+from ..errors import one_line
 
 MAX_DETAIL = 300
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
-
-
-def one_line(text: str, limit: int = 1000) -> str:
-    """Collapse whitespace (newlines included) and cut overly long text."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _from_json(data: Any) -> str | None:
@@ -62,39 +58,30 @@ def describe_text(body: str, content_type: str = "") -> str:
     return one_line(body, MAX_DETAIL)
 
 
-def describe_body(resp: requests.Response) -> str:
-    return describe_text(resp.text[:65536], resp.headers.get("Content-Type", "").lower())
-
-
-def is_gateway_error(resp: requests.Response) -> bool:
+def is_gateway_error(body: bytes) -> bool:
     """True for the OCI gateway's `{code, message}`: a wrong host or instance, not a missing
     object, when it comes with a 404."""
     try:
-        data = json.loads(resp.text[:65536])
+        data = json.loads(body[:65536])
     except ValueError:
         return False
     return isinstance(data, dict) and "code" in data and "message" in data and "title" not in data
 
 
-def describe_exception(exc: BaseException, timeout: tuple[float, float]) -> str:
-    """Why no answer came: refused, reset, timed out, TLS; after the retries were spent."""
-    reason: BaseException | None = exc
-    # requests wraps urllib3's MaxRetryError, which wraps the last low-level error.
-    while reason is not None and reason.args and isinstance(reason.args[0], BaseException):
-        reason = reason.args[0]
-    inner = getattr(reason, "reason", None)
-    text = f"{type(inner).__name__ if inner else ''} {inner or reason}".lower()
-    retried = " (gave up after retrying)"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return one_line(f"TLS/SSL error: {inner or reason}", MAX_DETAIL)
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return f"could not connect within {timeout[0]:g} s{retried}"
-    if isinstance(exc, requests.exceptions.ReadTimeout) or "read timed out" in text:
-        return f"no answer within the {timeout[1]:g} s read timeout{retried}"
+def describe_exception(cause: BaseException, timeout: tuple[float, float]) -> str:
+    """Why no answer came (refused, reset, timed out, TLS), from the urllib3 error."""
+    inner = getattr(cause, "reason", None) or getattr(cause, "original_error", None)
+    text = f"{type(cause).__name__} {type(inner).__name__ if inner else ''} {cause}".lower()
+    if isinstance(cause, SSLError):
+        return one_line(f"TLS/SSL error: {cause}", MAX_DETAIL)
+    if isinstance(cause, ConnectTimeoutError) and not isinstance(cause, NewConnectionError):
+        return f"could not connect within {timeout[0]:g} s"
+    if isinstance(cause, ReadTimeoutError) or "read timed out" in text:
+        return f"no answer within the {timeout[1]:g} s read timeout"
     if "reset" in text or "aborted" in text or "remotedisconnected" in text:
-        return f"connection reset by the server{retried}"
-    if "refused" in text or "newconnectionerror" in text:
-        return f"connection refused{retried}"
+        return "connection reset by the server"
     if "name or service not known" in text or "nodename nor servname" in text:
         return "host name not found (check oic-url)"
-    return one_line(f"{type(exc).__name__}: {inner or reason}", MAX_DETAIL)
+    if "refused" in text or "newconnectionerror" in text:
+        return "connection refused"
+    return one_line(f"{type(cause).__name__}: {cause}", MAX_DETAIL)

@@ -41,37 +41,40 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def without_query(url: str) -> str:
-    """The URL as it may be shown: no user info, query or fragment."""
-    parts = urlsplit(url)
-    netloc = parts.hostname or ""
-    if ":" in netloc:
-        netloc = f"[{netloc}]"
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+def shown_url(url: str, limit: int = 200) -> str:
+    """A URL as any message may show it: never its user info (whatever the scheme, or none,
+    and however its password confuses a parser: everything up to the last `@` goes), no query
+    or fragment, at most `limit` characters."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep:
+        scheme, rest = "", scheme
+    rest = rest.rpartition("@")[2]
+    for mark in "?#":
+        rest = rest.partition(mark)[0]
+    shown = f"{scheme}{sep}{rest}"
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def check_url(url: str, name: str) -> str:
     """Refuse URLs that would send credentials in clear text or carry them inside."""
     text = url.strip()
+    if "@" in text:  # OIC's URLs hold none; a password may hold `/`, `?` or `#` and hide it
+        raise SettingsError(
+            f"{name} {shown_url(text)} must not contain a user or password; use the "
+            "username/password or client-id/client-secret settings"
+        )
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise SettingsError(f"{name} must be an https:// URL (got {text[:80]!r})")
-    if "@" in parts.netloc:
-        raise SettingsError(
-            f"{name} must not contain a user or password; use the username/password or "
-            "client-id/client-secret settings"
-        )
+        raise SettingsError(f"{name} must be an https:// URL (got {shown_url(text, 80)!r})")
     try:
         host, _port = parts.hostname, parts.port
     except ValueError:
         raise SettingsError(f"{name} has an invalid port (host {parts.hostname})") from None
     if not host:
-        raise SettingsError(f"{name} has no host: {text[:80]!r}")
+        raise SettingsError(f"{name} has no host: {shown_url(text, 80)!r}")
     if parts.scheme.lower() != "https" and not is_loopback(host):
         raise SettingsError(
-            f"{name} {without_query(text)} must use https (plain http is only allowed for "
+            f"{name} {shown_url(text)} must use https (plain http is only allowed for "
             "localhost/127.0.0.1/::1)"
         )
     return text
@@ -91,6 +94,6 @@ def normalise_base_url(url: str, name: str = "oic-url") -> tuple[str, str | None
     if match:
         path = path[: match.start()]
     path = path.rstrip("/")
-    instance = (parse_qs(parts.query).get("integrationInstance") or [""])[0]
-    base = without_query(urlunsplit((parts.scheme.lower(), parts.netloc, path, "", "")))
-    return base, instance.strip() or None
+    instance = (parse_qs(parts.query).get("integrationInstance") or [""])[0].strip()
+    base = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, "", ""))
+    return base, instance or None

@@ -1,4 +1,5 @@
-"""Make a connection as the server returns it into what the artifact keeps.
+"""OIC's connection data model: a connection as the server returns it made into what the
+artifact keeps, and the rules that tell a secret property or attachment.
 
 One shape whatever the server (camelCase; Gen3 kebab-case and the legacy ICS lower-case keys are
 mapped), no volatile fields (timestamps, locks, usage counts, status, the hundreds of entries of
@@ -209,11 +210,10 @@ def iter_properties(conn: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file uploaded to a connection property. `data` None: not exported, because the
-    property is a secret (`to_supply`) or the server has no file for it (404)."""
+    """A file uploaded to a connection property; `to_supply`: a secret (keystore, key), never
+    downloaded, to be supplied at deployment."""
 
     property: str
-    data: bytes | None
     to_supply: bool = False
 
 
