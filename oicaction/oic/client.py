@@ -26,8 +26,8 @@ from .http import (
     HttpOptions,
     UncertainWrite,
     Upload,
+    is_gateway_error,
 )
-from .http_errors import is_gateway_error
 from .url import design_host_region, shown_url
 
 __all__ = [
