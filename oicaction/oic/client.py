@@ -1,12 +1,9 @@
-"""The HTTP client for one OIC instance: one session (connection pool), one auth, its retries.
+"""The client for one OIC instance: one session (connection pool), one auth, its retries.
 
-Redirects are never followed to another host: credentials would go with them (or, as on OIC
-Gen3, be dropped and the call fail obscurely), so the user is told which host to use instead;
-a redirect to OIC 3's design host names the `oic-url` and `oic-instance` to set. Every exchange
-is bounded by `request-deadline` and `max-response-size`, and writes are never re-sent once they
-may have reached the server (http.py). The first request of a run (`probe`, then
-`probe_project`) confirms URL, instance, credentials and project, so a misconfiguration is
-reported as such (exit 2, naming the setting), never as a missing connection.
+Redirects are never followed to another host (credentials would go with them); the user is told
+which host to use instead. The first request of a run (`probe`, `probe_project`) confirms URL,
+instance, credentials and project, so a misconfiguration is reported as such (exit 2, naming the
+setting), never as a missing connection.
 """
 
 from __future__ import annotations
@@ -30,15 +27,7 @@ from .http import (
 )
 from .url import design_host_region, shown_url
 
-__all__ = [
-    "DEFAULT_OPTIONS",
-    "Answer",
-    "HttpOptions",
-    "OicClient",
-    "UncertainWrite",
-    "api",
-    "json_object",
-]
+__all__ = ["DEFAULT_OPTIONS", "Answer", "HttpOptions", "OicClient", "UncertainWrite", "api"]
 
 API = "/ic/api/integration/v1"
 DEFAULT_OPTIONS = HttpOptions()
@@ -48,13 +37,6 @@ def api(*parts: str, project: str | None = None) -> str:
     """`/ic/api/integration/v1[/projects/<P>]/<part>/...`, each part quoted (`|` as %7C)."""
     scope = (API,) if project is None else (API, "projects", quote(project, safe=""))
     return "/".join((*scope, *(quote(part, safe="") for part in parts)))
-
-
-def _redirect_hint(target: str) -> str:
-    host = urlsplit(target).hostname or "?"
-    if "identity" in host or "login" in host or "idcs" in host:
-        return "the server sent a login page: check the credentials and the auth settings"
-    return f"if https://{host} is your OIC instance, set oic-url to it"
 
 
 class OicClient:
@@ -71,13 +53,7 @@ class OicClient:
         self.config = config
         self.options = options or DEFAULT_OPTIONS
         self.on_token = on_token
-        self.http = Http(
-            self.options,
-            deadline=config.deadline,
-            max_size=config.max_response_size,
-            pool_size=config.max_workers,
-            ca_bundle=config.ca_bundle,
-        )
+        self.http = Http(self.options, config)
 
     def close(self) -> None:
         self.http.close()
@@ -143,8 +119,8 @@ class OicClient:
             return answer
 
     def _refuse_redirect(self, answer: Answer, target: str, what: str) -> None:
-        """A redirect to another host is never followed. To OIC 3's design host (what the
-        runtime/console URL does) it is a settings error naming the URL and instance to use."""
+        """To OIC 3's design host (where a runtime/console URL sends) a redirect is a settings
+        error naming the URL and instance to use; to any other host an error naming it."""
         host = urlsplit(target).hostname or ""
         if design_host_region(host):
             instance = (parse_qs(urlsplit(target).query).get("integrationInstance") or [""])[0]
@@ -154,10 +130,13 @@ class OicClient:
                 + (f" and oic-instance to {instance}" if instance else " and set oic-instance")
                 + " (credentials are only sent where oic-url points)"
             )
+        hint = f"if https://{host or '?'} is your OIC instance, set oic-url to it"
+        if any(word in host for word in ("identity", "login", "idcs")):
+            hint = "the server sent a login page: check the credentials and the auth settings"
         raise ServerError(
             f"{what}: GET {shown_url(answer.url)} was redirected (HTTP {answer.status}) "
             f"to {shown_url(target)}; not followed, so credentials stay with "
-            f"{self.config.base_url}. {_redirect_hint(target)}"
+            f"{self.config.base_url}. {hint}"
         )
 
     def fail(self, answer: Answer, what: str) -> ServerError:
@@ -231,23 +210,15 @@ class OicClient:
         body = Upload(upload, field) if upload is not None else None
         if body is not None:
             headers["Content-Type"] = body.content_type
+        method = "POST" if override else method
+        kw = {"params": params, "headers": headers, "json": json, "upload": body}
         try:
             return self._request(
-                "POST" if override else method,
-                path,
-                what,
-                accept="application/json",
-                params=params,
-                idempotent=False,
-                headers=headers,
-                json=json,
-                upload=body,
+                method, path, what, accept="application/json", idempotent=False, **kw
             )
         finally:
             if body is not None:
                 body.close()
-
-    # -- the first request --------------------------------------------------------------------
 
     def probe(self) -> None:
         """One cheap request (one connection of the list) that confirms URL, instance and
@@ -260,11 +231,9 @@ class OicClient:
             return
         base = self.config.base_url
         if answer.status in (401, 403):
+            hint = self._credentials_hint(answer.status)
             raise SettingsError(
-                one_line(
-                    f"{base} refused the credentials ({answer.said()}); "
-                    f"{self._credentials_hint(answer.status)}"
-                )
+                one_line(f"{base} refused the credentials ({answer.said()}); {hint}")
             )
         if answer.status in (400, 404) or 200 <= answer.status < 300:
             instance = self.config.instance or "(not set)"
@@ -296,22 +265,18 @@ class OicClient:
         raise self.fail(answer, what)
 
     def _credentials_hint(self, status: int) -> str:
-        if self.config.auth.kind == "oauth":
-            first = (
-                "check scope first (the OAuth resource's audience followed by "
-                "urn:opc:resource:consumer::all), then client-id/client-secret/token-url"
-            )
+        if self.config.auth.kind == "basic":
             if status == 403:
-                return (
-                    f"{first}, and that the confidential app has an OIC role such as "
-                    "ServiceDeveloper on the instance"
-                )
-            return first
+                return "check that username has an OIC role such as ServiceDeveloper"
+            return "check username/password (OIC 3 accepts only OAuth: use client-id/client-secret)"
+        hint = (
+            "check scope first (the OAuth resource's audience followed by "
+            "urn:opc:resource:consumer::all), then client-id/client-secret/token-url"
+        )
         if status == 403:
-            return "check that username has an OIC role such as ServiceDeveloper"
-        return "check username/password (OIC 3 accepts only OAuth: use client-id/client-secret)"
-
-    # -- objects ------------------------------------------------------------------------------
+            hint += ", and that the confidential app has an OIC role such as ServiceDeveloper"
+            hint += " on the instance"
+        return hint
 
     def connection(self, conn_id: str, project: str | None = None) -> dict[str, Any] | None:
         """The connection's definition as the server returns it; None if it does not exist.
@@ -326,12 +291,7 @@ class OicClient:
             return None
         ctype = answer.headers.get("Content-Type", "").lower()
         if "json" in ctype or "html" in ctype or not answer.body.strip():
-            raise ServerError(
-                one_line(
-                    f"{what}: expected a CSV file from GET {shown_url(answer.url)}, got "
-                    f"{ctype or 'no content type'}: {answer.detail()}"
-                )
-            )
+            raise _unexpected(answer, what, "a CSV file", ctype)
         return answer.body
 
 
@@ -342,11 +302,14 @@ def json_object(answer: Answer, what: str) -> dict[str, Any]:
     """The answer's body as a JSON object, else a ServerError saying what came instead."""
     data = answer.json()
     if not isinstance(data, dict):
-        ctype = answer.headers.get("Content-Type") or "no content type"
-        raise ServerError(
-            one_line(
-                f"{what}: expected a JSON object from GET {shown_url(answer.url)}, got "
-                f"{ctype}: {answer.detail()}"
-            )
-        )
+        raise _unexpected(answer, what, "a JSON object", answer.headers.get("Content-Type", ""))
     return data
+
+
+def _unexpected(answer: Answer, what: str, expected: str, ctype: str) -> ServerError:
+    return ServerError(
+        one_line(
+            f"{what}: expected {expected} from GET {shown_url(answer.url)}, got "
+            f"{ctype or 'no content type'}: {answer.detail()}"
+        )
+    )

@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import requests
 from urllib3.exceptions import (
@@ -41,6 +41,9 @@ from urllib3.util.retry import Retry
 
 from ..errors import ServerError, one_line
 from .url import shown_url
+
+if TYPE_CHECKING:
+    from .config import ServerConfig
 
 CHUNK = 65536
 MAX_DETAIL = 300  # characters of an error's detail in a message
@@ -267,27 +270,20 @@ _UNCERTAIN = "it may have reached the server: read its state before trying again
 class Http:
     """One session (connection pool) and the limits every exchange keeps."""
 
-    def __init__(
-        self,
-        options: HttpOptions,
-        *,
-        deadline: float,
-        max_size: int,
-        pool_size: int,
-        ca_bundle: str | None,
-    ) -> None:
+    def __init__(self, options: HttpOptions, config: ServerConfig) -> None:
         self.options = options
         self.timeout = (options.connect_timeout, options.read_timeout)
-        self.deadline = deadline
-        self.max_size = max_size
-        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1))
+        self.deadline = config.deadline
+        self.max_size = config.max_response_size
+        pool = max(config.max_workers, 1)
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool)
         self.session = requests.Session()
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers["User-Agent"] = "oic-build"
         self.session.auth = lambda request: request  # keeps requests out of .netrc
-        if ca_bundle:
-            self.session.verify = ca_bundle
+        if config.ca_bundle:
+            self.session.verify = config.ca_bundle
 
     def close(self) -> None:
         self.session.close()
