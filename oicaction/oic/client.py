@@ -211,14 +211,8 @@ class OicClient:
         if body is not None:
             headers["Content-Type"] = body.content_type
         method = "POST" if override else method
-        kw = {"params": params, "headers": headers, "json": json, "upload": body}
-        try:
-            return self._request(
-                method, path, what, accept="application/json", idempotent=False, **kw
-            )
-        finally:
-            if body is not None:
-                body.close()
+        kw = {"params": params, "headers": headers, "json": json, "data": body}
+        return self._request(method, path, what, accept="application/json", idempotent=False, **kw)
 
     def probe(self) -> None:
         """One cheap request (one connection of the list) that confirms URL, instance and

@@ -11,7 +11,6 @@ Proxies are requests' own handling of the environment; `.netrc` is never consult
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 import os
@@ -20,7 +19,7 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -199,42 +198,32 @@ class HttpOptions:
 
 class Upload:
     """A multipart/form-data body with one file part, read from disk while it is sent
-    (requests' `files=` would hold the whole file in memory); `rewind` before each attempt."""
+    (requests' `files=` would hold the whole file in memory); each attempt iterates it anew."""
 
     def __init__(self, path: Path, field: str) -> None:
         boundary = secrets.token_hex(16)
         part = RequestField(name=field, data=b"", filename=path.name)
         part.make_multipart(content_type="application/octet-stream")
         self.content_type = f"multipart/form-data; boundary={boundary}"
-        head = f"--{boundary}\r\n{part.render_headers()}".encode()
-        tail = f"\r\n--{boundary}--\r\n".encode()
-        self._file = path.open("rb")
-        size = os.fstat(self._file.fileno()).st_size
-        self._parts: list[tuple[IO[bytes], int]] = [
-            (io.BytesIO(head), len(head)),
-            (self._file, size),
-            (io.BytesIO(tail), len(tail)),
-        ]
+        self._head = f"--{boundary}\r\n{part.render_headers()}".encode()
+        self._tail = f"\r\n--{boundary}--\r\n".encode()
+        self._path = path
+        self._size = path.stat().st_size
 
     def __len__(self) -> int:
-        return sum(length for _part, length in self._parts)
+        return len(self._head) + self._size + len(self._tail)
 
-    def rewind(self) -> None:
-        for part, _length in self._parts:
-            part.seek(0)
-
-    def read(self, size: int = CHUNK) -> bytes:
-        for part, length in self._parts:
-            left = length - part.tell()
-            if left > 0:
-                piece = part.read(min(size, left) if size >= 0 else left)
-                if not piece:
-                    raise ServerError(f"{self._file.name} changed while it was sent")
-                return piece
-        return b""
-
-    def close(self) -> None:
-        self._file.close()
+    def __iter__(self) -> Iterator[bytes]:
+        yield self._head
+        with self._path.open("rb") as file:
+            left = self._size
+            while left:
+                chunk = file.read(min(CHUNK, left))
+                if not chunk:
+                    raise ServerError(f"{self._path} changed while it was sent")
+                left -= len(chunk)
+                yield chunk
+        yield self._tail
 
 
 def _cause(exc: Exception) -> Exception:
@@ -296,7 +285,6 @@ class Http:
         what: str,
         idempotent: bool = True,
         sink: Path | None = None,
-        upload: Upload | None = None,
         **kw: Any,
     ) -> Answer:
         """Send one request (retries included) and read its whole answer within
@@ -306,11 +294,7 @@ class Http:
         where = f"{what}: {method} {shown_url(url)}"
         ends = time.monotonic() + self.deadline
         retry = self.options.retry(idempotent)
-        if upload is not None:
-            kw["data"] = upload
         while True:
-            if upload is not None:
-                upload.rewind()
             try:
                 answer, raw = self._attempt(method, url, where, ends, sink, kw)
             except _NoAnswer as failed:
