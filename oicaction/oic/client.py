@@ -25,7 +25,7 @@ from .http import (
     Upload,
     is_gateway_error,
 )
-from .url import design_host_region, shown_url
+from .url import is_design_host, shown_url
 
 __all__ = ["DEFAULT_OPTIONS", "Answer", "HttpOptions", "OicClient", "UncertainWrite", "api"]
 
@@ -122,7 +122,7 @@ class OicClient:
         """To OIC 3's design host (where a runtime/console URL sends) a redirect is a settings
         error naming the URL and instance to use; to any other host an error naming it."""
         host = urlsplit(target).hostname or ""
-        if design_host_region(host):
+        if is_design_host(host):
             instance = (parse_qs(urlsplit(target).query).get("integrationInstance") or [""])[0]
             raise SettingsError(
                 f"oic-url {self.config.base_url} redirects to OIC 3's design host: set oic-url "
@@ -218,8 +218,9 @@ class OicClient:
         """One cheap request (one connection of the list) that confirms URL, instance and
         credentials. Failures are SettingsErrors naming what to check."""
         what = "first request"
+        first = {"limit": "1", "offset": "0"}
         answer = self._request(
-            "GET", api("connections"), what, accept="application/json", params=_FIRST
+            "GET", api("connections"), what, accept="application/json", params=first
         )
         if 200 <= answer.status < 300 and answer.json() is not None:
             return
@@ -287,9 +288,6 @@ class OicClient:
         if "json" in ctype or "html" in ctype or not answer.body.strip():
             raise _unexpected(answer, what, "a CSV file", ctype)
         return answer.body
-
-
-_FIRST = {"limit": "1", "offset": "0"}
 
 
 def json_object(answer: Answer, what: str) -> dict[str, Any]:

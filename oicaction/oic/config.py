@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from ..errors import SettingsError
 from ..settings import Settings, input_name
 from .auth import SCOPE_HINT, Auth, BasicAuth, ClientCredentials
-from .url import design_host_region, normalise_base_url, oic3_region
+from .url import is_design_host, is_oic3_host, normalise_base_url
 
 OAUTH_FIELDS = ("client_id", "client_secret", "token_url")
 BASIC_FIELDS = ("username", "password")
@@ -80,7 +80,7 @@ def server_config(settings: Settings) -> ServerConfig:
     kind = auth_kind(settings)
     if kind == "oauth" and not scope:
         raise SettingsError(f"scope is required with client-id/client-secret: {SCOPE_HINT}")
-    if design_host_region(host) and not instance:
+    if is_design_host(host) and not instance:
         raise SettingsError(
             f"oic-url {base} is OIC 3's design host, which serves every instance of the "
             "region: set oic-instance to your integration instance name (About page, "
@@ -91,7 +91,7 @@ def server_config(settings: Settings) -> ServerConfig:
         assert settings.client_id and settings.client_secret and settings.token_url
         secret = settings.client_secret.get_secret_value()
         auth = ClientCredentials(settings.token_url, settings.client_id, secret, scope)
-    elif oic3_region(host):
+    elif is_oic3_host(host):
         raise SettingsError(
             f"username/password (basic auth) against {host}: OIC 3's REST API accepts only "
             "OAuth; set client-id, client-secret, token-url and scope instead"
@@ -118,7 +118,7 @@ def _scope_warnings(scope: str) -> tuple[str, ...]:
             f"scope {scope!r} ends in neither urn:opc:resource:consumer::all nor /ic/api/; "
             f"if the token is refused, fix it: {SCOPE_HINT}",
         )
-    if design_host_region(urlsplit(scope.split("urn:", 1)[0]).hostname or ""):
+    if is_design_host(urlsplit(scope.split("urn:", 1)[0]).hostname or ""):
         return (
             "scope names the design host; OIC 3 expects the OAuth resource's audience "
             "(https://<id>.integration.<region>.ocp.oraclecloud.com:443) from the "
