@@ -228,9 +228,11 @@ class Upload:
 
 def _cause(exc: Exception) -> Exception:
     """The urllib3 error under requests' wrapping (and MaxRetryError's), which Retry reads."""
-    while isinstance(exc, requests.RequestException) and exc.args:
-        if not isinstance(exc.args[0], Exception):
-            break
+    while (
+        isinstance(exc, requests.RequestException)
+        and exc.args
+        and isinstance(exc.args[0], Exception)
+    ):
         exc = exc.args[0]
     if isinstance(exc, MaxRetryError) and isinstance(exc.reason, Exception):
         exc = exc.reason
@@ -358,9 +360,8 @@ class Http:
                 ) as resp:
                     ok = 200 <= resp.status_code < 300
                     body, digest = self._read(resp, where, ends, out if ok else None)
-                answer = Answer(
-                    resp.status_code, resp.headers, body, resp.reason or "", method, resp.url
-                )
+                reason = resp.reason or ""
+                answer = Answer(resp.status_code, resp.headers, body, reason, method, resp.url)
                 answer.sha256 = digest
                 result.append((answer, resp.raw))
             except (requests.RequestException, HTTPError, OSError) as exc:
@@ -402,7 +403,7 @@ class Http:
             and not resp.headers.get("Content-Encoding")
         ):
             raise too_big
-        digest = hashlib.sha256() if out is not None else None
+        digest = hashlib.sha256()
         chunks: list[bytes] = []
         total = 0
         resp.raw.decode_content = True  # requests asks for raw bytes; we count what they decode to
@@ -412,9 +413,9 @@ class Http:
                 raise too_big
             if time.monotonic() > ends:
                 raise _NoAnswer(None)
-            if out is not None and digest is not None:
+            if out is None:
+                chunks.append(chunk)
+            else:
                 out.write(chunk)
                 digest.update(chunk)
-            else:
-                chunks.append(chunk)
-        return b"".join(chunks), digest.hexdigest() if digest is not None else None
+        return b"".join(chunks), None if out is None else digest.hexdigest()
