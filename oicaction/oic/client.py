@@ -64,9 +64,6 @@ class OicClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def where(self) -> str:
-        return self.config.where()
-
     def _post_token(self, url: str, form: dict[str, str], credentials: tuple[str, str]) -> Answer:
         """The token request: a POST that changes nothing, so it is retried like a GET."""
         headers = {"Accept": "application/json"}
