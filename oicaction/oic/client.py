@@ -23,7 +23,6 @@ from .http import (
     HttpOptions,
     UncertainWrite,
     Upload,
-    is_gateway_error,
 )
 from .url import is_design_host, shown_url
 
@@ -162,7 +161,11 @@ class OicClient:
         answer = self._request("GET", path, what, accept=accept, **kw)
         if 200 <= answer.status < 300:
             return answer
-        if answer.status == 404 and not is_gateway_error(answer.body):
+        data = answer.json() if answer.status == 404 else None
+        gateway = (
+            isinstance(data, dict) and "title" not in data and {"code", "message"} <= data.keys()
+        )
+        if answer.status == 404 and not gateway:  # the OCI gateway's: a wrong host or instance
             return None
         raise self.fail(answer, what)
 

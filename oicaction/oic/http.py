@@ -123,16 +123,6 @@ def describe_text(body: str, content_type: str = "") -> str:
     return one_line(body, MAX_DETAIL)
 
 
-def is_gateway_error(body: bytes) -> bool:
-    """The OCI gateway's `{code, message}`: with a 404, a wrong host or instance, not a
-    missing object."""
-    try:
-        data = json.loads(body[:CHUNK])
-    except ValueError:
-        return False
-    return isinstance(data, dict) and "code" in data and "message" in data and "title" not in data
-
-
 def describe_exception(cause: BaseException, timeout: tuple[float, float]) -> str:
     """Why no answer came (refused, reset, timed out, TLS), from the urllib3 error."""
     inner = getattr(cause, "reason", None) or getattr(cause, "original_error", None)
