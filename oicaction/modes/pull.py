@@ -167,7 +167,7 @@ def pull(settings: Settings, reporter: Reporter, done: list[Pulled]) -> None:
         connect(settings, reporter) as server,
         tempfile.TemporaryDirectory(prefix="oic-pull-", ignore_cleanup_errors=True) as tmp,
     ):
-        where = server.client.where()
+        where = server.client.config.where()
         exports = _planned(lines, project, server.client, where, Path(tmp), reporter)
         _download(exports, settings.max_workers)
         checked = [
