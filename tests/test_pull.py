@@ -584,3 +584,20 @@ def test_a_secret_across_two_read_chunks_is_found_at_its_line(tmp_path: Path) ->
         find = Redactor([secret]).find_line
         check_archive(archive, HELLO, project=False, whole_tree=True, find_secret=find)
     assert secret not in str(exc.value)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root writes files for another owner")
+@pytest.mark.parametrize("existing", [False, True], ids=["new-folder", "existing-folder"])
+def test_written_files_belong_to_the_folders_owner(
+    oic: StandIn, pull: Callable, existing: bool
+) -> None:
+    """As root in a container, what pull writes is given to whoever owns the workspace."""
+    if existing:
+        Path("integrations/HELLO_WORLD").mkdir(parents=True)
+        for made in (Path("integrations"), Path("integrations/HELLO_WORLD")):
+            os.chown(made, 65534, 65534)
+    os.chown(".", 65534, 65534)
+    oic.add_integration(HELLO, exported())
+    assert pull("--integrations", "HELLO_WORLD")[0] == 0
+    written = [Path("integrations"), *Path("integrations").rglob("*")]
+    assert {(p.stat().st_uid, p.stat().st_gid) for p in written} == {(65534, 65534)}

@@ -143,15 +143,22 @@ def _remove(temp: Path) -> None:
             step()
 
 
-def _owner_uid_gid(path: Path) -> tuple[int, int]:
+def owner_of(path: Path) -> tuple[int, int]:
+    """Who owns `path`, or its nearest existing parent: what a run writes there as root (in a
+    container) is given to them (the artifact here, a pulled integration in modes/pull_write)."""
     while not path.exists():
         path = path.parent
     st = path.stat()
     return st.st_uid, st.st_gid
 
 
-def _chown_tree(root: Path, uid: int, gid: int) -> None:
-    os.chown(root, uid, gid)
+def give_tree(root: Path, owner: tuple[int, int]) -> None:
+    """`root` (a folder or a file) and all under it to `owner`, when we are root and they
+    are not; links themselves, never what they point at."""
+    uid, gid = owner
+    if os.geteuid() != 0 or uid == 0:
+        return
+    os.chown(root, uid, gid, follow_symlinks=False)
     for folder, dirs, files in os.walk(root):
         for name in dirs + files:
             os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
@@ -198,7 +205,7 @@ class ArtifactStage:
         try:
             self._check()
             # Files we write as root in a container belong to whoever owns the workspace.
-            self._owner = _owner_uid_gid(self.artifact_dir)
+            self._owner = owner_of(self.artifact_dir)
             self._open()
         except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
             self._cleanup()
@@ -287,7 +294,7 @@ class ArtifactStage:
             return
         for created in self._created:
             os.chown(created, uid, gid)
-        _chown_tree(self.path, uid, gid)
+        give_tree(self.path, self._owner)
 
     def _cleanup(self) -> None:
         """Remove our temp folder (first putting back an artifact we moved aside, if ours did

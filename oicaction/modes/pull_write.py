@@ -12,12 +12,12 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..artifact.staging import give_tree, owner_of
 from ..errors import ArtifactError, OicBuildError, SourceError, shown_path
 from ..source.find import is_project_tree, read_source
 from ..source.iar import IarFile
@@ -149,25 +149,6 @@ def status(present: Present, checked: Checked, layout: str) -> Status:
     return "unchanged" if same else "updated"
 
 
-def _owner(path: Path) -> tuple[int, int]:
-    """Who owns the nearest existing folder: what we write (as root in a container) is theirs."""
-    while not path.exists() and path.parent != path:
-        path = path.parent
-    st = path.stat()
-    return st.st_uid, st.st_gid
-
-
-def _give(paths: Iterable[Path], owner: tuple[int, int]) -> None:
-    uid, gid = owner
-    if os.geteuid() != 0 or uid == 0:
-        return
-    for top in paths:
-        os.chown(top, uid, gid, follow_symlinks=False)
-        for folder, dirs, files in os.walk(top):
-            for name in dirs + files:
-                os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
-
-
 def remove_leftovers(folder: Path) -> list[Path]:
     """Staging folders a killed pull left in `folder` (they hold our marker); removed."""
     removed = []
@@ -217,7 +198,7 @@ def write(present: Present, checked: Checked, layout: str) -> list[Path]:
 def _write(present: Present, checked: Checked, layout: str) -> list[Path]:
     """The folders made for a new integration are ours: a failure removes them again."""
     folder = present.folder
-    owner = _owner(folder)
+    owner = owner_of(folder)
     created = _created_top(folder)
     folder.mkdir(parents=True, exist_ok=True)
     try:
@@ -229,7 +210,7 @@ def _write(present: Present, checked: Checked, layout: str) -> list[Path]:
             folder = folder.parent
         raise
     if created is not None:
-        _give([created], owner)
+        give_tree(created, owner)
     return removed
 
 
@@ -248,7 +229,7 @@ def _swap(present: Present, checked: Checked, layout: str, owner: tuple[int, int
         else:
             _unpack(checked, new)
             built = new / checked.root
-        _give([built], owner)
+        give_tree(built, owner)
         aside = stage / "old"
         if present.tree is not None:
             os.rename(present.tree, aside)
