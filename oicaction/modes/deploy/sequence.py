@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from ...errors import OicBuildError
 from ...oic.client import api
 from .bundle import Bundle
 from .connection_changes import ConnectionUpdate, lacking, map_connection, properties
 from .context import Context, DeployOutcome
-from .plan_values import ResolvedPlan
+from .plan_values import PlanValue, ResolvedPlan
 from .rollback import Progress, roll_back
 from .steps import OK, Steps
 from .target import Target, read_target, stamp_of
@@ -46,12 +47,23 @@ class Deployment:
         updates = {}
         for conn in self.bundle.connections:
             values = self.plan.for_connection(conn) if self.plan else []
-            updates[conn] = map_connection(
+            updates[conn] = self._map(
                 conn, values, self.bundle.definitions.get(conn), target.connections.get(conn)
             )
-            # a plain line for a property OIC types as secret is a secret too
-            self.ctx.reporter.add_secrets(c.source.value for c in updates[conn].changes if c.secret)
         return updates
+
+    def _map(
+        self,
+        conn: str,
+        values: list[PlanValue],
+        definition: dict[str, Any] | None,
+        body: dict[str, Any] | None,
+    ) -> ConnectionUpdate:
+        """`map_connection`, and a plain line for a property OIC types as secret is a secret
+        too: masked before anything (a server's error quoting it included) can show it."""
+        update = map_connection(conn, values, definition, body)
+        self.ctx.reporter.add_secrets(c.source.value for c in update.changes if c.secret)
+        return update
 
     def _check_missing(self, target: Target, updates: dict[str, ConnectionUpdate]) -> None:
         """A connection the target lacks is made by the import, unconfigured: the plan has to
@@ -179,7 +191,7 @@ class Deployment:
         conn = update.id
         if update.unmapped:  # the import made it: its names come from the target now
             body = self.steps.connection(conn, f"configure connection {conn}")
-            later = map_connection(conn, update.unmapped, None, body)
+            later = self._map(conn, update.unmapped, None, body)
             update.changes += later.changes
         payload = update.payload()
         if not payload:
