@@ -386,6 +386,22 @@ def test_failed_activation_rolls_back(old, target, artifacts, run, tmp_path) -> 
     assert (item.archive, item.status, item.schedule) == (old, "ACTIVATED", "STARTED")
 
 
+def test_a_rollback_says_the_lookups_it_does_not_undo(old, target, artifacts, run) -> None:
+    info = artifacts / SLUG / "build-info.json"
+    record = json.loads(info.read_text())
+    record["lookups"] = ["CURRENCIES"]
+    info.write_text(json.dumps(record))
+    (artifacts / SLUG / "lookups").mkdir()
+    (artifacts / SLUG / "lookups" / "CURRENCIES.csv").write_text("DVM,CURRENCIES,x\nA,B\n")
+    target.add_lookup("CURRENCIES", b"DVM,CURRENCIES,old\n")
+    target.add_integration(COUNTRY, old, status="ACTIVATED")
+    target.state.deploy.fail_activation[artifact_sha256(artifacts / SLUG)] = "cannot activate"
+    result = run()
+    assert result.rc == 1 and result.one["status"] == "ROLLED_BACK"
+    assert target.state.lookups["CURRENCIES"] == b"DVM,CURRENCIES,x\nA,B\n"  # not undone...
+    assert "lookups imported are not undone: CURRENCIES" in result.one["error"]  # ...and said
+
+
 def test_failed_activation_of_a_new_integration_says_it_stays(target, run) -> None:
     target.state.deploy.fail_activation[COUNTRY] = "cannot be activated"
     result = run()
@@ -400,8 +416,15 @@ def test_no_rollback_when_asked(old, target, run) -> None:
     target.state.deploy.fail_activation[COUNTRY] = "cannot be activated"
     result = run("--rollback", "false")
     assert result.rc == 1
-    assert result.one["status"] == "FAILED" and "rollback" not in result.one["error"]
+    error = result.one["error"]
+    assert result.one["status"] == "FAILED" and "rollback: " not in error
     assert target.integration(COUNTRY).archive != old
+    # left as it is, so the error says exactly what this deploy changed
+    assert error.endswith(
+        f"; left as it is (rollback is false), this deploy changed: deactivated {COUNTRY}; "
+        f"imported integration {COUNTRY}; set values of connection RESTCOUNTRIESEU; "
+        f"asked to activate {COUNTRY}"
+    )
 
 
 def test_connection_not_configured_names_the_plan_lines_it_lacks(

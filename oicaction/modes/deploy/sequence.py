@@ -271,16 +271,26 @@ class Deployment:
                 self._configure(update, progress)
             for item in self.bundle.attachments:
                 self.steps.upload_attachment(item.owner, item.name, item.path)
+                progress.attachments.append(f"{item.owner} {item.name}")
                 self.say(f"connection {item.owner}: uploaded attachment {item.name}")
             if self.options.test_connections:
                 for conn in self.bundle.connections:
                     self._test(conn)
             for item in self.bundle.lookups:
-                self.say(f"lookup {item.name}: {self.steps.import_lookup(item.name, item.path)}")
+                done = self.steps.import_lookup(item.name, item.path)
+                progress.lookups.append(item.name)
+                self.say(f"lookup {item.name}: {done}")
             outcome.status = self._activate(target, progress)
         except OicBuildError as exc:
             outcome.error = exc
-            if not (self.options.rollback and (progress.changed or progress.activated)):
+            if not (progress.changed or progress.activated):
+                return
+            if not self.options.rollback:
+                changed = "; ".join(progress.said(unit.label))
+                outcome.error = type(exc)(
+                    f"{exc}; left as it is (rollback is false), this deploy changed: {changed}",
+                    exc.file,
+                )
                 return
             self.ctx.reporter.warning(f"{unit.label}: rolling back after: {exc}")
             said = roll_back(self.steps, target, kept, progress)
