@@ -239,7 +239,26 @@ def test_lookups_are_imported_and_replaced(old, target, artifacts, run) -> None:
     assert target.state.lookups["COUNTRY_CODES"] == b"DVM,COUNTRY_CODES,x\nA,B\n"
     assert target.state.lookups["CURRENCIES"] == b"DVM,CURRENCIES,x\nA,B\n"
     assert ("POST", "lookups/archive") in target.state.deploy.log
-    assert ("PUT", "lookups/archive") in target.state.deploy.log  # 409 -> PUT
+    assert ("PUT", "lookups/archive") in target.state.deploy.log  # it was there: replaced
+
+
+def test_a_5xx_on_a_lookup_the_target_had_is_not_taken_for_done(
+    target, artifacts, run, capsys
+) -> None:
+    """The lookup was there before: that it is there after a 500 proves nothing, so its
+    content on the target has to be ours, or the deploy fails."""
+    info = artifacts / SLUG / "build-info.json"
+    record = json.loads(info.read_text())
+    record["lookups"] = ["CURRENCIES"]
+    info.write_text(json.dumps(record))
+    (artifacts / SLUG / "lookups").mkdir()
+    (artifacts / SLUG / "lookups" / "CURRENCIES.csv").write_text("DVM,CURRENCIES,x\nA,B\n")
+    target.add_lookup("CURRENCIES", b"DVM,CURRENCIES,old\n")
+    target.fault("/lookups/archive", "oic-error")  # 500, nothing applied
+    assert run().rc == 0
+    # its export still read the old content, so it was sent once more (and applied)
+    assert "import lookup CURRENCIES: HTTP 500" in capsys.readouterr().err
+    assert target.state.lookups["CURRENCIES"] == b"DVM,CURRENCIES,x\nA,B\n"
 
 
 def test_dry_run_says_whether_a_lookup_is_added_or_replaced(target, artifacts, run) -> None:

@@ -299,6 +299,9 @@ class Steps:
         return self._send_once(step, "POST", self._path("connections", conn, "test"))
 
     def import_lookup(self, name: str, upload: Path) -> str:
+        """Its export is read first: after a 5xx or a cut connection, a lookup that was absent
+        and is there now, or one whose export changed, took; one that was there before and
+        reads the same did not (it is sent once more)."""
         path = self._path("lookups", name, "archive")
 
         def there() -> dict[str, Any] | None:
@@ -306,12 +309,15 @@ class Steps:
                 found = self.client.get_bytes(path, f"lookup {name}")
             except ServerError as exc:
                 raise self.fail(f"import lookup {name}", str(exc)) from None
-            return None if found is None else {"name": name}
+            return None if found is None else {"name": name, "export": found}
 
+        before = there()
         return self.import_file(
             f"import lookup {name}",
             self._path("lookups", "archive"),
             upload,
-            exists=False,
+            exists=before is not None,
             state=there,
+            stamp=lambda now: now["export"],
+            before=None if before is None else before["export"],
         )
