@@ -128,11 +128,7 @@ class Deployment:
         imports it (POST, 409 -> PUT) and says which it was."""
         if not self.options.dry_run:
             return "import"
-        path = api("lookups", name, "archive", project=self.unit.project)
-        try:
-            there = self.ctx.client.get_bytes(path, f"lookup {name}") is not None
-        except OicBuildError as exc:
-            raise self.steps.fail("look at the target", str(exc)) from None
+        there = self.steps.lookup_export(name, "look at the target") is not None
         return "replace" if there else "add"
 
     def _keep(self, target: Target) -> Path | None:
