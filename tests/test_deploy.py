@@ -421,6 +421,18 @@ def test_a_rollback_says_the_lookups_it_does_not_undo(old, target, artifacts, ru
     assert "lookups imported are not undone: CURRENCIES" in result.one["error"]  # ...and said
 
 
+def test_a_deactivation_that_fails_half_way_is_said(old, target, run) -> None:
+    """The deactivation was asked for and did not finish in time: the target may end up
+    deactivated, so the error says the deploy changed it."""
+    target.add_integration(COUNTRY, old, status="ACTIVATED")
+    target.state.deploy.activation_seconds = 30
+    result = run("--activation-timeout", "0.2", "--rollback", "false")
+    assert result.rc == 1
+    error = result.one["error"]
+    assert "deactivate: " in error and "still DEACTIVATION_INPROGRESS" in error
+    assert error.endswith(f"this deploy changed: deactivated {COUNTRY}")
+
+
 def test_failed_activation_of_a_new_integration_says_it_stays(target, run) -> None:
     target.state.deploy.fail_activation[COUNTRY] = "cannot be activated"
     result = run()

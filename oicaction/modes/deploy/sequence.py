@@ -164,8 +164,8 @@ class Deployment:
             self.steps.schedule(iid, "stop")
             progress.stopped.append(iid)
         for iid in target.active():
+            progress.deactivated.append(iid)  # asked for: it may take even if the wait fails
             self.steps.set_status(iid, "CONFIGURED")
-            progress.deactivated.append(iid)
 
     def _import(self, target: Target, progress: Progress) -> str:
         unit = self.unit
