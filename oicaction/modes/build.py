@@ -6,6 +6,7 @@ when a build talks to OIC, so an offline step starts faster (BENCHMARKS.md, "Ima
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..artifact.plan import Plan, load_plan, ship_plan
 from ..artifact.record import ArchiveInfo, BuildRecord, ExportResult, new_record, write_record
-from ..artifact.staging import ArtifactStage, Protected, sha256_of
+from ..artifact.staging import ArtifactStage, Protected
 from ..errors import SettingsError
 from ..oic.config import missing_server_settings
 from ..report import Reporter
@@ -165,9 +166,11 @@ def write_artifact(
             )
         elif plan is not None:
             ship_plan(plan, stage.path, reporter)
+        with staged.open("rb") as fh:
+            sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
         archive = ArchiveInfo(
             file=staged.name,
-            sha256=sha256_of(staged),
+            sha256=sha256,
             size=staged.stat().st_size,
             entries=checked.entries,
         )
