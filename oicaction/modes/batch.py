@@ -94,9 +94,8 @@ def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> li
 
 @contextmanager
 def _failure_of(outcome: Outcome, reporter: Reporter, debug: bool) -> Iterator[None]:
-    """Whatever goes wrong in one integration is its failure and the batch goes on: our errors
-    as they are; anything else (a bug, an input not foreseen) as one line naming its type, the
-    traceback only when `debug` asks."""
+    """Whatever goes wrong in one integration is its failure and the batch goes on; an error not
+    ours (a bug) as one line naming its type, the traceback only when `debug` asks."""
     try:
         yield
     except Exception as exc:
@@ -113,9 +112,9 @@ def _failure_of(outcome: Outcome, reporter: Reporter, debug: bool) -> Iterator[N
 def _connect(
     settings: Settings, outcomes: list[Outcome], stack: ExitStack, reporter: Reporter
 ) -> ServerCache | None:
-    """One OIC client, token and fetch-once cache for every integration of the run that
-    exports; None when none does, or settings are missing (each such build says which). A
-    client that cannot even be set up fails those integrations only."""
+    """One OIC client for every integration of the run that exports; None when none does or
+    settings are missing (each such build says which). A client that cannot be set up fails
+    those integrations only."""
     exporting = [
         o
         for o in outcomes

@@ -1,8 +1,5 @@
-"""Build one source: settings -> source -> archive -> server export -> artifact folder.
-
-The HTTP stack (requests, urllib3 and our oic/ and artifact/export modules) is imported only
-when a build talks to OIC, so an offline step starts faster (BENCHMARKS.md, "Image").
-"""
+"""Build one source: settings -> source -> archive -> server export -> artifact folder. The HTTP
+stack is imported only when a build talks to OIC, so an offline step starts faster."""
 
 from __future__ import annotations
 
@@ -94,20 +91,9 @@ def server_reasons(settings: Settings, meta: Meta) -> list[str]:
     return reasons
 
 
-def _missing_server_settings(settings: Settings, meta: Meta) -> SettingsError:
-    reasons = server_reasons(settings, meta)
-    return SettingsError(
-        f"{' and '.join(reasons)} is on and {meta.label} uses "
-        f"{'connections' if 'manage-connections' in reasons else 'lookups'}, "
-        f"but server settings are missing: {', '.join(missing_server_settings(settings))} "
-        "(or set manage-connections/manage-lookups to false)"
-    )
-
-
 def connect(settings: Settings, reporter: Reporter) -> ServerCache:
-    """One client (pool, token) and fetch cache for the whole run, its settings checked and
-    confirmed by one cheap first request (`probe`, and `probe_project` for oic-project). Every
-    access token is masked the moment it arrives."""
+    """One client (pool, token) and fetch cache for the whole run, its settings confirmed by one
+    cheap first request. Every access token is masked the moment it arrives."""
     from ..oic.client import OicClient
     from ..oic.config import server_config
     from ..oic.fetch_cache import ServerCache
@@ -133,18 +119,18 @@ def write_artifact(
     checked: CheckedSource,
     reporter: Reporter,
     server: ServerCache | None,
-    protected: Protected | None = None,
+    protected: Protected,
 ) -> BuildResult:
-    """Write `<artifact-dir>/<slug>/` from a checked source; all or nothing.
-
-    `server` is the run's connection to OIC, needed when `server_reasons` names any;
-    `protected` every source path of the run (default: this source's)."""
+    """Write `<artifact-dir>/<slug>/` from a checked source, all or nothing, never over one of
+    the run's sources (`protected`)."""
     meta, source, plan = checked.meta, checked.source, checked.plan
-    needs_server = bool(server_reasons(settings, meta))
-    if needs_server and server is None:
-        raise _missing_server_settings(settings, meta)
-    if protected is None:
-        protected = protected_paths([source.path], [checked])
+    if (reasons := server_reasons(settings, meta)) and server is None:
+        raise SettingsError(
+            f"{' and '.join(reasons)} is on and {meta.label} uses "
+            f"{'connections' if 'manage-connections' in reasons else 'lookups'}, "
+            f"but server settings are missing: {', '.join(missing_server_settings(settings))} "
+            "(or set manage-connections/manage-lookups to false)"
+        )
     with ArtifactStage(settings.artifact_dir, meta.slug, protected) as stage:
         staged = stage.path / meta.archive_name
         if checked.tree is not None:
@@ -154,7 +140,7 @@ def write_artifact(
             shutil.copyfile(source.path, staged)
             reporter.info(f"using committed archive {source.path.name}")
         exported: ExportResult | None = None
-        if server is not None and needs_server:  # the export checks the plan before it asks
+        if server is not None and reasons:  # the export checks the plan before it asks
             from ..artifact.export import export_connections
 
             # oic-project, else the source's own project (a project's connections live in it)

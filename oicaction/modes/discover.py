@@ -52,13 +52,8 @@ def _candidates(root: Path, skip: set[Path], problems: list[Problem]) -> Iterato
 
     def unreadable(exc: OSError) -> None:
         where = Path(exc.filename) if exc.filename else root
-        problems.append(
-            Problem(
-                where.as_posix(),
-                f"{where}: cannot read folder ({exc.strerror}); what it holds was not searched",
-                where,
-            )
-        )
+        said = f"{where}: cannot read folder ({exc.strerror}); what it holds was not searched"
+        problems.append(Problem(where.as_posix(), said, where))
 
     for folder, dirs, files in os.walk(root, onerror=unreadable):
         here = Path(folder)
@@ -93,14 +88,10 @@ def duplicates(sources: Sequence[tuple[str, Meta]]) -> list[tuple[list[int], Oic
     for i, (_path, meta) in enumerate(sources):
         by_id.setdefault(meta.id, []).append(i)
     groups = []
-    for same in by_id.values():
-        if len(same) > 1:
-            meta = sources[same[0]][1]
-            paths = " and ".join(sources[i][0] for i in same)
-            error = OicBuildError(
-                f"{meta.label} is in both {paths}; {meta.unique_by} must be unique"
-            )
-            groups.append((same, error))
+    for same in (same for same in by_id.values() if len(same) > 1):
+        meta, paths = sources[same[0]][1], " and ".join(sources[i][0] for i in same)
+        error = OicBuildError(f"{meta.label} is in both {paths}; {meta.unique_by} must be unique")
+        groups.append((same, error))
     return groups
 
 
