@@ -72,7 +72,7 @@ def _saved(connection: dict[str, Any]) -> dict[str, Any]:
     return connection
 
 
-# The OIC 3 project connections and lookups came from; absent from the file when there is none.
+# The OIC 3 project connections and lookups came from; absent from the file when none.
 ProjectId = Annotated[str | None, Field(exclude_if=lambda v: v is None)]
 
 
@@ -126,19 +126,24 @@ class AttachmentToSupply(_Model):
     property: PropertyName
 
 
-class ExportResult(_Model):
-    """What the build took from OIC: where from, how, and what it wrote."""
+class _Exported(_Model):
+    """Where connections came from, and what became of those not saved as they are."""
 
     server: str
     instance: str | None
     project: ProjectId = None
-    auth: str  # oauth or basic
-    connections: list[ConnectionId]
     attachments: list[SavedAttachment]
     attachments_to_supply: list[AttachmentToSupply]
+    skipped: list[ConnectionId]
+
+
+class ExportResult(_Exported):
+    """What the build took from OIC: where from, how, and what it wrote."""
+
+    auth: str  # oauth or basic
+    connections: list[ConnectionId]
     lookups: list[Annotated[str, AfterValidator(partial(_name, "lookup name"))]]
     connections_file: str
-    skipped: list[ConnectionId]
     connection_plan: str | None
 
 
@@ -197,18 +202,12 @@ class BuildRecord(_Model):
         return self.model_dump(mode="json")
 
 
-class ConnectionsIndex(_Model):
+class ConnectionsIndex(_Exported):
     """connections.json: every connection exported, as saved, and where they came from."""
 
     kind: Literal["integration", "project"]  # what uses them
     id: str  # its CODE|VERSION, or the project code
-    server: str
-    instance: str | None
-    project: ProjectId = None
     connections: list[Annotated[dict[str, Any], AfterValidator(_saved)]]
-    attachments: list[SavedAttachment]
-    attachments_to_supply: list[AttachmentToSupply]
-    skipped: list[ConnectionId]
 
 
 def new_record(
