@@ -24,9 +24,8 @@ from pathlib import Path
 
 from ..errors import ArtifactError, SettingsError, SourceError
 from .layout import BUILD_INFO
-from .record import is_artifact
+from .record import TOOL, is_artifact
 
-TOOL = "oic-build"
 MARKER = ".oic-build-run"  # inside a temp folder, never inside an artifact
 _TEMP_TAG = ".oic-build-"
 _ASIDE = ".replaced"  # in a temp folder: the artifact a commit replaced (no slug has a ".")

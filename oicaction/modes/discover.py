@@ -109,7 +109,7 @@ def discover(
     found: list[Found] = []
     problems: list[Problem] = []
     for path in _candidates(root, {p.resolve() for p in skip}, problems):
-        rel = path.relative_to(root).as_posix() if path != root else "."
+        rel = path.relative_to(root).as_posix()
         if include and not _matches(rel, include):
             continue
         if exclude and _matches(rel, exclude):
@@ -118,7 +118,7 @@ def discover(
             rel == "." or c == rel or c.startswith(rel + "/") for c in changed
         ):
             continue
-        shown = shown_path(root / rel if rel != "." else root)
+        shown = shown_path(path)
         try:
             found.append(Found(shown, read_source(path, verify=False).meta))
         except OicBuildError as exc:
