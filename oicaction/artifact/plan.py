@@ -35,6 +35,9 @@ _PLACEHOLDER = re.compile(
     r"^\s*(\$\{\{[^{}]+\}\}|\$\{[^{}]+\}|%%[^%]+%%?|#\{[^{}]+\}|@[\w.-]+@)\s*$"
 )
 _WHITESPACE = " \t\f"
+# A logical line: Java's key (up to the first unescaped space), the rest of ours (up to the first
+# unescaped `=` or `:`, spaces around it dropped), the value.
+_LINE = re.compile(r"((?:\\.|[^\\=: \t\f])*)((?:\\.|[^\\=:])*?)[ \t\f]*[=:][ \t\f]*(.*)", re.DOTALL)
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 _UNESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 _CONTROL = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\f": "\\f", "\\": "\\\\"}
@@ -101,56 +104,28 @@ def _ends_continued(line: str) -> bool:
     return (len(line) - len(line.rstrip("\\"))) % 2 == 1
 
 
-def _split_key(logical: str) -> tuple[str, str, str] | None:
-    """Raw key, raw value and Java's raw key of a logical line (the key up to its first
-    unescaped space: what Java reads as the key); None if it has no unescaped `=` or `:`."""
-    i = 0
-    end_significant = 0
-    java_end: int | None = None
-    while i < len(logical):
-        ch = logical[i]
-        if ch == "\\":
-            i += 2
-            end_significant = min(i, len(logical))
-            continue
-        if ch in "=:":
-            key = logical[:end_significant]
-            value = logical[i + 1 :].lstrip(_WHITESPACE)
-            return key, value, key[:java_end] if java_end is not None else key
-        if ch not in _WHITESPACE:
-            end_significant = i + 1
-        elif java_end is None:
-            java_end = i
-        i += 1
-    return None
-
-
 def parse_plan(text: str, origin: str) -> list[PlanEntry]:
     lines = text.splitlines()
     entries: list[PlanEntry] = []
     n = 0
     while n < len(lines):
-        start = n
-        first = lines[n].lstrip(_WHITESPACE)
+        start, logical = n + 1, lines[n].lstrip(_WHITESPACE)
         n += 1
-        if not first or first[0] in "#!":
+        if not logical or logical[0] in "#!":
             continue
-        logical = first
-        while _ends_continued(logical) and n < len(lines):
-            logical = logical[:-1] + lines[n].lstrip(_WHITESPACE)
+        while _ends_continued(logical):
+            logical = logical[:-1] + (lines[n].lstrip(_WHITESPACE) if n < len(lines) else "")
             n += 1
-        if _ends_continued(logical):
-            logical = logical[:-1]
-        where = f"{origin}:{start + 1}"
-        split = _split_key(logical)
-        if split is None:
+        where = f"{origin}:{start}"
+        if (split := _LINE.fullmatch(logical)) is None:
             raise SourceError(
                 f"{where}: no '=' in this line (Java's `key value` form is not read); expected "
                 "<CONNECTION_ID>.connection.<property>=<value>",
                 file=origin,
             )
         try:
-            key, value, java_key = (unescape(part) for part in split)
+            raw = (split[1] + split[2], split[3], split[1])
+            key, value, java_key = (unescape(part) for part in raw)
         except ValueError as exc:
             raise SourceError(f"{where}: {exc}", file=origin) from None
         # A message shows Java's key, never more of the line: Java reads the rest as a value.
@@ -171,7 +146,7 @@ def parse_plan(text: str, origin: str) -> list[PlanEntry]:
                 file=origin,
             )
         entries.append(
-            PlanEntry(start + 1, key, value, match["conn"], match["kind"], match["prop"].strip())
+            PlanEntry(start, key, value, match["conn"], match["kind"], match["prop"].strip())
         )
     return entries
 
