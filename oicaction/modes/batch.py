@@ -7,7 +7,7 @@ from __future__ import annotations
 import glob
 import traceback
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,8 +79,8 @@ def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> li
         for i in same:
             checked[i].error = error
     protected = protected_paths(paths, [o.checked for o in checked if o.checked])
-    with ExitStack() as stack:
-        server = _connect(settings, outcomes, stack, reporter)
+    server = _connect(settings, outcomes, reporter)
+    with server or nullcontext():
         for outcome in outcomes:
             if outcome.checked and not outcome.error:
                 with _failure_of(outcome, reporter, settings.debug):
@@ -109,9 +109,7 @@ def _failure_of(outcome: Outcome, reporter: Reporter, debug: bool) -> Iterator[N
             reporter.info("".join(traceback.format_exception(exc)).rstrip())
 
 
-def _connect(
-    settings: Settings, outcomes: list[Outcome], stack: ExitStack, reporter: Reporter
-) -> ServerCache | None:
+def _connect(settings: Settings, outcomes: list[Outcome], reporter: Reporter) -> ServerCache | None:
     """One OIC client for every integration of the run that exports; None when none does or
     settings are missing (each such build says which). A client that cannot be set up fails
     those integrations only."""
@@ -125,7 +123,7 @@ def _connect(
     setup = Outcome(f"OIC client for {shown_url(settings.oic_url or '')}")
     server = None
     with _failure_of(setup, reporter, settings.debug):
-        server = stack.enter_context(connect(settings, reporter))
+        server = connect(settings, reporter)
     for outcome in exporting if setup.error else ():
         outcome.error = setup.error
     return server

@@ -83,12 +83,9 @@ def check_source(settings: Settings, path: Path, reporter: Reporter) -> CheckedS
 
 def server_reasons(settings: Settings, meta: Meta) -> list[str]:
     """Why this build must talk to OIC (empty: it need not)."""
-    reasons = []
-    if settings.manage_connections and meta.connections:
-        reasons.append("manage-connections")
-    if settings.manage_lookups and meta.lookups:
-        reasons.append("manage-lookups")
-    return reasons
+    uses = {"manage-connections": settings.manage_connections and meta.connections,
+            "manage-lookups": settings.manage_lookups and meta.lookups}  # fmt: skip
+    return [name for name, used in uses.items() if used]
 
 
 def connect(settings: Settings, reporter: Reporter) -> ServerCache:
@@ -154,17 +151,11 @@ def write_artifact(
             ship_plan(plan, stage.path, reporter)
         with staged.open("rb") as fh:
             sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
-        archive = ArchiveInfo(
-            file=staged.name,
-            sha256=sha256,
-            size=staged.stat().st_size,
-            entries=checked.entries,
-        )
+        size = staged.stat().st_size
+        archive = ArchiveInfo(file=staged.name, sha256=sha256, size=size, entries=checked.entries)
         record = new_record(meta, source, archive, exported)
         write_record(stage.path, record, reporter.redactor.record)
         stage.commit()
-    result = BuildResult(meta, source, stage.final, stage.final / staged.name, record)
     # the size as staged: another run may already have replaced our artifact
-    size, sha = archive.size, archive.sha256[:12]
-    reporter.info(f"artifact {result.artifact} ({size} bytes, sha256 {sha}…)")
-    return result
+    reporter.info(f"artifact {stage.final} ({size} bytes, sha256 {sha256[:12]}…)")
+    return BuildResult(meta, source, stage.final, stage.final / staged.name, record)
