@@ -54,13 +54,10 @@ def resolve_paths(value: str) -> list[Path]:
     """`integration-path` as a list: one per line or comma-separated, globs expanded (sorted)."""
     paths: list[Path] = []
     for item in split_list(value) or ["."]:
-        if _GLOB_CHARS & set(item):
-            matches = sorted(glob.glob(item, recursive=True))
-            if not matches:
-                raise SettingsError(f"integration-path {item} matches nothing")
-            paths.extend(Path(m) for m in matches)
-        else:
-            paths.append(Path(item))
+        matches = sorted(glob.glob(item, recursive=True)) if _GLOB_CHARS & set(item) else [item]
+        if not matches:
+            raise SettingsError(f"integration-path {item} matches nothing")
+        paths += map(Path, matches)
     seen: dict[Path, Path] = {}
     for path in paths:
         seen.setdefault(path.resolve(), path)
@@ -101,11 +98,8 @@ def _failure_of(outcome: Outcome, reporter: Reporter, debug: bool) -> Iterator[N
     except Exception as exc:
         if (stop := stop_of(exc)) is not None:
             raise stop from None  # an error on the way out of a stop: the batch stops all the same
-        if isinstance(exc, OicBuildError):
-            outcome.error = exc
-            return
-        outcome.error = unexpected(exc, outcome.path)
-        if debug:
+        outcome.error = exc if isinstance(exc, OicBuildError) else unexpected(exc, outcome.path)
+        if debug and outcome.error is not exc:  # a bug: its traceback
             reporter.info("".join(traceback.format_exception(exc)).rstrip())
 
 

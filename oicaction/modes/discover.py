@@ -41,9 +41,7 @@ class Problem:
 
 def split_list(value: str | None) -> list[str]:
     """Inputs that take several values: one per line, or comma-separated."""
-    if not value:
-        return []
-    return [part.strip() for part in re.split(r"[\n,]", value) if part.strip()]
+    return [part.strip() for part in re.split(r"[\n,]", value or "") if part.strip()]
 
 
 def _candidates(root: Path, skip: set[Path], problems: list[Problem]) -> Iterator[Path]:
