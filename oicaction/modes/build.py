@@ -17,24 +17,19 @@ from ..errors import SettingsError
 from ..oic.config import missing_server_settings
 from ..report import Reporter
 from ..settings import Settings
-from ..source.find import Source, find_connection_plan, read_source
+from ..source.find import Source, SourceData, find_connection_plan, read_source
 from ..source.metadata import Meta
 from ..source.package import write_archive
-from ..source.tree import SourceTree
 
 if TYPE_CHECKING:
     from ..oic.fetch_cache import ServerCache
 
 
-@dataclass
-class CheckedSource:
+@dataclass(frozen=True)
+class CheckedSource(SourceData):
     """A source found, checked and read, with its plan: everything needed before writing."""
 
-    source: Source
-    meta: Meta
-    tree: SourceTree | None
-    plan: Plan | None
-    entries: int
+    plan: Plan | None = None
 
 
 @dataclass
@@ -49,9 +44,8 @@ class BuildResult:
 
 
 def protected_paths(paths: Sequence[Path], checked: Sequence[CheckedSource]) -> Protected:
-    """Every source path of the run, which no artifact folder may replace, hold or (for an
-    icspackage/ or project/ tree) sit in: the paths as given, and each source found, the folder
-    it was found in and its plan."""
+    """What no artifact folder may replace or hold: the paths as given, each source found, its
+    folder and its plan; nor sit in: icspackage/ and project/ trees."""
     found = [one.source.path for one in checked] + [one.source.folder for one in checked]
     found += [one.plan.path for one in checked if one.plan]
     trees = [one.source.path for one in checked if one.tree is not None]
@@ -78,7 +72,7 @@ def check_source(settings: Settings, path: Path, reporter: Reporter) -> CheckedS
             f"not part of the {meta.kind}; OIC ignores them",
             file=source.path,
         )
-    return CheckedSource(source, meta, data.tree, plan, data.entries)
+    return CheckedSource(source, meta, data.tree, data.entries, plan)
 
 
 def server_reasons(settings: Settings, meta: Meta) -> list[str]:

@@ -1,9 +1,6 @@
-"""Find every integration and project source under a root, for matrix builds and batch builds.
-
-A source is a folder holding one `.iar` and/or an `icspackage/` folder, or one `.car` and/or a
-`project/` folder (as a single build takes it), or, in a folder of several archives, each `.iar`
-and `.car` on its own. Package archives (`.par`) are not sources and are passed over.
-"""
+"""Find every integration and project source under a root, for matrix and batch builds: a
+folder holding an `.iar` and/or `icspackage/`, or a `.car` and/or `project/` (as a single build
+takes it), or each `.iar` and `.car` of a folder of several. Package archives (`.par`) are not."""
 
 from __future__ import annotations
 
@@ -108,13 +105,10 @@ def discover(
     problems: list[Problem] = []
     for path in _candidates(root, {p.resolve() for p in skip}, problems):
         rel = path.relative_to(root).as_posix()
-        if include and not _matches(rel, include):
-            continue
-        if exclude and _matches(rel, exclude):
-            continue
-        if changed is not None and not any(
-            rel == "." or c == rel or c.startswith(rel + "/") for c in changed
-        ):
+        touched = changed is None or any(
+            rel in (".", c) or c.startswith(rel + "/") for c in changed
+        )
+        if not touched or (include and not _matches(rel, include)) or _matches(rel, exclude):
             continue
         shown = shown_path(path)
         try:
