@@ -53,14 +53,8 @@ def _candidates(root: Path, skip: set[Path], problems: list[Problem]) -> Iterato
     for folder, dirs, files in os.walk(root, onerror=unreadable):
         here = Path(folder)
         has_project = is_project_tree(here / PROJECT)
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if d not in SKIP_DIRS
-            and d != ICSPACKAGE
-            and not (d == PROJECT and has_project)
-            and (here / d).resolve() not in skip
-        )
+        passed = SKIP_DIRS | {ICSPACKAGE} | ({PROJECT} if has_project else set())
+        dirs[:] = sorted(d for d in dirs if d not in passed and (here / d).resolve() not in skip)
         archives = sorted(f for f in files if f.lower().endswith((".iar", ".car")))
         has_tree = (here / ICSPACKAGE).is_dir() or has_project
         if len(archives) > 1 and not has_tree:
