@@ -1,7 +1,5 @@
-"""Take the connections (secret values removed, attachments saved) and lookups an integration
-or project uses from OIC into its artifact folder (layout.py names the files), with the
-connections index and a connection plan. Every build of a run shares one `ServerCache`: its
-client, token and fetched objects."""
+"""Take the connections (secret values removed, attachments saved) and lookups a build uses from
+OIC into its artifact folder, with the connections index and a connection plan."""
 
 from __future__ import annotations
 
@@ -80,17 +78,6 @@ def _missing_connection(
     )
 
 
-def _unshipped(path: Path, what: str, reporter: Reporter) -> bool:
-    """Key material is not shipped (removed, True); a secret in it stops the build. Read back
-    one file at a time, so memory holds one attachment."""
-    data = path.read_bytes()
-    if is_key_material(data):
-        path.unlink()
-        return True
-    _refuse_secret(data, what, reporter)
-    return False
-
-
 def _write_attachments(
     conn: CleanConnection,
     stage: Path,
@@ -116,7 +103,13 @@ def _write_attachments(
                     "not exported"
                 )
                 continue
-        if sha256 is None or _unshipped(path, what, reporter):
+        if sha256 is not None:  # read back one at a time: memory holds one attachment
+            if is_key_material(data := path.read_bytes()):
+                path.unlink()
+                sha256 = None
+            else:
+                _refuse_secret(data, what, reporter)
+        if sha256 is None:
             to_supply.append(AttachmentToSupply(connection=conn.id, property=item.property))
             reporter.warning(
                 f"{what} holds a secret (keystore or key): not exported, supply it at deployment"
