@@ -47,13 +47,13 @@ _NAME_RULES: dict[str, tuple[re.Pattern[str], str]] = {
 }
 
 
-def checked_name(what: str, name: object) -> str:
-    """`name` if OIC could have given it as a `what`, else an ArtifactError naming it."""
+def checked_name(what: str, name: object, error: type[Exception] = ArtifactError) -> str:
+    """`name` if OIC could have given it as a `what`, else an `error` naming it."""
     pattern, allowed = _NAME_RULES[what]
     if isinstance(name, str) and pattern.fullmatch(name):
         return name
     shown = repr(name) if len(repr(name)) <= 80 else repr(name)[:77] + "..."
-    raise ArtifactError(f"{what} {shown} is not one OIC gives ({allowed})")
+    raise error(f"{what} {shown} is not one OIC gives ({allowed})")
 
 
 def connection_path(stage: Path, conn_id: str) -> Path:

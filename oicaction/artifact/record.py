@@ -39,13 +39,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
-def _name(what: str, value: Any) -> Any:
-    try:
-        return checked_name(what, value)
-    except ArtifactError as exc:
-        raise ValueError(str(exc)) from None
-
-
 def _inside(value: str, *, parts: int = 99) -> str:
     """A relative path (`a/b/c`) of at most `parts` parts that stays inside its folder."""
     found = PurePosixPath(value).parts
@@ -58,17 +51,21 @@ def _inside(value: str, *, parts: int = 99) -> str:
     return value
 
 
+def _named(what: str) -> AfterValidator:
+    return AfterValidator(partial(checked_name, what, error=ValueError))
+
+
 # Names and paths a record holds, held to the rules they were written by when read back: a
 # deploy or pull makes paths of them too.
-ConnectionId = Annotated[str, AfterValidator(partial(_name, "connection id"))]
-PropertyName = Annotated[str, AfterValidator(partial(_name, "property name"))]
+ConnectionId = Annotated[str, _named("connection id")]
+PropertyName = Annotated[str, _named("property name")]
 FileName = Annotated[str, AfterValidator(partial(_inside, parts=1))]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
 def _saved(connection: dict[str, Any]) -> dict[str, Any]:
     """connections.json keeps a connection as OIC gave it (secrets removed); only its id is ours."""
-    _name("connection id", connection.get("id"))
+    checked_name("connection id", connection.get("id"), ValueError)
     return connection
 
 
@@ -142,7 +139,7 @@ class ExportResult(_Exported):
 
     auth: str  # oauth or basic
     connections: list[ConnectionId]
-    lookups: list[Annotated[str, AfterValidator(partial(_name, "lookup name"))]]
+    lookups: list[Annotated[str, _named("lookup name")]]
     connections_file: str
     connection_plan: str | None
 
