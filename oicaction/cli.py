@@ -30,7 +30,15 @@ from .errors import (
 )
 from .modes.batch import build_batch, exit_code, is_batch, resolve_paths
 from .modes.discover import discover, split_list
-from .outputs import build_outputs, build_summary, discover_outputs, discover_summary, emit
+from .outputs import (
+    build_outputs,
+    build_summary,
+    deploy_outputs,
+    deploy_summary,
+    discover_outputs,
+    discover_summary,
+    emit,
+)
 from .redact import Redactor
 from .report import Reporter
 from .settings import Settings, input_name, load_settings, raw_secrets, resolve_env_file
@@ -112,8 +120,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "command",
         nargs="?",
-        choices=("build", "discover"),
-        help="build (default) or discover: list the integrations under --integration-path",
+        choices=("build", "discover", "deploy"),
+        help="build (default); discover: list the integrations under --integration-path; "
+        "deploy: put the artifacts under --artifact-path into the target OIC",
     )
     parser.add_argument("--version", action="version", version=f"oic-build {__version__}")
     parser.add_argument("--json", action="store_true", help="print the outputs as one JSON object")
@@ -170,6 +179,37 @@ def _build(settings: Settings, reporter: Reporter, as_json: bool) -> int:
     if text is not None:
         reporter.result(text)
     return exit_code(outcomes)
+
+
+def plan_variables(env_file: Path) -> dict[str, str]:
+    """What a plan's `${NAME}` may read: the .env file's values (taken literally, no
+    interpolation), then the environment, which wins, as it does for settings."""
+    from dotenv import dotenv_values
+
+    found = dotenv_values(env_file, interpolate=False) if env_file.is_file() else {}
+    return {**{k: v for k, v in found.items() if v is not None}, **os.environ}
+
+
+def _deploy(settings: Settings, reporter: Reporter, as_json: bool, env_file: Path) -> int:
+    """Deploy every artifact under artifact-path; outputs even when some failed."""
+    from .modes.deploy.run import exit_code as deploy_exit_code
+    from .modes.deploy.run import run_deploy
+
+    outcomes = run_deploy(settings, plan_variables(env_file), reporter)
+    text = emit(
+        deploy_outputs(outcomes),
+        deploy_summary(outcomes, settings.dry_run),
+        as_json,
+        reporter.redactor,
+    )
+    if text is not None:
+        reporter.result(text)
+    failed = sum(1 for o in outcomes if o.error)
+    reporter.info(
+        f"deploy: {len(outcomes) - failed} of {len(outcomes)} artifact(s) "
+        + ("planned (dry run)" if settings.dry_run else "deployed")
+    )
+    return deploy_exit_code(outcomes)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> NoReturn:
@@ -241,7 +281,8 @@ def _main(argv: list[str] | None) -> int:
         if args.command:
             flags["mode"] = args.command
         reporter.add_secrets(raw_secrets(flags))
-        settings = load_settings(flags, resolve_env_file(args.env_file))
+        env_file = resolve_env_file(args.env_file)
+        settings = load_settings(flags, env_file)
         reporter.add_secrets(settings.secret_values())
         for user, secret in ((settings.username, settings.password),
                              (settings.client_id, settings.client_secret)):  # fmt: skip
@@ -249,6 +290,8 @@ def _main(argv: list[str] | None) -> int:
         debug = settings.debug
         if settings.mode == "discover":
             return _discover(settings, reporter, args.json)
+        if settings.mode == "deploy":
+            return _deploy(settings, reporter, args.json, env_file)
         return _build(settings, reporter, args.json)
     except BaseException as exc:
         if (stop := stop_of(exc)) is not None:
