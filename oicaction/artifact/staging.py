@@ -89,11 +89,8 @@ def _claim_dead(temp: Path) -> int | None:
         if stat.S_ISREG(os.fstat(fd).st_mode):
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             info = json.loads(os.read(fd, 4096))
-            if (
-                isinstance(info, dict)
-                and info.get("tool") == TOOL
-                and info.get("folder") == temp.name
-            ):
+            ours = {"tool": TOOL, "folder": temp.name}
+            if isinstance(info, dict) and ours.items() <= info.items():
                 return fd
     except (OSError, ValueError):
         pass
@@ -267,17 +264,15 @@ class ArtifactStage:
                 break
 
     def __exit__(self, _: object, exc: BaseException | None, __: object) -> None:
+        """An OSError naming only paths outside the stage is reading a source, else writing the
+        artifact (a full disk, no permission)."""
         staged = self._temp
         if not self._committed:
             self._cleanup()
-        if isinstance(exc, OSError):
-            raise self._os_error(exc, staged) from None
-
-    def _os_error(self, exc: OSError, staged: Path | None) -> SourceError | ArtifactError:
-        """An OSError naming only paths outside the stage is reading a source, else writing the
-        artifact (a full disk, no permission)."""
+        if not isinstance(exc, OSError):
+            return
         named = [Path(os.fsdecode(f)) for f in (exc.filename, exc.filename2) if f is not None]
         reason = exc.strerror or type(exc).__name__
         if named and staged and not any(staged in p.parents or p == staged for p in named):
-            return SourceError(f"{named[0]}: cannot read ({reason})", file=named[0])
-        return ArtifactError(f"{self.final}: cannot write the artifact ({reason}); nothing written")
+            raise SourceError(f"{named[0]}: cannot read ({reason})", file=named[0]) from None
+        raise ArtifactError(f"{self.final}: cannot write the artifact ({reason}); nothing written")
