@@ -289,20 +289,6 @@ def read_connections_index(folder: Path) -> ConnectionsIndex:
     return _read(folder / CONNECTIONS_INDEX, ConnectionsIndex)
 
 
-def is_artifact(folder: Path) -> bool:
-    """An artifact folder of ours (a build-info.json that reads as one), or an empty folder:
-    the only folders a build may replace."""
-    if folder.is_symlink() or not folder.is_dir():
-        return False
-    try:
-        if not any(folder.iterdir()):
-            return True
-        read_record(folder)
-    except (OSError, ArtifactError):
-        return False
-    return True
-
-
 def find_artifacts(path: Path) -> list[Path]:
     """`path` itself when it holds build-info.json, else the artifact folders directly inside
     it, sorted; hidden folders (a build's staging) and symlinks are passed over."""

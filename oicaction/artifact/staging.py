@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..errors import ArtifactError, SettingsError, SourceError
 from .layout import BUILD_INFO
-from .record import TOOL, is_artifact
+from .record import TOOL, read_record
 
 MARKER = ".oic-build-run"  # inside a temp folder, never inside an artifact
 _TEMP_TAG = ".oic-build-"
@@ -63,15 +63,17 @@ def source_clash(written: Path, protected: Protected) -> str | None:
 
 
 def replaceable(final: Path) -> bool:
-    """`final` is absent, empty or an artifact of ours. Read again if another run swapped it
-    meanwhile, so a folder half-way through a swap is never taken for one not ours."""
+    """`final` is absent, an empty folder or one whose build-info.json reads as ours. Read again
+    if another run swapped it meanwhile, so a folder half-way through a swap is never taken for
+    one not ours."""
     for _ in range(_REPLACE_TRIES):
         try:
             before = os.stat(final, follow_symlinks=False)
         except FileNotFoundError:
             return True
-        if is_artifact(final):
-            return True
+        with suppress(OSError, ArtifactError):
+            if stat.S_ISDIR(before.st_mode) and (not any(final.iterdir()) or read_record(final)):
+                return True
         with suppress(FileNotFoundError):
             if os.path.samestat(before, os.stat(final, follow_symlinks=False)):
                 return False  # the same folder all along, and not ours
