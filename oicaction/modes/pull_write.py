@@ -209,12 +209,14 @@ def _write(present: Present, checked: Checked, layout: str) -> list[Path]:
                 folder.rmdir()  # only if empty: after a swap, what was written stays
             folder = folder.parent
         raise
-    if created is not None:
+    if created is not None and owner is not None:
         give_tree(created, owner)
     return removed
 
 
-def _swap(present: Present, checked: Checked, layout: str, owner: tuple[int, int]) -> list[Path]:
+def _swap(
+    present: Present, checked: Checked, layout: str, owner: tuple[int, int] | None
+) -> list[Path]:
     """Stage beside, then rename into place; the replaced tree is put back on failure."""
     folder = present.folder
     final = folder / target_name(checked, layout)
@@ -229,7 +231,8 @@ def _swap(present: Present, checked: Checked, layout: str, owner: tuple[int, int
         else:
             _unpack(checked, new)
             built = new / checked.root
-        give_tree(built, owner)
+        if owner is not None:
+            give_tree(built, owner)
         aside = stage / "old"
         if present.tree is not None:
             os.rename(present.tree, aside)
