@@ -3,6 +3,10 @@
 project.yaml (untrusted YAML) lists the project's assets; what it lists is cross-checked with
 what the archive holds, and a difference is a warning naming both sides, since OIC imports what
 the archive holds.
+
+project.yaml goes through PyYAML's safe loader, which never runs code but lets through explicit
+tags, and anchors and aliases: `&a [*b, *b, ...]` nested a few levels deep makes a small file
+stand for billions of nodes. OIC's exports use none of them, so each is refused outright.
 """
 
 from __future__ import annotations
@@ -11,11 +15,13 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
+
+import yaml
+from yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
 
 from ..errors import SourceError
 from .metadata import Cell, Code, Connection, Meta, SummaryRow, child_text, parse_xml
-from .safe_yaml import load_yaml
 
 PROJECT = "project"
 PROJECT_YAML = f"{PROJECT}/project.yaml"
@@ -24,6 +30,8 @@ PROJECT_YAML = f"{PROJECT}/project.yaml"
 PROJECT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 # An integration or library folder is named CODE_VERSION, its id is CODE|VERSION.
 _SLUG = re.compile(r"^(?P<code>.+)_(?P<version>\d{2}\.\d{2}\.\d{4})$")
+MAX_YAML_BYTES = 4 * 1024 * 1024  # real project.yaml files are a few KB
+MAX_YAML_DEPTH = 100  # they nest 3 deep; the loader recurses per level
 # The assets project.yaml lists, in the order warnings name them, and the files that hold some.
 _ASSETS = ("integrations", "connections", "lookups", "libraries")
 _FILES = {("connections", ".xml"), ("lookups", ".dvm")}
@@ -105,6 +113,37 @@ class ProjectMeta(Meta):
         ]
 
 
+def _load_yaml(data: bytes, where: str) -> Any:
+    """The document in `data` as plain Python values; SourceError naming `where` otherwise."""
+    if len(data) > MAX_YAML_BYTES:
+        raise SourceError(
+            f"{where}: {len(data)} bytes, over the {MAX_YAML_BYTES}-byte limit for YAML", file=where
+        )
+    depth = 0
+    try:
+        for event in yaml.parse(data, Loader=yaml.SafeLoader):  # events: no nodes built yet
+            at = f"at line {event.start_mark.line + 1}" if event.start_mark else ""
+            depth += isinstance(event, CollectionStartEvent) - isinstance(event, CollectionEndEvent)
+            if isinstance(event, AliasEvent):
+                refused = f"alias *{event.anchor} {at} is not allowed (OIC writes none)"
+            elif isinstance(event, NodeEvent) and event.anchor is not None:
+                refused = f"anchor &{event.anchor} {at} is not allowed (OIC writes none)"
+            elif (tag := getattr(event, "tag", None)) not in (None, "!"):  # scalars, collections
+                refused = f"explicit tag {tag!r} {at} is not allowed"
+            elif depth > MAX_YAML_DEPTH:
+                refused = f"nested too deeply {at}"
+            else:
+                continue
+            raise SourceError(f"{where}: refused YAML: {refused}", file=where)
+        return yaml.safe_load(data)
+    except yaml.reader.ReaderError as exc:  # bytes that do not decode, or a control character
+        what = "a character YAML does not allow" if exc.encoding == "unicode" else "not UTF-8"
+        raise SourceError(f"{where}: {what} (at byte {exc.position})", file=where) from None
+    except yaml.YAMLError as exc:
+        detail = " ".join(str(exc).split())
+        raise SourceError(f"{where}: not valid YAML ({detail})", file=where) from None
+
+
 def _assets(doc: dict[str, object], key: str, where: str) -> dict[str, str | None]:
     """`assets.<key>` as {id: name}; a malformed list is an error naming the file."""
     assets = doc.get("assets") or {}
@@ -141,7 +180,7 @@ def read_project(names: Iterable[str], read: Callable[[str], bytes], origin: str
     where = f"{origin}/{PROJECT_YAML}"
     if PROJECT_YAML not in names:
         raise SourceError(f"{origin}: no {PROJECT_YAML}; not an OIC project export", file=origin)
-    doc = load_yaml(read(PROJECT_YAML), where)
+    doc = _load_yaml(read(PROJECT_YAML), where)
     if not isinstance(doc, dict):
         raise SourceError(f"{where}: expected a mapping at the top level", file=where)
     code = doc.get("code")
