@@ -117,8 +117,7 @@ class Settings(BaseSettings):
         "(a project: `<artifact-dir>/<CODE>/`).",
     )
     manage_connections: Flag = Field(
-        True,
-        description="Export the definitions of the connections the integration uses from OIC.",
+        True, description="Export the definitions of the connections the integration uses from OIC."
     )
     manage_lookups: Flag | None = Field(
         None,
@@ -160,8 +159,7 @@ class Settings(BaseSettings):
         None, description="OAuth2 client secret (OIC Gen3); pass a secret."
     )
     token_url: str | None = Field(
-        None,
-        description="OAuth2 token endpoint (the identity domain's `/oauth2/v1/token`).",
+        None, description="OAuth2 token endpoint (the identity domain's `/oauth2/v1/token`)."
     )
     scope: str | None = Field(
         None,
