@@ -8,7 +8,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SourceError, reading
+from ..errors import SourceError, reading, shown_path
 from .metadata import ICSPACKAGE, MAX_XML_BYTES
 
 # Desktop and VCS litter that is never part of an export.
@@ -31,8 +31,9 @@ def check_utf8(path: Path) -> None:
     try:
         str(path).encode("utf-8")
     except UnicodeEncodeError:
-        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
-        raise SourceError(f"{shown}: file name is not valid UTF-8", file=path.parent) from None
+        raise SourceError(
+            f"{shown_path(path)}: file name is not valid UTF-8", file=path.parent
+        ) from None
 
 
 def _link_target(path: Path, root: Path) -> Path:
