@@ -10,6 +10,8 @@ Run from the repository root, on a quiet machine (not part of the tests; nothing
            the ideal critical path (bench_export.py)
   batch    10/100/500 integrations sharing 10 connections: requests at the server, wall time per
            integration (bench_batch.py)
+  deploy   20 integrations deployed at 100 ms a request and 1 s activations, max-workers 1/4,
+           vs the ideal critical path (bench_deploy.py)
   memory   peak RSS of a build with 20 attachments of 60 MiB vs one, of a 1 GiB answer refused,
            and of 6 connection bodies of 37 MiB vs one (bench_memory.py)
   redact   the run's secrets hunted in 10 MB of hostile text, in each of the three uses (log
@@ -38,12 +40,13 @@ from pathlib import Path
 from common import load, machine
 
 HERE = Path(__file__).resolve().parent
-SUITES = ("package", "export", "batch", "memory", "redact", "image")
+SUITES = ("package", "export", "batch", "deploy", "memory", "redact", "image")
 # (script, arguments, arguments with --quick)
 COMMANDS: dict[str, tuple[str, list[str], list[str]]] = {
     "package": ("bench_package.py", [], ["--repeats", "3"]),
     "export": ("bench_export.py", [], ["--runs", "1"]),
     "batch": ("bench_batch.py", [], ["--runs", "1"]),
+    "deploy": ("bench_deploy.py", [], ["--count", "8"]),
     "memory": ("bench_memory.py", ["--bodies", "6"], ["--attachments", "3", "--mib", "8"]),
     "redact": ("bench_redact.py", [], ["--repeats", "1", "--size-mb", "2"]),
     "image": ("bench_image.py", [], ["--runs", "3", "--no-cold"]),

@@ -29,7 +29,15 @@ from .errors import (
 )
 from .modes.batch import build_batch, exit_code, is_batch, resolve_paths
 from .modes.discover import discover, split_list
-from .outputs import build_outputs, build_summary, discover_outputs, discover_summary, emit
+from .outputs import (
+    build_outputs,
+    build_summary,
+    deploy_outputs,
+    deploy_summary,
+    discover_outputs,
+    discover_summary,
+    emit,
+)
 from .redact import Redactor
 from .report import Reporter
 from .settings import Settings, input_name, load_settings, raw_secrets, resolve_env_file
@@ -57,9 +65,15 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "(INPUT_<NAME>), as an OIC_<NAME> variable (hyphens as underscores) or in the .env file. "
         "Exit codes: 0 success, 1 build failure, 2 bad settings.",
     )
-    commands = ("build", "discover")
+    commands = ("build", "discover", "deploy")
     add = parser.add_argument
-    add("command", nargs="?", choices=commands, help="build (default), or discover: list sources")
+    add(
+        "command",
+        nargs="?",
+        choices=commands,
+        help="build (default); discover: list the integrations under --integration-path; "
+        "deploy: put the artifacts under --artifact-path into the target OIC",
+    )
     add("--version", action="version", version=f"oic-build {__version__}")
     add("--json", action="store_true", help="print the outputs as one JSON object")
     flags = [
@@ -105,7 +119,7 @@ def _usage_error(
     elif at in known:
         reason = f"{at} takes no value"
     elif at == "command":
-        reason = "the command, if given, is build or discover"
+        reason = "the command, if given, is build, discover or deploy"
     else:
         reason = "more words than one command (not shown: they may hold a secret)"
     return SettingsError(f"{reason} (see --help)")
@@ -150,6 +164,37 @@ def _build(settings: Settings, reporter: Reporter, as_json: bool) -> int:
     if text is not None:
         reporter.result(text)
     return exit_code(outcomes)
+
+
+def plan_variables(env_file: Path) -> dict[str, str]:
+    """What a plan's `${NAME}` may read: the .env file's values (taken literally, no
+    interpolation), then the environment, which wins, as it does for settings."""
+    from dotenv import dotenv_values
+
+    found = dotenv_values(env_file, interpolate=False) if env_file.is_file() else {}
+    return {**{k: v for k, v in found.items() if v is not None}, **os.environ}
+
+
+def _deploy(settings: Settings, reporter: Reporter, as_json: bool, env_file: Path) -> int:
+    """Deploy every artifact under artifact-path; outputs even when some failed."""
+    from .modes.deploy.run import exit_code as deploy_exit_code
+    from .modes.deploy.run import run_deploy
+
+    outcomes = run_deploy(settings, plan_variables(env_file), reporter)
+    text = emit(
+        deploy_outputs(outcomes),
+        deploy_summary(outcomes, settings.dry_run),
+        as_json,
+        reporter.redactor,
+    )
+    if text is not None:
+        reporter.result(text)
+    failed = sum(1 for o in outcomes if o.error)
+    reporter.info(
+        f"deploy: {len(outcomes) - failed} of {len(outcomes)} artifact(s) "
+        + ("planned (dry run)" if settings.dry_run else "deployed")
+    )
+    return deploy_exit_code(outcomes)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> NoReturn:
@@ -208,7 +253,8 @@ def _main(argv: list[str] | None) -> int:
         if args.command:
             flags["mode"] = args.command
         reporter.add_secrets(raw_secrets(flags))
-        settings = load_settings(flags, resolve_env_file(args.env_file))
+        env_file = resolve_env_file(args.env_file)
+        settings = load_settings(flags, env_file)
         reporter.add_secrets(settings.secret_values())
         for user, secret in ((settings.username, settings.password),
                              (settings.client_id, settings.client_secret)):  # fmt: skip
@@ -216,6 +262,8 @@ def _main(argv: list[str] | None) -> int:
         debug = settings.debug
         if settings.mode == "discover":
             return _discover(settings, reporter, args.json)
+        if settings.mode == "deploy":
+            return _deploy(settings, reporter, args.json, env_file)
         return _build(settings, reporter, args.json)
     except BaseException as exc:
         if (stop := stop_of(exc)) is not None:

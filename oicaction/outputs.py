@@ -20,6 +20,7 @@ from .source.metadata import Cell, Code
 if TYPE_CHECKING:
     from .modes.batch import Outcome
     from .modes.build import BuildResult
+    from .modes.deploy.context import DeployOutcome
     from .modes.discover import Found, Problem
 
 # Step outputs by name: a string, or a list or object that the sinks write as JSON.
@@ -28,7 +29,8 @@ Outputs = dict[str, object]
 # Every step output, with its description: action.yml and README are generated from it
 # (scripts/gen_action.py); the CLI's --json prints the same names.
 OUTPUTS: dict[str, str] = {
-    "integration-id": "The integration id, `CODE|VERSION`.",
+    "integration-id": "The integration id, `CODE|VERSION`. deploy, one artifact: the id "
+    "deployed (a project's id for a project).",
     "integration-code": "The integration code.",
     "integration-version": "The integration version, `NN.NN.NNNN`.",
     "integration-name": "The integration's display name.",
@@ -52,6 +54,12 @@ OUTPUTS: dict[str, str] = {
     "`strategy.matrix` (`kind` is `integration` or `project`); build: one result per integration "
     "or project `[{path, kind, id, code, version, status, artifact-dir, iar-path, sha256, "
     "error}]`, plus `car-path` and `integrations` for a project.",
+    "deployed": "deploy: JSON array, one entry per artifact `[{path, kind, id, action, status, "
+    "previous-status, changes, error}]`: `action` `added` or `replaced`; `status` `ACTIVATED`, "
+    "`CONFIGURED`, `FAILED`, `ROLLED_BACK` (or `PLANNED` in a dry run); `previous-status` the "
+    "integration's status before (a project: an object per integration; null when it was not "
+    "there); `changes` what was (or would be) done, secret values as `(set)`.",
+    "status": "deploy, one artifact: its status in `deployed`.",
 }
 
 
@@ -218,6 +226,49 @@ def discover_summary(found: Sequence[Found], problems: Sequence[Problem]) -> Tab
     rows = [(text(Code(f.meta.id)), text(Code(f.path)), text("found")) for f in found]
     rows += [(text(), text(Code(p.path)), text(p.message)) for p in problems]
     return Table("oic-build discover", ("integration", "path", "result"), rows)
+
+
+def deployed_record(outcome: DeployOutcome) -> dict[str, object]:
+    """One entry of the `deployed` output."""
+    return {
+        "path": outcome.path,
+        "kind": outcome.kind,
+        "id": outcome.id,
+        "action": outcome.action,
+        "status": outcome.status,
+        "previous-status": outcome.previous,
+        "changes": list(outcome.changes),
+        "error": str(outcome.error) if outcome.error else None,
+    }
+
+
+def deploy_outputs(outcomes: Sequence[DeployOutcome]) -> Outputs:
+    """`deployed` always; `integration-id` and `status` when one artifact was deployed."""
+    values: Outputs = {"deployed": [deployed_record(o) for o in outcomes]}
+    if len(outcomes) == 1:
+        values["integration-id"] = outcomes[0].id or ""
+        values["status"] = outcomes[0].status
+    return values
+
+
+def _previous(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v or 'absent'}" for k, v in value.items())
+    return str(value) if value else "absent"
+
+
+def deploy_summary(outcomes: Sequence[DeployOutcome], dry_run: bool) -> Table:
+    """One row per artifact; its error, or in a dry run each change, in rows of their own."""
+    rows: list[tuple[Cell, ...]] = []
+    for o in outcomes:
+        notes = [str(o.error)] if o.error else list(o.changes) if dry_run else []
+        first = (Code(o.id or o.path), o.kind or "", o.action or "", o.status)
+        rows.append((*(text(v) for v in first), text(_previous(o.previous)), text(*notes[:1])))
+        rows += [(text(), text(), text(), text(), text(), text(note)) for note in notes[1:]]
+    ok = sum(1 for o in outcomes if not o.error)
+    title = f"oic-build deploy{' (dry run)' if dry_run else ''}: {ok} of {len(outcomes)} ok"
+    last = "changes / error" if dry_run else "error"
+    return Table(title, ("artifact", "kind", "action", "status", "before", last), rows)
 
 
 def emit(outputs: Outputs, summary: Table, as_json: bool, redactor: Redactor) -> str | None:

@@ -99,10 +99,11 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
-    mode: Literal["build", "discover"] = Field(
+    mode: Literal["build", "discover", "deploy"] = Field(
         "build",
         description="`build` (default) builds integrations; `discover` lists them as the "
-        "`integrations` output, for a matrix.",
+        "`integrations` output, for a matrix; `deploy` puts built artifacts into a target OIC "
+        '(README, "Deploying").',
     )
     integration_path: str = Field(
         ".",
@@ -129,7 +130,9 @@ class Settings(BaseSettings):
         None,
         description="Connection plan (`.properties`) to ship with the artifact; default: one "
         "found beside the source (`connectionPlan.properties`, `connection-plan.properties`, "
-        "`connection_plan.properties`, `replacement.properties`).",
+        "`connection_plan.properties`, `replacement.properties`). In deploy mode, the target "
+        "environment's plan (values may be `${NAME}`, read from the step's environment); "
+        "default: the artifact's own.",
     )
     oic_url: str | None = Field(
         None,
@@ -203,6 +206,48 @@ class Settings(BaseSettings):
         None,
         description="discover: a git ref; keep only integrations with files changed since it "
         "(e.g. `github.event.before`).",
+    )
+
+    artifact_path: Path = Field(
+        Path("oic-artifacts"),
+        description="deploy: one artifact folder (holding `build-info.json`), or a folder "
+        "holding several, as the build's `artifact-dir` writes them.",
+    )
+    activate: Flag = Field(
+        True,
+        description="deploy: activate what was imported, and restart the schedules that were "
+        "running; `false` leaves it CONFIGURED.",
+    )
+    enable_tracing: Flag = Field(
+        False,
+        description="deploy: activate with tracing and payload tracing on (FlexDeploy's "
+        '"Enable Tracing"); never on unless asked.',
+    )
+    test_connections: Flag = Field(
+        True,
+        description="deploy: test each connection after configuring it; one that OIC says is "
+        "not configured fails the deploy naming the plan lines it lacks.",
+    )
+    replace: Flag = Field(
+        True,
+        description="deploy: replace an integration (or project) already on the target with "
+        'the same id; `false` makes that an error (FlexDeploy\'s "Overwrite Integrations").',
+    )
+    rollback: Flag = Field(
+        True,
+        description="deploy: after a failure, re-import what the target had and restore its "
+        "status (connection changes are not undone).",
+    )
+    dry_run: Flag = Field(
+        False,
+        description="deploy: look at the target and print what would change (secret values "
+        "as `(set)`), changing nothing.",
+    )
+    activation_timeout: float = Field(
+        600.0,
+        gt=0,
+        le=86400,
+        description="deploy: seconds to wait for an activation (or deactivation) to finish.",
     )
 
     @model_validator(mode="after")

@@ -17,8 +17,9 @@ import pytest
 import yaml
 
 # The OIC stand-in, cassettes and --oic-record-mode (tests/standin_fixtures.py); the Docker
-# engine, tools and image of the `container` tests (tests/container_fixtures.py).
-pytest_plugins = ["standin_fixtures", "container_fixtures"]
+# engine, tools and image of the `container` tests (tests/container_fixtures.py); the deploy
+# tests' artifact, target and fast polls (tests/deploy_support.py).
+pytest_plugins = ["standin_fixtures", "container_fixtures", "deploy_support"]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "fixtures"

@@ -40,6 +40,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+try:  # python -m tests.oic_standin
+    from .standin_state import DeployModel, Integration, Routes, read_chunked
+except ImportError:  # python tests/oic_standin.py, or imported from the tests folder
+    from standin_state import DeployModel, Integration, Routes, read_chunked  # type: ignore[no-redef]
+
 API = "/ic/api/integration/v1"
 TOKEN_PATH = "/oauth2/v1/token"
 DESIGN_HOST = "design.integration.us-ashburn-1.ocp.oraclecloud.com"
@@ -130,6 +135,7 @@ class StandInState:
     in_flight: int = 0
     max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    deploy: DeployModel = field(default_factory=DeployModel)  # the write side (standin_state)
 
 
 def _scoped(key: str, project: str | None) -> str:
@@ -250,7 +256,10 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         path = parts.path
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            body = read_chunked(self.rfile)
+        else:
+            body = self.rfile.read(length) if length else b""
         with state.lock:
             state.counts[(method, path)] += 1
             state.seen.append(
@@ -266,10 +275,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if method == "POST" and path == TOKEN_PATH:
                 self._token(body)
-            elif method == "GET" and path.startswith(API + "/"):
-                self._api(path[len(API) :], parse_qs(parts.query))
             elif path.startswith(API + "/echo"):
                 self._echo(method, body)
+            elif path.startswith(API + "/"):
+                self._api(method, path[len(API) :], parse_qs(parts.query), body)
             else:
                 self._oic_error(404, "Not Found", f"No resource at {path}", "OIC-STANDIN-404")
         except (BrokenPipeError, ConnectionResetError):
@@ -414,7 +423,7 @@ class _Handler(BaseHTTPRequestHandler):
             return (user, password) == (state.username, state.password)
         return False
 
-    def _api(self, rest: str, query: dict[str, list[str]]) -> None:
+    def _api(self, method: str, rest: str, query: dict[str, list[str]], body: bytes) -> None:
         state = self.server.state
         if not self._authorised():
             self._json(401, {"title": "Unauthorized", "status": 401})
@@ -429,6 +438,11 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         segments = [unquote(p) for p in rest.strip("/").split("/")]
+        if Routes(self, method, body).handle(segments):  # the write side, standin_state.py
+            return
+        if method != "GET":
+            self._oic_error(405, "Method Not Allowed", f"{method} {rest}", "OIC-STANDIN-405")
+            return
         scope = None  # OIC 3 project endpoints: /projects/{projectId}/connections/... and lookups
         if segments[0] == "projects" and len(segments) >= 2:
             if segments[1] not in state.projects:
@@ -568,7 +582,39 @@ class StandIn:
             queue = self.state.faults.setdefault(path, deque())
             queue.extend(Fault(kind, seconds, text, size) for _ in range(times))
 
+    def add_integration(
+        self,
+        iid: str,
+        archive: bytes = b"",
+        status: str = "CONFIGURED",
+        project: str | None = None,
+        schedule: str | None = None,
+    ) -> Integration:
+        """An integration already on the target (`archive`: what its export answers)."""
+        self.add_project(project)
+        item = Integration(iid, archive=archive, status=status, schedule=schedule)
+        key = iid if project is None else f"projects/{project}/{iid}"
+        self.state.deploy.integrations[key] = item
+        return item
+
+    def integration(self, iid: str, project: str | None = None) -> Integration | None:
+        key = iid if project is None else f"projects/{project}/{iid}"
+        item = self.state.deploy.integrations.get(key)
+        if item is not None:
+            item.settle(self.state.deploy)
+        return item
+
     # -- inspecting -------------------------------------------------------------------------
+
+    @property
+    def writes(self) -> int:
+        """Requests other than GET, the token request aside: what may change the target."""
+        with self.state.lock:
+            return sum(
+                n
+                for (method, path), n in self.state.counts.items()
+                if method != "GET" and path != TOKEN_PATH
+            )
 
     def count(self, method: str, path: str) -> int:
         with self.state.lock:

@@ -36,6 +36,7 @@ from container_fixtures import (
     state_lock,
     tail,
 )
+from deploy_support import target_connection
 from oic_standin import CLIENT_SECRET, StandIn, load_fixture_connections
 from standin_fixtures import COUNTRY_INFO
 
@@ -61,6 +62,35 @@ def standin_for_connections(image: str, scratch: Path) -> Iterator[list[str]]:
         for conn_id, body in load_fixture_connections(api).items():
             oic.add_connection(conn_id, body)
         yield ["--env", f"OIC_STANDIN_URL={oic.url}", "-s", f"OIC_CLIENT_SECRET={CLIENT_SECRET}"]
+
+
+ERP_PASSWORD = "Act-Deploy-Secret-3c9e"
+
+
+@contextmanager
+def standin_for_deploy(image: str, scratch: Path) -> Iterator[list[str]]:
+    """deploy.yml: the stand-in as source and target, COUNTRY_INFO and the test plan in
+    .act-standin/deploy/; afterwards, the target must hold the password the deploy step's
+    `env:` gave the plan through the composite action."""
+    api = need_fixtures(API)
+    root = REPO / ".act-standin" / "deploy"
+    (root / "country-info").mkdir(parents=True)
+    shutil.copy(api / COUNTRY_INFO, root / "country-info")
+    (root / "plans").mkdir()
+    (root / "plans" / "test.properties").write_text(
+        "RESTCOUNTRIESEU.connection.Connection URL=https://test.example/v2/\n"
+        "RESTCOUNTRIESEU.secure.Password=${ERP_PASSWORD}\n"
+    )
+    with StandIn() as oic:
+        oic.add_connection("RESTCOUNTRIESEU", target_connection())
+        oic.add_connection("LOCAL_REST", {"id": "LOCAL_REST", "role": "SOURCE"})
+        yield [
+            *("--env", f"OIC_STANDIN_URL={oic.url}"),
+            *("-s", f"OIC_CLIENT_SECRET={CLIENT_SECRET}", "-s", f"ERP_PASSWORD={ERP_PASSWORD}"),
+        ]
+        received = oic.state.deploy.connection_values.get(("RESTCOUNTRIESEU", "password"))
+        assert received == ERP_PASSWORD, f"the target got {received!r} as the password"
+        assert oic.integration("COUNTRY_INFO|01.00.0000").status == "ACTIVATED"
 
 
 @contextmanager
@@ -107,6 +137,11 @@ WORKFLOWS: dict[str, Workflow] = {
         setup=standin_for_connections,
         says=("all connection checks passed",),
         never_says=(CLIENT_SECRET,),
+    ),
+    "deploy": Workflow(
+        setup=standin_for_deploy,
+        says=("all deploy checks passed",),
+        never_says=(CLIENT_SECRET, ERP_PASSWORD),
     ),
     "matrix": Workflow(says=("discover found the three integrations",)),
     "prebuilt": Workflow(

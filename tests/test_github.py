@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE, REPO, run_cli
+from oic_standin import StandIn
+from standin_fixtures import server_args
 
 
 def parse_github_output(text: str) -> dict[str, str]:
@@ -198,6 +200,11 @@ def test_action_yml_declares_every_setting_and_output(
     (project / "project.yaml").write_text("code: DEMO\n")
     assert run_cli("--integration-path", str(project.parent), "--json") == 0
     produced |= set(json.loads(capsys.readouterr().out))  # a project's outputs too
+    with StandIn() as target:  # and a deploy's (a dry run: it only reads)
+        args = ("--artifact-path", str(tmp_path / "a"), "--dry-run", "true", "--json")
+        warn = ("--missing-connections", "warn")
+        assert run_cli("deploy", *args, *warn, *server_args(target)) == 0
+    produced |= set(json.loads(capsys.readouterr().out))
     assert set(action["outputs"]) == produced
     for name, output in action["outputs"].items():
         value = f"${{{{ steps.prebuilt.outputs.{name} || steps.built.outputs.{name} }}}}"
