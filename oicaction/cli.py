@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from . import __version__
+from . import __version__, outputs
 from .errors import (
     EXIT_BUILD,
     EXIT_OK,
@@ -29,18 +29,16 @@ from .errors import (
 )
 from .modes.batch import build_batch, exit_code, is_batch, resolve_paths
 from .modes.discover import discover, split_list
-from .outputs import (
-    build_outputs,
-    build_summary,
-    deploy_outputs,
-    deploy_summary,
-    discover_outputs,
-    discover_summary,
-    emit,
-)
 from .redact import Redactor
 from .report import Reporter
-from .settings import Settings, input_name, load_settings, raw_secrets, resolve_env_file
+from .settings import (
+    Settings,
+    env_file_values,
+    input_name,
+    load_settings,
+    raw_secrets,
+    resolve_env_file,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -125,6 +123,14 @@ def _usage_error(
     return SettingsError(f"{reason} (see --help)")
 
 
+def _hand_back(
+    values: outputs.Outputs, summary: outputs.Table, as_json: bool, reporter: Reporter
+) -> None:
+    """Step outputs and summary to the runner's files; the --json object on stdout."""
+    if (text := outputs.emit(values, summary, as_json, reporter.redactor)) is not None:
+        reporter.result(text)
+
+
 def _discover(settings: Settings, reporter: Reporter, as_json: bool) -> int:
     """List sources for a matrix; unreadable ones are annotated and fail the step, after the
     output is written, so nothing is dropped silently."""
@@ -144,11 +150,12 @@ def _discover(settings: Settings, reporter: Reporter, as_json: bool) -> int:
         f"{len(found)} source(s) found under {root}"
         + (f", {len(problems)} problem(s)" if problems else "")
     )
-    text = emit(
-        discover_outputs(found), discover_summary(found, problems), as_json, reporter.redactor
+    _hand_back(
+        outputs.discover_outputs(found),
+        outputs.discover_summary(found, problems),
+        as_json,
+        reporter,
     )
-    if text is not None:
-        reporter.result(text)
     return EXIT_BUILD if problems else EXIT_OK
 
 
@@ -159,20 +166,9 @@ def _build(settings: Settings, reporter: Reporter, as_json: bool) -> int:
     single = not is_batch(settings.integration_path)
     if single and not outcomes[0].result:
         return exit_code(outcomes)  # the error is reported; no outputs to hand on
-    outputs = build_outputs(settings.artifact_dir, outcomes, single)
-    text = emit(outputs, build_summary(outcomes, single), as_json, reporter.redactor)
-    if text is not None:
-        reporter.result(text)
+    values = outputs.build_outputs(settings.artifact_dir, outcomes, single)
+    _hand_back(values, outputs.build_summary(outcomes, single), as_json, reporter)
     return exit_code(outcomes)
-
-
-def plan_variables(env_file: Path) -> dict[str, str]:
-    """What a plan's `${NAME}` may read: the .env file's values (taken literally, no
-    interpolation), then the environment, which wins, as it does for settings."""
-    from dotenv import dotenv_values
-
-    found = dotenv_values(env_file, interpolate=False) if env_file.is_file() else {}
-    return {**{k: v for k, v in found.items() if v is not None}, **os.environ}
 
 
 def _deploy(settings: Settings, reporter: Reporter, as_json: bool, env_file: Path) -> int:
@@ -180,15 +176,15 @@ def _deploy(settings: Settings, reporter: Reporter, as_json: bool, env_file: Pat
     from .modes.deploy.run import exit_code as deploy_exit_code
     from .modes.deploy.run import run_deploy
 
-    outcomes = run_deploy(settings, plan_variables(env_file), reporter)
-    text = emit(
-        deploy_outputs(outcomes),
-        deploy_summary(outcomes, settings.dry_run),
+    # What a plan's `${NAME}` may read: the .env file, then the environment, which wins, as it
+    # does for settings.
+    outcomes = run_deploy(settings, {**env_file_values(env_file), **os.environ}, reporter)
+    _hand_back(
+        outputs.deploy_outputs(outcomes),
+        outputs.deploy_summary(outcomes, settings.dry_run),
         as_json,
-        reporter.redactor,
+        reporter,
     )
-    if text is not None:
-        reporter.result(text)
     failed = sum(1 for o in outcomes if o.error)
     reporter.info(
         f"deploy: {len(outcomes) - failed} of {len(outcomes)} artifact(s) "

@@ -61,14 +61,21 @@ def input_name(field: str) -> str:
     return field.replace("_", "-")
 
 
+def env_file_values(env_file: Path | None) -> dict[str, str]:
+    """The .env file read literally: `${VAR}` is not expanded (python-dotenv would), so a
+    committed .env cannot pull another variable of the runner, a secret say, into a value."""
+    if env_file is None or not env_file.is_file():
+        return {}
+    found = dotenv_values(env_file, interpolate=False, encoding="utf-8")
+    return {k: v for k, v in found.items() if v is not None}
+
+
 class _KeyedSource(PydanticBaseSettingsSource):
     """Gives each field the value under its key in `values`, or nothing (not given).
 
     GitHub inputs: `INPUT_<NAME>` as the runner passes them to container actions (hyphens kept);
     it sets every declared input, empty when the workflow gave none, so empty means not given
-    and lets OIC_* variables and the .env file through. The .env file: `OIC_<NAME>` read
-    literally: `${VAR}` is not expanded (python-dotenv would), so a committed .env cannot pull
-    another variable of the runner, a secret say, into a setting."""
+    and lets OIC_* variables and the .env file (`OIC_<NAME>`) through."""
 
     def __init__(
         self, settings_cls: type[BaseSettings], values: dict[str, str], key: Callable[[str], str]
@@ -279,11 +286,9 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         env_file = getattr(dotenv_settings, "env_file", None)  # load_settings' _env_file
-        found: dict[str, str | None] = {}
-        if env_file is not None and Path(env_file).is_file():
-            found = dotenv_values(env_file, interpolate=False, encoding="utf-8")
+        found = env_file_values(Path(env_file) if env_file is not None else None)
         inputs = {k: v.strip() for k, v in os.environ.items() if k.startswith(INPUT_PREFIX)}
-        dotenv = {k.upper(): v for k, v in found.items() if v}
+        dotenv = {k.upper(): v for k, v in found.items()}
         return (
             init_settings,
             _KeyedSource(settings_cls, inputs, lambda f: INPUT_PREFIX + input_name(f).upper()),
