@@ -64,8 +64,8 @@ OUTPUTS: dict[str, str] = {
 
 
 def write_github_outputs(outputs: Outputs, path: Path) -> None:
-    """Append `name<<DELIM` blocks with a fresh random delimiter no value can contain; lists and
-    objects as compact JSON (for fromJSON)."""
+    """Append `name<<DELIM` blocks, each with a fresh random delimiter (128 bits: no value can
+    hold it by chance, nor guess it); lists and objects as compact JSON (for fromJSON)."""
     lines = []
     for name, given in outputs.items():
         if isinstance(given, list | tuple | dict):
@@ -73,8 +73,6 @@ def write_github_outputs(outputs: Outputs, path: Path) -> None:
         else:
             value = "" if given is None else str(given)
         delim = f"ghadelimiter_{secrets.token_hex(16)}"
-        while delim in value:
-            delim = f"ghadelimiter_{secrets.token_hex(16)}"
         lines.append(f"{name}<<{delim}\n{value}\n{delim}\n")
     with path.open("a", encoding="utf-8") as fh:
         fh.write("".join(lines))
