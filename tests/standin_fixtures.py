@@ -238,7 +238,7 @@ def scrub_request(request: Any) -> Any:
 
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     """No token, no secret property value, no cookie; volatile headers dropped."""
-    from oicaction.oic.connection_model import scrub_secret_values
+    from oicaction.oic.connection_model import strip_secrets
 
     headers = response.get("headers", {})
     for name in list(headers):
@@ -252,7 +252,7 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
         except ValueError:
             data = None
         if data is not None:
-            data = scrub_secret_values(data)  # blanks token fields too: placeholders after
+            data = strip_secrets(data)[0]  # blanks token fields too: placeholders after
         if isinstance(data, dict) and "access_token" in data:
             data = {**data, "access_token": "scrubbed-token"}  # still a valid bearer token
             data.pop("refresh_token", None)

@@ -14,7 +14,7 @@ from oicaction.oic.connection_model import (
     is_secret_name,
     is_secret_property,
     normalise_connection,
-    scrub_secret_values,
+    strip_secrets,
 )
 
 JOSE = "josekurian__OIC-DeploymentScripts"
@@ -179,7 +179,7 @@ def test_secret_by_type_whatever_the_name() -> None:
 def test_scrub_keeps_shape(oic_api_dir: Path) -> None:
     body = load(oic_api_dir, f"{DEVREL}/POB_OICTOOPA_INVOKE.connection.oic3.abridged.json")
     body["securityProperties"][6]["propertyValue"] = "clear-text-password"
-    scrubbed = scrub_secret_values(body)
+    scrubbed = strip_secrets(body)[0]
     assert "clear-text-password" not in json.dumps(scrubbed)
     assert scrubbed["lastUpdated"] == body["lastUpdated"]  # only secrets change
     assert len(scrubbed["securityPolicyInfo"]) == len(body["securityPolicyInfo"])

@@ -35,7 +35,7 @@ from standin_fixtures import server_args
 
 from oicaction.errors import one_line
 from oicaction.oic.connection_model import normalise_connection, strip_secrets
-from oicaction.oic.http_errors import MAX_DETAIL
+from oicaction.oic.http import MAX_DETAIL
 from oicaction.redact import MIN_LEN, Redactor
 
 SECRET = 'Hunter2/+ &="<x>\\-long-secret-0a9f'

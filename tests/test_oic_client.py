@@ -740,4 +740,5 @@ def test_a_write_that_never_connected_is_not_uncertain() -> None:
 
 def test_client_is_typed_for_its_config(oic_standin: StandIn) -> None:
     client = client_for(oic_standin, instance="i-1")
-    assert isinstance(client, OicClient) and client.where() == f"{oic_standin.url} (instance i-1)"
+    assert isinstance(client, OicClient)
+    assert client.config.where() == f"{oic_standin.url} (instance i-1)"

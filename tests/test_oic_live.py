@@ -70,7 +70,7 @@ def test_live_connection(live_client: OicClient, oic_record_mode: str) -> None:
     conn_id = LIVE["CONNECTION"]
     with _recorded(oic_record_mode, f"connection_{conn_id}"):
         body = live_client.connection(conn_id)
-    assert body is not None, f"{conn_id} not found on {live_client.where()}"
+    assert body is not None, f"{conn_id} not found on {live_client.config.where()}"
     clean = normalise_connection(body, conn_id)
     for _list, prop in iter_properties(clean.data):
         if is_secret_property(prop):

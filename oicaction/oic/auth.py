@@ -1,20 +1,17 @@
 """How requests to OIC are authorised: basic auth (Gen2) or an OAuth2 client-credentials token
 (Gen3) fetched once, shared by every thread and refreshed at most once per rejected request.
-
-Secrets stay inside these objects: nothing here formats a credential or a token into a message.
-A token is handed to `on_token` the moment it arrives, so the run can mask it before any answer
-that might echo it is read. No HTTP library is imported here (settings checks use this module in
-offline builds too).
-"""
+Nothing here formats a credential or a token into a message, and no HTTP library is imported
+(offline builds check their settings with this module)."""
 
 from __future__ import annotations
 
 import base64
+import math
 import re
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ..errors import OicBuildError, ServerError, SettingsError, one_line
 from .url import check_url, shown_url
@@ -34,21 +31,6 @@ SCOPE_HINT = (
     "policy followed by urn:opc:resource:consumer::all, e.g. "
     "https://<id>.integration.<region>.ocp.oraclecloud.com:443urn:opc:resource:consumer::all"
 )
-
-
-class Auth(Protocol):
-    """What the client needs from an auth method."""
-
-    kind: str
-    refreshable: bool
-
-    def authorization(self, post: PostToken, on_token: OnToken | None = None) -> str:
-        """The Authorization header value to send now."""
-        ...
-
-    def invalidate(self, used: str) -> None:
-        """Forget `used` after the server rejected it (no-op if already replaced)."""
-        ...
 
 
 class BasicAuth:
@@ -72,8 +54,9 @@ class BasicAuth:
 
 
 class ClientCredentials:
-    """OAuth2 client-credentials grant: one token per client, renewed when it expires or
-    when the server answers 401, under a lock so parallel requests fetch it only once."""
+    """One token per client, renewed when it expires or when the server answers 401, under a
+    lock so parallel requests fetch it only once; `on_token` sees it before any answer that
+    might echo it is read (the run masks it)."""
 
     kind = "oauth"
     refreshable = True
@@ -87,7 +70,6 @@ class ClientCredentials:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires_at = 0.0
-        self.token_requests = 0
 
     def authorization(self, post: PostToken, on_token: OnToken | None = None) -> str:
         with self._lock:
@@ -109,7 +91,6 @@ class ClientCredentials:
         data = {"grant_type": "client_credentials"}
         if self.scope:
             data["scope"] = self.scope
-        self.token_requests += 1
         answer = post(self.token_url, data, self._credentials)
         if answer.status != 200:
             raise _token_error(answer, where, self.scope)
@@ -130,6 +111,9 @@ class ClientCredentials:
         return f"ClientCredentials({shown_url(self.token_url)!r}, ***)"
 
 
+Auth = BasicAuth | ClientCredentials  # what a ServerConfig carries
+
+
 # RFC 6750's b64token: what an Authorization header can carry as it is (no CR/LF, no spaces).
 _BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
@@ -140,9 +124,7 @@ def _lifetime(value: Any) -> int:
         seconds = float(value)
     except (TypeError, ValueError, OverflowError):
         return 3600
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):
-        return 3600
-    return int(min(max(seconds, 60), 86400))
+    return int(min(max(seconds, 60), 86400)) if math.isfinite(seconds) else 3600
 
 
 def _token_error(answer: Answer, where: str, scope: str | None) -> OicBuildError:

@@ -1,12 +1,9 @@
-"""The HTTP client for one OIC instance: one session (connection pool), one auth, its retries.
+"""The client for one OIC instance: one session (connection pool), one auth, its retries.
 
-Redirects are never followed to another host: credentials would go with them (or, as on OIC
-Gen3, be dropped and the call fail obscurely), so the user is told which host to use instead;
-a redirect to OIC 3's design host names the `oic-url` and `oic-instance` to set. Every exchange
-is bounded by `request-deadline` and `max-response-size`, and writes are never re-sent once they
-may have reached the server (http.py). The first request of a run (`probe`, then
-`probe_project`) confirms URL, instance, credentials and project, so a misconfiguration is
-reported as such (exit 2, naming the setting), never as a missing connection.
+Redirects are never followed to another host (credentials would go with them); the user is told
+which host to use instead. The first request of a run (`probe`, `probe_project`) confirms URL,
+instance, credentials and project, so a misconfiguration is reported as such (exit 2, naming the
+setting), never as a missing connection.
 """
 
 from __future__ import annotations
@@ -27,18 +24,9 @@ from .http import (
     UncertainWrite,
     Upload,
 )
-from .http_errors import is_gateway_error
-from .url import design_host_region, shown_url
+from .url import is_design_host, shown_url
 
-__all__ = [
-    "DEFAULT_OPTIONS",
-    "Answer",
-    "HttpOptions",
-    "OicClient",
-    "UncertainWrite",
-    "api",
-    "json_object",
-]
+__all__ = ["DEFAULT_OPTIONS", "Answer", "HttpOptions", "OicClient", "UncertainWrite", "api"]
 
 API = "/ic/api/integration/v1"
 DEFAULT_OPTIONS = HttpOptions()
@@ -48,13 +36,6 @@ def api(*parts: str, project: str | None = None) -> str:
     """`/ic/api/integration/v1[/projects/<P>]/<part>/...`, each part quoted (`|` as %7C)."""
     scope = (API,) if project is None else (API, "projects", quote(project, safe=""))
     return "/".join((*scope, *(quote(part, safe="") for part in parts)))
-
-
-def _redirect_hint(target: str) -> str:
-    host = urlsplit(target).hostname or "?"
-    if "identity" in host or "login" in host or "idcs" in host:
-        return "the server sent a login page: check the credentials and the auth settings"
-    return f"if https://{host} is your OIC instance, set oic-url to it"
 
 
 class OicClient:
@@ -71,13 +52,7 @@ class OicClient:
         self.config = config
         self.options = options or DEFAULT_OPTIONS
         self.on_token = on_token
-        self.http = Http(
-            self.options,
-            deadline=config.deadline,
-            max_size=config.max_response_size,
-            pool_size=config.max_workers,
-            ca_bundle=config.ca_bundle,
-        )
+        self.http = Http(self.options, config)
 
     def close(self) -> None:
         self.http.close()
@@ -87,9 +62,6 @@ class OicClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def where(self) -> str:
-        return self.config.where()
 
     def _post_token(self, url: str, form: dict[str, str], credentials: tuple[str, str]) -> Answer:
         """The token request: a POST that changes nothing, so it is retried like a GET."""
@@ -143,10 +115,10 @@ class OicClient:
             return answer
 
     def _refuse_redirect(self, answer: Answer, target: str, what: str) -> None:
-        """A redirect to another host is never followed. To OIC 3's design host (what the
-        runtime/console URL does) it is a settings error naming the URL and instance to use."""
+        """To OIC 3's design host (where a runtime/console URL sends) a redirect is a settings
+        error naming the URL and instance to use; to any other host an error naming it."""
         host = urlsplit(target).hostname or ""
-        if design_host_region(host):
+        if is_design_host(host):
             instance = (parse_qs(urlsplit(target).query).get("integrationInstance") or [""])[0]
             raise SettingsError(
                 f"oic-url {self.config.base_url} redirects to OIC 3's design host: set oic-url "
@@ -154,10 +126,13 @@ class OicClient:
                 + (f" and oic-instance to {instance}" if instance else " and set oic-instance")
                 + " (credentials are only sent where oic-url points)"
             )
+        hint = f"if https://{host or '?'} is your OIC instance, set oic-url to it"
+        if any(word in host for word in ("identity", "login", "idcs")):
+            hint = "the server sent a login page: check the credentials and the auth settings"
         raise ServerError(
             f"{what}: GET {shown_url(answer.url)} was redirected (HTTP {answer.status}) "
             f"to {shown_url(target)}; not followed, so credentials stay with "
-            f"{self.config.base_url}. {_redirect_hint(target)}"
+            f"{self.config.base_url}. {hint}"
         )
 
     def fail(self, answer: Answer, what: str) -> ServerError:
@@ -186,7 +161,11 @@ class OicClient:
         answer = self._request("GET", path, what, accept=accept, **kw)
         if 200 <= answer.status < 300:
             return answer
-        if answer.status == 404 and not is_gateway_error(answer.body):
+        data = answer.json() if answer.status == 404 else None
+        gateway = (
+            isinstance(data, dict) and "title" not in data and {"code", "message"} <= data.keys()
+        )
+        if answer.status == 404 and not gateway:  # the OCI gateway's: a wrong host or instance
             return None
         raise self.fail(answer, what)
 
@@ -231,40 +210,25 @@ class OicClient:
         body = Upload(upload, field) if upload is not None else None
         if body is not None:
             headers["Content-Type"] = body.content_type
-        try:
-            return self._request(
-                "POST" if override else method,
-                path,
-                what,
-                accept="application/json",
-                params=params,
-                idempotent=False,
-                headers=headers,
-                json=json,
-                upload=body,
-            )
-        finally:
-            if body is not None:
-                body.close()
-
-    # -- the first request --------------------------------------------------------------------
+        method = "POST" if override else method
+        kw = {"params": params, "headers": headers, "json": json, "data": body}
+        return self._request(method, path, what, accept="application/json", idempotent=False, **kw)
 
     def probe(self) -> None:
         """One cheap request (one connection of the list) that confirms URL, instance and
         credentials. Failures are SettingsErrors naming what to check."""
         what = "first request"
+        first = {"limit": "1", "offset": "0"}
         answer = self._request(
-            "GET", api("connections"), what, accept="application/json", params=_FIRST
+            "GET", api("connections"), what, accept="application/json", params=first
         )
         if 200 <= answer.status < 300 and answer.json() is not None:
             return
         base = self.config.base_url
         if answer.status in (401, 403):
+            hint = self._credentials_hint(answer.status)
             raise SettingsError(
-                one_line(
-                    f"{base} refused the credentials ({answer.said()}); "
-                    f"{self._credentials_hint(answer.status)}"
-                )
+                one_line(f"{base} refused the credentials ({answer.said()}); {hint}")
             )
         if answer.status in (400, 404) or 200 <= answer.status < 300:
             instance = self.config.instance or "(not set)"
@@ -296,22 +260,18 @@ class OicClient:
         raise self.fail(answer, what)
 
     def _credentials_hint(self, status: int) -> str:
-        if self.config.auth.kind == "oauth":
-            first = (
-                "check scope first (the OAuth resource's audience followed by "
-                "urn:opc:resource:consumer::all), then client-id/client-secret/token-url"
-            )
+        if self.config.auth.kind == "basic":
             if status == 403:
-                return (
-                    f"{first}, and that the confidential app has an OIC role such as "
-                    "ServiceDeveloper on the instance"
-                )
-            return first
+                return "check that username has an OIC role such as ServiceDeveloper"
+            return "check username/password (OIC 3 accepts only OAuth: use client-id/client-secret)"
+        hint = (
+            "check scope first (the OAuth resource's audience followed by "
+            "urn:opc:resource:consumer::all), then client-id/client-secret/token-url"
+        )
         if status == 403:
-            return "check that username has an OIC role such as ServiceDeveloper"
-        return "check username/password (OIC 3 accepts only OAuth: use client-id/client-secret)"
-
-    # -- objects ------------------------------------------------------------------------------
+            hint += ", and that the confidential app has an OIC role such as ServiceDeveloper"
+            hint += " on the instance"
+        return hint
 
     def connection(self, conn_id: str, project: str | None = None) -> dict[str, Any] | None:
         """The connection's definition as the server returns it; None if it does not exist.
@@ -326,27 +286,22 @@ class OicClient:
             return None
         ctype = answer.headers.get("Content-Type", "").lower()
         if "json" in ctype or "html" in ctype or not answer.body.strip():
-            raise ServerError(
-                one_line(
-                    f"{what}: expected a CSV file from GET {shown_url(answer.url)}, got "
-                    f"{ctype or 'no content type'}: {answer.detail()}"
-                )
-            )
+            raise _unexpected(answer, what, "a CSV file", ctype)
         return answer.body
-
-
-_FIRST = {"limit": "1", "offset": "0"}
 
 
 def json_object(answer: Answer, what: str) -> dict[str, Any]:
     """The answer's body as a JSON object, else a ServerError saying what came instead."""
     data = answer.json()
     if not isinstance(data, dict):
-        ctype = answer.headers.get("Content-Type") or "no content type"
-        raise ServerError(
-            one_line(
-                f"{what}: expected a JSON object from GET {shown_url(answer.url)}, got "
-                f"{ctype}: {answer.detail()}"
-            )
-        )
+        raise _unexpected(answer, what, "a JSON object", answer.headers.get("Content-Type", ""))
     return data
+
+
+def _unexpected(answer: Answer, what: str, expected: str, ctype: str) -> ServerError:
+    return ServerError(
+        one_line(
+            f"{what}: expected {expected} from GET {shown_url(answer.url)}, got "
+            f"{ctype or 'no content type'}: {answer.detail()}"
+        )
+    )

@@ -1,17 +1,13 @@
-"""The one place Settings become the server setup: URL, instance, auth, project and limits, with
-OIC 3's rules applied once, before the first request. Each mistake a real OIC 3 user makes on day
-one is one line naming the input (exit 2), not an HTTP error later.
-
-The rules come from Oracle's OIC 3 documentation: the REST API is served by the region's design
-host and needs `integrationInstance`; OIC 3 accepts only OAuth; the client-credentials scope is
-the OAuth resource's audience followed by `urn:opc:resource:consumer::all` (or `/ic/api/`).
-No HTTP library is imported here: an offline build checks its settings without loading one.
+"""The one place Settings become the server setup, with OIC 3's rules applied once before the
+first request: each day-one mistake is one line naming the input (exit 2), not an HTTP error
+later. The rules are Oracle's: OIC 3's REST API is served by the region's design host and needs
+`integrationInstance`; it accepts only OAuth; the scope is the OAuth resource's audience followed
+by `urn:opc:resource:consumer::all` (or `/ic/api/`). No HTTP library is imported here.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,12 +16,11 @@ from urllib.parse import urlsplit
 from ..errors import SettingsError
 from ..settings import Settings, input_name
 from .auth import SCOPE_HINT, Auth, BasicAuth, ClientCredentials
-from .url import design_host_region, normalise_base_url, oic3_region
+from .url import is_design_host, is_oic3_host, normalise_base_url
 
 OAUTH_FIELDS = ("client_id", "client_secret", "token_url")
 BASIC_FIELDS = ("username", "password")
 SCOPE_SUFFIXES = ("urn:opc:resource:consumer::all", "/ic/api/")
-CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 
 
 @dataclass(frozen=True)
@@ -48,19 +43,15 @@ class ServerConfig:
 
 
 def auth_kind(settings: Settings) -> Literal["oauth", "basic"] | None:
-    """The way to log in: a complete set of OAuth2 client credentials, else complete basic
-    auth, else whichever of the two is partly given (its missing settings are reported); None
-    when neither is."""
-    oauth = [bool(getattr(settings, f)) for f in OAUTH_FIELDS]
-    basic = [bool(getattr(settings, f)) for f in BASIC_FIELDS]
-    if all(oauth):
-        return "oauth"
-    if all(basic):
-        return "basic"
-    if any(oauth):
-        return "oauth"
-    if any(basic):
-        return "basic"
+    """A complete way to log in, else the one partly given (its gaps get reported), else None."""
+    kinds: tuple[tuple[Literal["oauth", "basic"], tuple[str, ...]], ...] = (
+        ("oauth", OAUTH_FIELDS),
+        ("basic", BASIC_FIELDS),
+    )
+    for enough in (all, any):
+        for kind, fields in kinds:
+            if enough(getattr(settings, f) for f in fields):
+                return kind
     return None
 
 
@@ -86,23 +77,21 @@ def server_config(settings: Settings) -> ServerConfig:
     host = urlsplit(base).hostname or ""
     instance = (settings.oic_instance or "").strip() or url_instance
     scope = (settings.scope or "").strip()
-    warnings: list[str] = []
-    auth: Auth
-    if auth_kind(settings) == "oauth":
-        if not scope:
-            raise SettingsError(f"scope is required with client-id/client-secret: {SCOPE_HINT}")
-        warnings += _scope_warnings(scope)
-    if design_host_region(host) and not instance:
+    kind = auth_kind(settings)
+    if kind == "oauth" and not scope:
+        raise SettingsError(f"scope is required with client-id/client-secret: {SCOPE_HINT}")
+    if is_design_host(host) and not instance:
         raise SettingsError(
             f"oic-url {base} is OIC 3's design host, which serves every instance of the "
             "region: set oic-instance to your integration instance name (About page, "
             "'Service instance')"
         )
-    if auth_kind(settings) == "oauth":
+    auth: Auth
+    if kind == "oauth":
         assert settings.client_id and settings.client_secret and settings.token_url
         secret = settings.client_secret.get_secret_value()
         auth = ClientCredentials(settings.token_url, settings.client_id, secret, scope)
-    elif oic3_region(host):
+    elif is_oic3_host(host):
         raise SettingsError(
             f"username/password (basic auth) against {host}: OIC 3's REST API accepts only "
             "OAuth; set client-id, client-secret, token-url and scope instead"
@@ -119,31 +108,30 @@ def server_config(settings: Settings) -> ServerConfig:
         deadline=settings.request_deadline,
         max_response_size=settings.max_response_size,
         ca_bundle=ca_bundle(),
-        warnings=tuple(warnings),
+        warnings=_scope_warnings(scope) if kind == "oauth" else (),
     )
 
 
-def _scope_warnings(scope: str) -> list[str]:
+def _scope_warnings(scope: str) -> tuple[str, ...]:
     if not scope.endswith(SCOPE_SUFFIXES):
-        return [
+        return (
             f"scope {scope!r} ends in neither urn:opc:resource:consumer::all nor /ic/api/; "
-            f"if the token is refused, fix it: {SCOPE_HINT}"
-        ]
-    if design_host_region(urlsplit(scope.split("urn:", 1)[0]).hostname or ""):
-        return [
+            f"if the token is refused, fix it: {SCOPE_HINT}",
+        )
+    if is_design_host(urlsplit(scope.split("urn:", 1)[0]).hostname or ""):
+        return (
             "scope names the design host; OIC 3 expects the OAuth resource's audience "
             "(https://<id>.integration.<region>.ocp.oraclecloud.com:443) from the "
-            "confidential app's token policy"
-        ]
-    return []
+            "confidential app's token policy",
+        )
+    return ()
 
 
-def ca_bundle(environ: Mapping[str, str] | None = None) -> str | None:
+def ca_bundle() -> str | None:
     """The CA bundle to trust, from REQUESTS_CA_BUNDLE, else SSL_CERT_FILE (requests reads
     only the first itself); a variable naming no file is a settings error."""
-    env = os.environ if environ is None else environ
-    for name in CA_VARIABLES:
-        value = (env.get(name) or "").strip()
+    for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+        value = (os.environ.get(name) or "").strip()
         if value:
             if not Path(value).exists():
                 raise SettingsError(f"{name} {value} does not exist")

@@ -1,11 +1,7 @@
 """OIC's connection data model: a connection as the server returns it made into what the
-artifact keeps, and the rules that tell a secret property or attachment.
-
-One shape whatever the server (camelCase; Gen3 kebab-case and the legacy ICS lower-case keys are
-mapped), no volatile fields (timestamps, locks, usage counts, status, the hundreds of entries of
-`securityPolicyInfo`) so a saved connection changes only when the connection does, and no secret
-values: a secret property is kept, its value blanked, even if the server sent it in clear.
-"""
+artifact keeps (one key spelling, no volatile fields, no secret values: a secret property is
+kept with its value blanked, even if the server sent it in clear), and the rules that tell a
+secret property or attachment."""
 
 from __future__ import annotations
 
@@ -25,71 +21,30 @@ def is_oic_managed(conn_id: str) -> bool:
 
 
 # Top-level fields that change without the connection changing, or are derived catalogues.
-VOLATILE = frozenset(
-    {
-        "securityPolicyInfo",
-        "links",
-        "created",
-        "createdBy",
-        "createdDate",
-        "lastUpdated",
-        "lastUpdatedBy",
-        "lastRefreshedDate",
-        "refreshedStatus",
-        "lockedBy",
-        "lockedDate",
-        "lockedFlag",
-        "usage",
-        "usageActive",
-        "status",
-        "testStatus",
-        "percentageComplete",
-        "metadataDownloadState",
-        "imageURL",
-    }
-)
+VOLATILE = frozenset({
+    "securityPolicyInfo", "links", "created", "createdBy", "createdDate", "lastUpdated",
+    "lastUpdatedBy", "lastRefreshedDate", "refreshedStatus", "lockedBy", "lockedDate",
+    "lockedFlag", "usage", "usageActive", "status", "testStatus", "percentageComplete",
+    "metadataDownloadState", "imageURL",
+})  # fmt: skip
 # Per-property catalogue of allowed choices: adapter data, not connection data.
 PROPERTY_VOLATILE = frozenset({"acceptableKeys", "links"})
 PROPERTY_LISTS = ("connectionProperties", "securityProperties", "agentGroupProperties")
-VALUE_KEYS = ("propertyValue", "defaultPropertyValue")
+# Keys that name a property, and keys that hold its value, in any of the shapes seen: OIC's
+# property objects and the generic `{name, value}` / `{key, value}` pairs.
+_NAME_KEYS = ("propertyName", "displayName", "name", "key")
+_VALUE_KEYS = ("propertyValue", "defaultPropertyValue", "value")
 
 # Keys whose canonical spelling cannot be recovered from lower case alone (legacy ICS bodies).
-_KNOWN_KEYS = (
-    "adapterType",
-    "adminEmail",
-    "agentGroupId",
-    "agentRequired",
-    "agentSupported",
-    "connectionProperties",
-    "securityProperties",
-    "securityPolicy",
-    "securityPolicyInfo",
-    "displayName",
-    "propertyName",
-    "propertyValue",
-    "propertyType",
-    "propertyGroup",
-    "propertyDescription",
-    "propertyShortDesc",
-    "defaultPropertyValue",
-    "hasAttachment",
-    "hiddenFlag",
-    "requiredFlag",
-    "lastUpdated",
-    "lastUpdatedBy",
-    "lastRefreshedDate",
-    "createdBy",
-    "lockedBy",
-    "lockedDate",
-    "lockedFlag",
-    "percentageComplete",
-    "testStatus",
-    "usageActive",
-    "imageURL",
-    "privateEndpoint",
-    "refreshedStatus",
-)
-_CANONICAL = {k.lower(): k for k in _KNOWN_KEYS}
+_CANONICAL = {k.lower(): k for k in (
+    "adapterType", "adminEmail", "agentGroupId", "agentRequired", "agentSupported",
+    "connectionProperties", "securityProperties", "securityPolicy", "securityPolicyInfo",
+    "displayName", "propertyName", "propertyValue", "propertyType", "propertyGroup",
+    "propertyDescription", "propertyShortDesc", "defaultPropertyValue", "hasAttachment",
+    "hiddenFlag", "requiredFlag", "lastUpdated", "lastUpdatedBy", "lastRefreshedDate",
+    "createdBy", "lockedBy", "lockedDate", "lockedFlag", "percentageComplete", "testStatus",
+    "usageActive", "imageURL", "privateEndpoint", "refreshedStatus",
+)}  # fmt: skip
 
 SECRET_TYPES = ("PASSWORD", "SECRET", "PRIVATE_KEY", "PRIVATEKEY", "TOKEN", "CREDENTIAL")
 # Words that make a name secret; `authorization` and `cookie` name a header's value.
@@ -107,51 +62,16 @@ _SECRET_KEYS = (
 _SECRET_PHRASES = (
     *(f"{kind}key" for kind in _SECRET_KEYS),
     "connectionstring",  # Azure's, with its AccountKey or SharedAccessKey inside
-    "accesstoken",
-    "refreshtoken",
-    "authtoken",
-    "bearertoken",
-    "sessiontoken",
-    "sastoken",
-    "clientsecret",
-    "keystorepass",
-)
+    "accesstoken", "refreshtoken", "authtoken", "bearertoken", "sessiontoken", "sastoken",
+    "clientsecret", "keystorepass",
+)  # fmt: skip
 # A name ending in one of these describes a secret (its URL, type, alias), it is not one.
-_NOT_SECRET_ENDINGS = frozenset(
-    {
-        "uri",
-        "url",
-        "endpoint",
-        "type",
-        "alias",
-        "name",
-        "id",
-        "location",
-        "path",
-        "method",
-        "policy",
-        "format",
-        "length",
-        "expiry",
-        "expiration",
-        "mode",
-        "scheme",
-        "header",
-        "scope",
-        "required",
-        "enabled",
-        "flag",
-        "hint",
-        "label",
-        "description",
-        "desc",
-        "server",
-        "host",
-        "port",
-        "version",
-        "domain",
-    }
-)
+_NOT_SECRET_ENDINGS = frozenset({
+    "uri", "url", "endpoint", "type", "alias", "name", "id", "location", "path", "method",
+    "policy", "format", "length", "expiry", "expiration", "mode", "scheme", "header", "scope",
+    "required", "enabled", "flag", "hint", "label", "description", "desc", "server", "host",
+    "port", "version", "domain",
+})  # fmt: skip
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 
@@ -188,16 +108,18 @@ def is_secret_name(name: str) -> bool:
     )
 
 
+def _is_private_key(value: object) -> bool:
+    return isinstance(value, str) and "-----BEGIN" in value and "PRIVATE KEY" in value
+
+
 def is_secret_property(prop: dict[str, Any]) -> bool:
     """Secret by type (PASSWORD and the like), by name, or by a value that is a private key."""
     ptype = str(prop.get("propertyType") or "").upper()
-    if any(t in ptype for t in SECRET_TYPES):
-        return True
-    for key in ("propertyName", "displayName"):
-        if isinstance(prop.get(key), str) and is_secret_name(prop[key]):
-            return True
-    value = prop.get("propertyValue")
-    return isinstance(value, str) and "PRIVATE KEY" in value and "-----BEGIN" in value
+    return (
+        any(t in ptype for t in SECRET_TYPES)
+        or any(isinstance(prop.get(k), str) and is_secret_name(prop[k]) for k in _NAME_KEYS)
+        or any(_is_private_key(prop.get(k)) for k in _VALUE_KEYS)
+    )
 
 
 def iter_properties(conn: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -278,28 +200,29 @@ def is_key_material(data: bytes) -> bool:
     )
 
 
-def attachment_properties(conn: dict[str, Any]) -> list[dict[str, Any]]:
-    """Properties that carry an uploaded file (`hasAttachment: true`)."""
-    return [
-        prop
+def attachments(conn: dict[str, Any]) -> tuple[Attachment, ...]:
+    """The files uploaded to properties (`hasAttachment: true`); secret ones marked to supply."""
+    return tuple(
+        Attachment(prop["propertyName"], to_supply=is_secret_attachment(prop))
         for _list, prop in iter_properties(conn)
         if is_true(prop.get("hasAttachment")) and isinstance(prop.get("propertyName"), str)
-    ]
+    )
 
 
 def _adapter(value: Any) -> Any:
     """Keep what identifies the adapter; drop icons, vendor text and the legacy catalogues."""
     if not isinstance(value, dict):
         return value
-    name = value.get("name") or value.get("appTypeName")
-    kept = {"name": name, "displayName": value.get("displayName"), "type": value.get("type")}
-    if kept["type"] is None and value.get("source"):
-        kept["type"] = value["source"]
+    kept = {
+        "name": value.get("name") or value.get("appTypeName"),
+        "displayName": value.get("displayName"),
+        "type": kind if (kind := value.get("type")) is not None else value.get("source") or None,
+    }
     return {k: v for k, v in kept.items() if v is not None}
 
 
 def normalise_connection(body: dict[str, Any], conn_id: str) -> CleanConnection:
-    """Canonical keys, no volatile fields, no secret values; keys sorted by the writer."""
+    """Canonical keys, no volatile fields, no secret values, its attachments listed."""
     data = _canonical(body)
     if "id" not in data and "code" in data:  # legacy ICS
         data["id"] = data.pop("code")
@@ -308,52 +231,22 @@ def normalise_connection(body: dict[str, Any], conn_id: str) -> CleanConnection:
     if "adapterType" in data:
         data["adapterType"] = _adapter(data["adapterType"])
     for list_name in PROPERTY_LISTS:
-        props = data.get(list_name)
-        if isinstance(props, list):
+        if isinstance(data.get(list_name), list):
             data[list_name] = [
                 {k: v for k, v in p.items() if k not in PROPERTY_VOLATILE}
                 if isinstance(p, dict)
                 else p
-                for p in props
+                for p in data[list_name]
             ]
     data, removed = strip_secrets(data)
-    return CleanConnection(str(data["id"]), data, removed)
-
-
-# Keys that name a property, and keys that hold its value, in any of the shapes seen: OIC's
-# property objects and the generic `{name, value}` / `{key, value}` pairs.
-_NAME_KEYS = ("propertyName", "displayName", "name", "key")
-_ANY_VALUE_KEYS = (*VALUE_KEYS, "value")
-
-
-def _is_private_key(value: object) -> bool:
-    return isinstance(value, str) and "-----BEGIN" in value and "PRIVATE KEY" in value
-
-
-def _secret_property(prop: dict[str, Any]) -> str | None:
-    """The name of a property-shaped object (canonical keys) whose value is secret, or None."""
-    if not any(k in prop for k in _ANY_VALUE_KEYS):
-        return None
-    name = next((str(prop[k]) for k in _NAME_KEYS if isinstance(prop.get(k), str)), "?")
-    ptype = str(prop.get("propertyType") or "").upper()
-    if any(t in ptype for t in SECRET_TYPES):
-        return name
-    if any(isinstance(prop.get(k), str) and is_secret_name(prop[k]) for k in _NAME_KEYS):
-        return name
-    if any(_is_private_key(prop.get(k)) for k in _ANY_VALUE_KEYS):
-        return name
-    return None
+    return CleanConnection(str(data["id"]), data, removed, attachments(data))
 
 
 def strip_secrets(body: Any) -> tuple[Any, tuple[str, ...]]:
-    """Blank every secret value in a JSON body of any shape, keeping the shape: walks every
-    dict and list, whatever the keys are called or where they sit.
-
-    Blanked: the value of a property object that is secret (by type, by name, or holding a
-    private key); everything under a key that names a secret (`password`, `clientSecret`,
-    `apiKey`... at the top, nested, or an object-shaped `securityProperties`); any string that
-    is a private key. Strings and numbers become "", booleans and nulls stay. Returns the body
-    and the names of what was blanked."""
+    """Blank every secret value in a JSON body of any shape, keeping the shape, and name what
+    was blanked: the value of a secret property object (by type, name, or a private key in it),
+    everything under a key that names a secret (`password`, `clientSecret`, `apiKey`, anywhere),
+    any string that is a private key. Strings and numbers become "", booleans and nulls stay."""
     removed: dict[str, None] = {}
 
     def blank(value: Any, name: str) -> Any:
@@ -375,11 +268,13 @@ def strip_secrets(body: Any) -> tuple[Any, tuple[str, ...]]:
             return blank(value, name)
         if not isinstance(value, dict):
             return value
-        secret = _secret_property({canonical_key(str(k)): v for k, v in value.items()})
+        prop = {canonical_key(str(k)): v for k, v in value.items()}
+        secret = any(k in prop for k in _VALUE_KEYS) and is_secret_property(prop)
+        label = next((str(prop[k]) for k in _NAME_KEYS if isinstance(prop.get(k), str)), "?")
         out = {}
         for key, item in value.items():
-            if secret is not None and canonical_key(str(key)) in _ANY_VALUE_KEYS:
-                out[key] = blank(item, secret)
+            if secret and canonical_key(str(key)) in _VALUE_KEYS:
+                out[key] = blank(item, label)
             elif is_secret_name(str(key)):
                 out[key] = blank(item, str(key))
             else:
@@ -387,8 +282,3 @@ def strip_secrets(body: Any) -> tuple[Any, tuple[str, ...]]:
         return out
 
     return walk(body, "?"), tuple(removed)
-
-
-def scrub_secret_values(body: Any) -> Any:
-    """Blank secret values anywhere in a JSON body, keeping its keys and shape (cassettes)."""
-    return strip_secrets(body)[0]

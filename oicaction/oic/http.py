@@ -1,38 +1,28 @@
-"""One HTTP exchange with OIC, bounded in time and in size, whatever the server does.
+"""One HTTP exchange with OIC, bounded in time and in size whatever the server does.
 
-requests and urllib3 are used from the outside: `stream=True` with (connect, read) timeouts, the
-body read in chunks (`read1`), a stock urllib3 `Retry` that counts attempts and computes the
-waits. What they do not offer is added around them:
-
-- an overall deadline, `request-deadline`: a read timeout restarts on every byte, so a server
-  that trickles its status line, headers or body holds a plain call for ever. Each attempt runs
-  on a helper thread that the caller waits for at most until the deadline; the helper checks the
-  deadline between chunks, so it stops within one read timeout after it.
-- a size cap, `max-response-size`, counted after decompression (a gzip bomb is refused too); a
-  body can go to a file instead of memory (`sink`), hashed as it is written.
-- a retry policy that never re-sends a request that may have changed the server: a write is
-  retried only when nothing was sent (a connect error), on 429 with Retry-After, or on a lock
-  (412/423); reads (and the token request) also on 502/503/504, resets and read timeouts. No wait
-  may pass the deadline: a Retry-After beyond it ends the exchange at once.
-
-Proxies (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) are requests' own handling of the environment;
-the CA bundle is handed in. `.netrc` never replaces our Authorization header: requests consults
-it only when a session has no auth, and ours always has one (that does nothing).
+requests and urllib3 are used from the outside (`stream=True`, (connect, read) timeouts, the body
+read in chunks, a stock `Retry` counting attempts and computing waits). Added around them:
+`request-deadline` over the whole exchange, retries included; `max-response-size` counted after
+decompression (a gzip bomb too); and a retry policy that never re-sends a request that may have
+changed the server (a write only when nothing was sent, on 429 with Retry-After, or on a lock).
+Proxies are requests' own handling of the environment; `.netrc` is never consulted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import re
 import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import requests
 from urllib3.exceptions import (
@@ -40,17 +30,24 @@ from urllib3.exceptions import (
     HTTPError,
     InvalidHeader,
     MaxRetryError,
+    NewConnectionError,
     ProxyError,
+    ReadTimeoutError,
+    SSLError,
 )
 from urllib3.fields import RequestField
 from urllib3.util.retry import Retry
 
 from ..errors import ServerError, one_line
-from .http_errors import describe_exception, describe_text
 from .url import shown_url
 
+if TYPE_CHECKING:
+    from .config import ServerConfig
+
 CHUNK = 65536
-DETAIL_BYTES = 65536  # of an error body, enough for its message
+MAX_DETAIL = 300  # characters of an error's detail in a message
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass
@@ -75,19 +72,74 @@ class Answer:
 
     def detail(self) -> str:
         """One line: OIC's title/detail (or the gateway's, OAuth's), else a short body."""
-        text = self.body[:DETAIL_BYTES].decode("utf-8", "replace")
+        text = self.body[:CHUNK].decode("utf-8", "replace")
         return describe_text(text, self.headers.get("Content-Type", "").lower())
 
     def said(self) -> str:
         """`HTTP 404 Not Found from GET <url>: <detail>`."""
-        return f"HTTP {self.status} {self.reason} from {self.method} {shown_url(self.url)}: " + (
-            self.detail()
-        )
+        head = f"HTTP {self.status} {self.reason} from {self.method} {shown_url(self.url)}"
+        return f"{head}: {self.detail()}"
 
 
 class UncertainWrite(ServerError):
     """A request that changes the server failed after it may have reached it: read the state
     (GET) before deciding what to do next."""
+
+
+def _from_json(data: Any) -> str | None:
+    """OIC's `title`/`detail`, the OCI gateway's `{code, message}`, OAuth's `error`."""
+    if not isinstance(data, dict):
+        return None
+    title, detail = data.get("title"), data.get("detail")
+    code = data.get("o:errorCode") or data.get("errorCode")
+    if title or detail:
+        text = ": ".join(str(p) for p in (title, detail) if p)
+        return f"{text} (o:errorCode {code})" if code else text
+    if data.get("code") and data.get("message"):
+        return f"{data['code']}: {data['message']}"
+    if data.get("error"):
+        desc = data.get("error_description")
+        return f"{data['error']}: {desc}" if desc else str(data["error"])
+    return str(data["message"]) if data.get("message") else None
+
+
+def describe_text(body: str, content_type: str = "") -> str:
+    """The gist of an error body in one short line: JSON, an HTML page or plain text."""
+    body = body.strip()
+    if not body:
+        return "empty body"
+    if body[:1] in "{[" or "json" in content_type:
+        try:
+            found = _from_json(json.loads(body))
+        except ValueError:
+            found = None
+        if found:
+            return one_line(found, MAX_DETAIL)
+    if "html" in content_type or body[:1] == "<":
+        title = _TITLE.search(body)
+        if title and title.group(1).strip():
+            return one_line(f"HTML page {title.group(1).strip()!r}", MAX_DETAIL)
+        return one_line("HTML page: " + _TAG.sub(" ", body), MAX_DETAIL)
+    return one_line(body, MAX_DETAIL)
+
+
+def describe_exception(cause: BaseException, timeout: tuple[float, float]) -> str:
+    """Why no answer came (refused, reset, timed out, TLS), from the urllib3 error."""
+    inner = getattr(cause, "reason", None) or getattr(cause, "original_error", None)
+    text = f"{type(cause).__name__} {type(inner).__name__ if inner else ''} {cause}".lower()
+    if isinstance(cause, SSLError):
+        return one_line(f"TLS/SSL error: {cause}", MAX_DETAIL)
+    if isinstance(cause, ConnectTimeoutError) and not isinstance(cause, NewConnectionError):
+        return f"could not connect within {timeout[0]:g} s"
+    if isinstance(cause, ReadTimeoutError) or "read timed out" in text:
+        return f"no answer within the {timeout[1]:g} s read timeout"
+    if "reset" in text or "aborted" in text or "remotedisconnected" in text:
+        return "connection reset by the server"
+    if "name or service not known" in text or "nodename nor servname" in text:
+        return "host name not found (check oic-url)"
+    if "refused" in text or "newconnectionerror" in text:
+        return "connection refused"
+    return one_line(f"{type(cause).__name__}: {cause}", MAX_DETAIL)
 
 
 class _Retry(Retry):
@@ -136,8 +188,7 @@ class HttpOptions:
 
 class Upload:
     """A multipart/form-data body with one file part, read from disk while it is sent
-    (requests' `files=` would hold the whole file in memory). Seekable, so a retry re-sends
-    it from the start."""
+    (requests' `files=` would hold the whole file in memory); each attempt iterates it anew."""
 
     def __init__(self, path: Path, field: str) -> None:
         boundary = secrets.token_hex(16)
@@ -146,54 +197,39 @@ class Upload:
         self.content_type = f"multipart/form-data; boundary={boundary}"
         self._head = f"--{boundary}\r\n{part.render_headers()}".encode()
         self._tail = f"\r\n--{boundary}--\r\n".encode()
-        self._file = path.open("rb")
-        self._size = os.fstat(self._file.fileno()).st_size
-        self._pos = 0
+        self._path = path
+        self._size = path.stat().st_size
 
     def __len__(self) -> int:
         return len(self._head) + self._size + len(self._tail)
 
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, pos: int, whence: int = 0) -> int:
-        self._pos = pos if whence == 0 else len(self) + pos if whence == 2 else self._pos + pos
-        return self._pos
-
-    def read(self, size: int = -1) -> bytes:
-        end = len(self) if size is None or size < 0 else min(len(self), self._pos + size)
-        out = b""
-        head, body_end = len(self._head), len(self._head) + self._size
-        while self._pos < end:
-            if self._pos < head:
-                piece = self._head[self._pos : min(end, head)]
-            elif self._pos < body_end:
-                self._file.seek(self._pos - head)
-                piece = self._file.read(min(end, body_end) - self._pos)
-                if not piece:
-                    raise ServerError(f"{self._file.name} changed while it was sent")
-            else:
-                piece = self._tail[self._pos - body_end : end - body_end]
-            out += piece
-            self._pos += len(piece)
-        return out
-
-    def close(self) -> None:
-        self._file.close()
+    def __iter__(self) -> Iterator[bytes]:
+        yield self._head
+        with self._path.open("rb") as file:
+            left = self._size
+            while left:
+                chunk = file.read(min(CHUNK, left))
+                if not chunk:
+                    raise ServerError(f"{self._path} changed while it was sent")
+                left -= len(chunk)
+                yield chunk
+        yield self._tail
 
 
 def _cause(exc: Exception) -> Exception:
     """The urllib3 error under requests' wrapping (and MaxRetryError's), which Retry reads."""
-    while isinstance(exc, requests.RequestException) and exc.args:
-        if not isinstance(exc.args[0], Exception):
-            break
+    while (
+        isinstance(exc, requests.RequestException)
+        and exc.args
+        and isinstance(exc.args[0], Exception)
+    ):
         exc = exc.args[0]
     if isinstance(exc, MaxRetryError) and isinstance(exc.reason, Exception):
         exc = exc.reason
     return exc
 
 
-def _not_sent(cause: Exception) -> bool:
+def _not_sent(cause: Exception | None) -> bool:
     """The request cannot have reached the server: no connection was made (any later failure,
     TLS included, might have come after the server read it)."""
     if isinstance(cause, ProxyError):
@@ -201,29 +237,34 @@ def _not_sent(cause: Exception) -> bool:
     return isinstance(cause, ConnectTimeoutError)
 
 
+class _NoAnswer(Exception):
+    """A transport failure (`cause`: the urllib3 error, which Retry classifies), or the
+    deadline (None)."""
+
+    def __init__(self, cause: Exception | None) -> None:
+        self.cause = cause
+
+
+_UNCERTAIN = "it may have reached the server: read its state before trying again"
+
+
 class Http:
     """One session (connection pool) and the limits every exchange keeps."""
 
-    def __init__(
-        self,
-        options: HttpOptions,
-        *,
-        deadline: float,
-        max_size: int,
-        pool_size: int,
-        ca_bundle: str | None,
-    ) -> None:
+    def __init__(self, options: HttpOptions, config: ServerConfig) -> None:
         self.options = options
-        self.deadline = deadline
-        self.max_size = max_size
-        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1))
+        self.timeout = (options.connect_timeout, options.read_timeout)
+        self.deadline = config.deadline
+        self.max_size = config.max_response_size
+        pool = max(config.max_workers, 1)
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool)
         self.session = requests.Session()
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers["User-Agent"] = "oic-build"
-        self.session.auth = _keep  # an auth that does nothing keeps requests out of .netrc
-        if ca_bundle:
-            self.session.verify = ca_bundle
+        self.session.auth = lambda request: request  # keeps requests out of .netrc
+        if config.ca_bundle:
+            self.session.verify = config.ca_bundle
 
     def close(self) -> None:
         self.session.close()
@@ -236,7 +277,6 @@ class Http:
         what: str,
         idempotent: bool = True,
         sink: Path | None = None,
-        upload: Upload | None = None,
         **kw: Any,
     ) -> Answer:
         """Send one request (retries included) and read its whole answer within
@@ -246,25 +286,23 @@ class Http:
         where = f"{what}: {method} {shown_url(url)}"
         ends = time.monotonic() + self.deadline
         retry = self.options.retry(idempotent)
-        if upload is not None:
-            kw["data"] = upload
         while True:
-            if upload is not None:
-                upload.seek(0)
             try:
                 answer, raw = self._attempt(method, url, where, ends, sink, kw)
-            except _Failed as failed:
-                if failed.late is not None or not (idempotent or _not_sent(failed.cause)):
+            except _NoAnswer as failed:
+                cause = failed.cause
+                if cause is None or not (idempotent or _not_sent(cause)):
+                    said = self._failure(where, cause, 0)
                     if idempotent:
-                        raise ServerError(str(failed)) from None
-                    raise UncertainWrite(f"{failed}; {_UNCERTAIN}") from None
+                        raise ServerError(said) from None
+                    raise UncertainWrite(f"{said}; {_UNCERTAIN}") from None
                 try:
-                    retry = retry.increment(method, url, error=failed.cause)
+                    retry = retry.increment(method, url, error=cause)
+                    wait = retry.get_backoff_time()
                 except Exception:  # MaxRetryError, or the error itself when not retryable
-                    raise ServerError(failed.text(len(retry.history))) from None
-                wait = retry.get_backoff_time()
+                    wait = math.inf
                 if time.monotonic() + wait > ends:
-                    raise ServerError(failed.text(len(retry.history))) from None
+                    raise ServerError(self._failure(where, cause, len(retry.history))) from None
             else:
                 answer.retries = len(retry.history)
                 retry_after = answer.headers.get("Retry-After")
@@ -272,10 +310,9 @@ class Http:
                     return answer
                 try:
                     retry = retry.increment(method, url, response=raw)
+                    asked = retry.get_retry_after(raw) if retry_after else None
                 except MaxRetryError:
                     return answer  # the last answer explains the failure
-                try:
-                    asked = retry.get_retry_after(raw) if retry_after else None
                 except InvalidHeader:
                     asked = None
                 wait = retry.get_backoff_time() if asked is None else asked
@@ -283,44 +320,56 @@ class Http:
                     return answer
             time.sleep(wait)
 
+    def _failure(self, where: str, cause: Exception | None, retries: int) -> str:
+        if cause is None:
+            return (
+                f"{where}: no complete answer within request-deadline ({self.deadline:g} s); "
+                "the server is too slow or stalled (raise request-deadline if it is just slow)"
+            )
+        said = describe_exception(cause, self.timeout)
+        return one_line(f"{where}: {said}{' (gave up after retrying)' if retries else ''}")
+
     def _attempt(
-        self,
-        method: str,
-        url: str,
-        where: str,
-        ends: float,
-        sink: Path | None,
-        kw: dict[str, Any],
+        self, method: str, url: str, where: str, ends: float, sink: Path | None, kw: dict[str, Any]
     ) -> tuple[Answer, Any]:
-        """One attempt on a helper thread, waited for until `ends`: requests has no overall
-        timeout, and a server trickling its headers would hold the calling thread for ever."""
+        """One attempt on a helper thread, waited for until `ends`. requests has no overall
+        timeout, and http.client reads a status line and headers trickled a byte at a time (up to
+        101 lines of 64 KiB, each byte restarting the read timeout) for as long as they come."""
         out: IO[bytes] | None = None
         if sink is not None:
             out = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, also when abandoned)
                 dir=sink.parent, prefix=f".{sink.name}.", suffix=".part", delete=False
             )
         result: list[Any] = []
-        done = threading.Event()
 
-        def run() -> None:
+        def receive() -> None:
+            """Send, then read the body in chunks, capped and given up once `ends` has passed."""
             try:
-                result.append(self._receive(method, url, where, ends, out, kw))
+                with self.session.request(
+                    method, url, stream=True, allow_redirects=False, timeout=self.timeout, **kw
+                ) as resp:
+                    ok = 200 <= resp.status_code < 300
+                    body, digest = self._read(resp, where, ends, out if ok else None)
+                reason = resp.reason or ""
+                answer = Answer(resp.status_code, resp.headers, body, reason, method, resp.url)
+                answer.sha256 = digest
+                result.append((answer, resp.raw))
+            except (requests.RequestException, HTTPError, OSError) as exc:
+                result.append(_NoAnswer(_cause(exc)))
             except BaseException as exc:  # handed to the waiting thread
                 result.append(exc)
-            finally:
-                done.set()
 
-        threading.Thread(target=run, name="oic-http", daemon=True).start()
+        helper = threading.Thread(target=receive, name="oic-http", daemon=True)
+        helper.start()
+        helper.join(max(ends - time.monotonic(), 0))
         try:
-            if not done.wait(max(ends - time.monotonic(), 0)):
-                raise _Failed(where, None, late=self.deadline)
-            found = result[0]
-            if isinstance(found, BaseException):
-                raise found
-            answer, raw = found
-            if out is not None and answer.sha256 is not None:
+            if not result:
+                raise _NoAnswer(None)
+            if isinstance(result[0], BaseException):
+                raise result[0]
+            answer, raw = result[0]
+            if out is not None and sink is not None and answer.sha256 is not None:
                 out.close()
-                assert sink is not None
                 os.replace(out.name, sink)
                 out = None
             return answer, raw
@@ -329,99 +378,34 @@ class Http:
                 out.close()  # a helper still writing meets a closed file and stops
                 Path(out.name).unlink(missing_ok=True)
 
-    def _receive(
-        self,
-        method: str,
-        url: str,
-        where: str,
-        ends: float,
-        out: IO[bytes] | None,
-        kw: dict[str, Any],
-    ) -> tuple[Answer, Any]:
-        """Send, then read the body in chunks: capped, and given up once `ends` has passed."""
-        timeout = (self.options.connect_timeout, self.options.read_timeout)
-        try:
-            resp = self.session.request(
-                method, url, stream=True, allow_redirects=False, timeout=timeout, **kw
-            )
-        except requests.RequestException as exc:
-            raise _Failed(where, exc, timeout=timeout) from None
-        raw = resp.raw
-        try:
-            to_file = out if 200 <= resp.status_code < 300 else None
-            body, digest = self._read(raw, resp.headers, where, ends, to_file)
-        except (HTTPError, OSError) as exc:
-            raise _Failed(where, exc, timeout=timeout) from None
-        finally:
-            resp.close()  # after a whole body, urllib3 has put the connection back already
-        answer = Answer(
-            resp.status_code, resp.headers, body, resp.reason or "", method, resp.url, sha256=digest
-        )
-        return answer, raw
-
     def _read(
-        self,
-        raw: Any,
-        headers: Mapping[str, str],
-        where: str,
-        ends: float,
-        out: IO[bytes] | None,
+        self, resp: requests.Response, where: str, ends: float, out: IO[bytes] | None
     ) -> tuple[bytes, str | None]:
         limit = self.max_size
         too_big = ServerError(
             f"{where}: the answer is larger than max-response-size ({limit} bytes); raise "
             "max-response-size if the server really sends that much"
         )
-        declared = headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit and not headers.get("Content-Encoding"):
+        declared = resp.headers.get("Content-Length", "")
+        if (
+            declared.isdigit()
+            and int(declared) > limit
+            and not resp.headers.get("Content-Encoding")
+        ):
             raise too_big
-        digest = hashlib.sha256() if out is not None else None
+        digest = hashlib.sha256()
         chunks: list[bytes] = []
         total = 0
-        raw.decode_content = True  # requests asks for raw bytes; we count what they decode to
-        while chunk := raw.read1(CHUNK):
+        resp.raw.decode_content = True  # requests asks for raw bytes; we count what they decode to
+        while chunk := resp.raw.read1(CHUNK):
             total += len(chunk)
             if total > limit:
                 raise too_big
             if time.monotonic() > ends:
-                raise _Failed(where, None, late=self.deadline)
-            if out is not None and digest is not None:
+                raise _NoAnswer(None)
+            if out is None:
+                chunks.append(chunk)
+            else:
                 out.write(chunk)
                 digest.update(chunk)
-            else:
-                chunks.append(chunk)
-        return b"".join(chunks), digest.hexdigest() if digest is not None else None
-
-
-def _keep(request: requests.PreparedRequest) -> requests.PreparedRequest:
-    return request
-
-
-_UNCERTAIN = "it may have reached the server: read its state before trying again"
-
-
-class _Failed(Exception):
-    """No answer: a transport failure (`cause`, what Retry classifies) or the deadline."""
-
-    def __init__(
-        self,
-        where: str,
-        exc: Exception | None,
-        *,
-        timeout: tuple[float, float] = (0, 0),
-        late: float | None = None,
-    ) -> None:
-        self.where = where
-        self.cause = _cause(exc) if exc is not None else TimeoutError()
-        self.late = late
-        self.timeout = timeout
-        super().__init__(self.text(0))
-
-    def text(self, retries: int) -> str:
-        if self.late is not None:
-            return (
-                f"{self.where}: no complete answer within request-deadline ({self.late:g} s); "
-                "the server is too slow or stalled (raise request-deadline if it is just slow)"
-            )
-        said = describe_exception(self.cause, self.timeout)
-        return one_line(f"{self.where}: {said}{' (gave up after retrying)' if retries else ''}")
+        return b"".join(chunks), None if out is None else digest.hexdigest()

@@ -14,29 +14,22 @@ from ..errors import SettingsError
 _OIC_PATH = re.compile(r"/ic(?:/|$)", re.IGNORECASE)
 # OIC 3 hosts: the design host serves the REST API of every instance of a region; instance
 # (runtime/console) hosts are <name>-<namespace>-<region key>.integration.<region>.ocp...
-_DESIGN_HOST = re.compile(r"^design\.integration\.([a-z0-9-]+)\.ocp\.oraclecloud\.com$")
-_OIC3_HOST = re.compile(r"^[a-z0-9.-]+\.integration\.([a-z0-9-]+)\.ocp\.oraclecloud\.com$")
+_DESIGN_HOST = re.compile(r"^design\.integration\.[a-z0-9-]+\.ocp\.oraclecloud\.com$")
+_OIC3_HOST = re.compile(r"^[a-z0-9.-]+\.integration\.[a-z0-9-]+\.ocp\.oraclecloud\.com$")
 
 
-def design_host_region(host: str) -> str | None:
-    """The region of an OIC 3 design host (`design.integration.<region>.ocp.oraclecloud.com`)."""
-    match = _DESIGN_HOST.match(host.lower().rstrip("."))
-    return match[1] if match else None
+def is_design_host(host: str) -> bool:
+    return bool(_DESIGN_HOST.match(host.lower().rstrip(".")))
 
 
-def oic3_region(host: str) -> str | None:
-    """The region of any OIC 3 host (design or instance), None for other hosts."""
-    match = _OIC3_HOST.match(host.lower().rstrip("."))
-    return match[1] if match else None
+def is_oic3_host(host: str) -> bool:
+    return bool(_OIC3_HOST.match(host.lower().rstrip(".")))
 
 
-def is_loopback(host: str) -> bool:
+def _is_loopback(host: str) -> bool:
     """localhost, 127.0.0.0/8 and ::1: the only hosts allowed plain http."""
-    host = host.strip("[]").lower()
-    if host == "localhost":
-        return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
 
@@ -72,7 +65,7 @@ def check_url(url: str, name: str) -> str:
         raise SettingsError(f"{name} has an invalid port (host {parts.hostname})") from None
     if not host:
         raise SettingsError(f"{name} has no host: {shown_url(text, 80)!r}")
-    if parts.scheme.lower() != "https" and not is_loopback(host):
+    if parts.scheme.lower() != "https" and not _is_loopback(host.lower()):
         raise SettingsError(
             f"{name} {shown_url(text)} must use https (plain http is only allowed for "
             "localhost/127.0.0.1/::1)"
@@ -81,12 +74,9 @@ def check_url(url: str, name: str) -> str:
 
 
 def normalise_base_url(url: str, name: str = "oic-url") -> tuple[str, str | None]:
-    """Return (base URL, integration instance found in its query, if any).
-
-    Users paste what their browser shows (`https://host/ic/home?integrationInstance=x`), so the
-    path from `/ic` on, trailing slashes and the query are dropped; a Gen3 instance name found in
-    the query is returned so it need not be given twice.
-    """
+    """(base URL, the integration instance in its query): users paste what their browser shows
+    (`https://host/ic/home?integrationInstance=x`), so the path from `/ic` on, trailing
+    slashes and the query are dropped, and an instance found there need not be given twice."""
     text = check_url(url, name)
     parts = urlsplit(text)
     path = parts.path
