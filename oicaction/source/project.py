@@ -18,7 +18,8 @@ from pathlib import PurePosixPath
 from typing import Any, ClassVar, Literal
 
 import yaml
-from yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
+from yaml.events import AliasEvent, NodeEvent
+from yaml.nodes import Node
 
 from ..errors import SourceError
 from .metadata import Cell, Code, Connection, Meta, SummaryRow, child_text, parse_xml
@@ -31,7 +32,6 @@ PROJECT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 # An integration or library folder is named CODE_VERSION, its id is CODE|VERSION.
 _SLUG = re.compile(r"^(?P<code>.+)_(?P<version>\d{2}\.\d{2}\.\d{4})$")
 MAX_YAML_BYTES = 4 * 1024 * 1024  # real project.yaml files are a few KB
-MAX_YAML_DEPTH = 100  # they nest 3 deep; the loader recurses per level
 # The assets project.yaml lists, in the order warnings name them, and the files that hold some.
 _ASSETS = ("integrations", "connections", "lookups", "libraries")
 _FILES = {("connections", ".xml"), ("lookups", ".dvm")}
@@ -113,35 +113,48 @@ class ProjectMeta(Meta):
         ]
 
 
+class _Refused(Exception):
+    """Why project.yaml is refused; becomes a SourceError naming the file."""
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """SafeLoader that refuses any explicit tag, anchor or alias as it meets it, in one pass."""
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        event = self.peek_event()
+        at = f"at line {event.start_mark.line + 1}" if event.start_mark else ""
+        if isinstance(event, AliasEvent):
+            raise _Refused(f"alias *{event.anchor} {at} is not allowed (OIC writes none)")
+        if isinstance(event, NodeEvent) and event.anchor is not None:
+            raise _Refused(f"anchor &{event.anchor} {at} is not allowed (OIC writes none)")
+        if (tag := getattr(event, "tag", None)) not in (None, "!"):  # scalars, collections
+            raise _Refused(f"explicit tag {tag!r} {at} is not allowed")
+        return super().compose_node(parent, index)
+
+
 def _load_yaml(data: bytes, where: str) -> Any:
     """The document in `data` as plain Python values; SourceError naming `where` otherwise."""
     if len(data) > MAX_YAML_BYTES:
         raise SourceError(
             f"{where}: {len(data)} bytes, over the {MAX_YAML_BYTES}-byte limit for YAML", file=where
         )
-    depth = 0
+    loader = None
     try:
-        for event in yaml.parse(data, Loader=yaml.SafeLoader):  # events: no nodes built yet
-            at = f"at line {event.start_mark.line + 1}" if event.start_mark else ""
-            depth += isinstance(event, CollectionStartEvent) - isinstance(event, CollectionEndEvent)
-            if isinstance(event, AliasEvent):
-                refused = f"alias *{event.anchor} {at} is not allowed (OIC writes none)"
-            elif isinstance(event, NodeEvent) and event.anchor is not None:
-                refused = f"anchor &{event.anchor} {at} is not allowed (OIC writes none)"
-            elif (tag := getattr(event, "tag", None)) not in (None, "!"):  # scalars, collections
-                refused = f"explicit tag {tag!r} {at} is not allowed"
-            elif depth > MAX_YAML_DEPTH:
-                refused = f"nested too deeply {at}"
-            else:
-                continue
-            raise SourceError(f"{where}: refused YAML: {refused}", file=where)
-        return yaml.safe_load(data)
+        loader = _PlainLoader(data)  # reads the first bytes: a file that is not UTF-8 fails here
+        return loader.get_single_data()
+    except _Refused as exc:
+        raise SourceError(f"{where}: refused YAML: {exc}", file=where) from None
     except yaml.reader.ReaderError as exc:  # bytes that do not decode, or a control character
         what = "a character YAML does not allow" if exc.encoding == "unicode" else "not UTF-8"
         raise SourceError(f"{where}: {what} (at byte {exc.position})", file=where) from None
     except yaml.YAMLError as exc:
         detail = " ".join(str(exc).split())
         raise SourceError(f"{where}: not valid YAML ({detail})", file=where) from None
+    except RecursionError:
+        raise SourceError(f"{where}: refused YAML: nested too deeply", file=where) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def _assets(doc: dict[str, object], key: str, where: str) -> dict[str, str | None]:
