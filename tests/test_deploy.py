@@ -239,7 +239,26 @@ def test_lookups_are_imported_and_replaced(old, target, artifacts, run) -> None:
     assert target.state.lookups["COUNTRY_CODES"] == b"DVM,COUNTRY_CODES,x\nA,B\n"
     assert target.state.lookups["CURRENCIES"] == b"DVM,CURRENCIES,x\nA,B\n"
     assert ("POST", "lookups/archive") in target.state.deploy.log
-    assert ("PUT", "lookups/archive") in target.state.deploy.log  # 409 -> PUT
+    assert ("PUT", "lookups/archive") in target.state.deploy.log  # it was there: replaced
+
+
+def test_a_5xx_on_a_lookup_the_target_had_is_not_taken_for_done(
+    target, artifacts, run, capsys
+) -> None:
+    """The lookup was there before: that it is there after a 500 proves nothing, so its
+    content on the target has to be ours, or the deploy fails."""
+    info = artifacts / SLUG / "build-info.json"
+    record = json.loads(info.read_text())
+    record["lookups"] = ["CURRENCIES"]
+    info.write_text(json.dumps(record))
+    (artifacts / SLUG / "lookups").mkdir()
+    (artifacts / SLUG / "lookups" / "CURRENCIES.csv").write_text("DVM,CURRENCIES,x\nA,B\n")
+    target.add_lookup("CURRENCIES", b"DVM,CURRENCIES,old\n")
+    target.fault("/lookups/archive", "oic-error")  # 500, nothing applied
+    assert run().rc == 0
+    # its export still read the old content, so it was sent once more (and applied)
+    assert "import lookup CURRENCIES: HTTP 500" in capsys.readouterr().err
+    assert target.state.lookups["CURRENCIES"] == b"DVM,CURRENCIES,x\nA,B\n"
 
 
 def test_dry_run_says_whether_a_lookup_is_added_or_replaced(target, artifacts, run) -> None:
@@ -386,6 +405,34 @@ def test_failed_activation_rolls_back(old, target, artifacts, run, tmp_path) -> 
     assert (item.archive, item.status, item.schedule) == (old, "ACTIVATED", "STARTED")
 
 
+def test_a_rollback_says_the_lookups_it_does_not_undo(old, target, artifacts, run) -> None:
+    info = artifacts / SLUG / "build-info.json"
+    record = json.loads(info.read_text())
+    record["lookups"] = ["CURRENCIES"]
+    info.write_text(json.dumps(record))
+    (artifacts / SLUG / "lookups").mkdir()
+    (artifacts / SLUG / "lookups" / "CURRENCIES.csv").write_text("DVM,CURRENCIES,x\nA,B\n")
+    target.add_lookup("CURRENCIES", b"DVM,CURRENCIES,old\n")
+    target.add_integration(COUNTRY, old, status="ACTIVATED")
+    target.state.deploy.fail_activation[artifact_sha256(artifacts / SLUG)] = "cannot activate"
+    result = run()
+    assert result.rc == 1 and result.one["status"] == "ROLLED_BACK"
+    assert target.state.lookups["CURRENCIES"] == b"DVM,CURRENCIES,x\nA,B\n"  # not undone...
+    assert "lookups imported are not undone: CURRENCIES" in result.one["error"]  # ...and said
+
+
+def test_a_deactivation_that_fails_half_way_is_said(old, target, run) -> None:
+    """The deactivation was asked for and did not finish in time: the target may end up
+    deactivated, so the error says the deploy changed it."""
+    target.add_integration(COUNTRY, old, status="ACTIVATED")
+    target.state.deploy.activation_seconds = 30
+    result = run("--activation-timeout", "0.2", "--rollback", "false")
+    assert result.rc == 1
+    error = result.one["error"]
+    assert "deactivate: " in error and "still DEACTIVATION_INPROGRESS" in error
+    assert error.endswith(f"this deploy changed: deactivated {COUNTRY}")
+
+
 def test_failed_activation_of_a_new_integration_says_it_stays(target, run) -> None:
     target.state.deploy.fail_activation[COUNTRY] = "cannot be activated"
     result = run()
@@ -400,8 +447,15 @@ def test_no_rollback_when_asked(old, target, run) -> None:
     target.state.deploy.fail_activation[COUNTRY] = "cannot be activated"
     result = run("--rollback", "false")
     assert result.rc == 1
-    assert result.one["status"] == "FAILED" and "rollback" not in result.one["error"]
+    error = result.one["error"]
+    assert result.one["status"] == "FAILED" and "rollback: " not in error
     assert target.integration(COUNTRY).archive != old
+    # left as it is, so the error says exactly what this deploy changed
+    assert error.endswith(
+        f"; left as it is (rollback is false), this deploy changed: deactivated {COUNTRY}; "
+        f"imported integration {COUNTRY}; set values of connection RESTCOUNTRIESEU; "
+        f"asked to activate {COUNTRY}"
+    )
 
 
 def test_connection_not_configured_names_the_plan_lines_it_lacks(

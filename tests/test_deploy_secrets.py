@@ -4,6 +4,7 @@ the step summary, files); it reaches the target, and only the target."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -110,3 +111,40 @@ def test_a_server_echoing_the_update_shows_no_secret(
     assert "***" in error
     captured = capfd.readouterr()
     _no_sink_holds_them(tmp_path, captured.out + captured.err)
+
+
+def test_a_plain_line_for_a_secret_property_of_a_connection_the_import_made_is_masked(
+    target: StandIn, artifacts: Path, github, monkeypatch, tmp_path, capfd
+) -> None:
+    """An artifact built offline (no connection.json) for a target that lacks the connection:
+    its names come from the connection the import creates. A plain `.connection.` line for a
+    property OIC types as secret is a secret then too, even when a server quotes it back."""
+    import standin_state
+
+    (artifacts / SLUG / "connections" / "RESTCOUNTRIESEU" / "connection.json").unlink()
+    del target.state.connections["RESTCOUNTRIESEU"]
+    created = {
+        "id": "RESTCOUNTRIESEU",
+        "status": "INPROGRESS",
+        "connectionProperties": [
+            {"displayName": "API Key", "propertyName": "apiKey", "propertyType": "PASSWORD"}
+        ],
+    }
+
+    def create(routes: object, conn: str, project: str | None) -> None:
+        target.state.connections.setdefault(conn, json.loads(json.dumps(created)))
+
+    monkeypatch.setattr(standin_state.Routes, "_create_connection", create)
+    target.state.deploy.echo_updates = True
+    plan = write_plan(tmp_path, f"RESTCOUNTRIESEU.connection.API Key={PASSWORD}")
+    result = deploy(
+        target, artifacts, "--connection-plan", str(plan), monkeypatch=monkeypatch,
+        tmp_path=tmp_path,
+    )  # fmt: skip
+    assert result.rc == 1
+    assert "configure connection RESTCOUNTRIESEU: HTTP 400" in result.one["error"]
+    log = "".join(capfd.readouterr())
+    assert PASSWORD not in log.replace(f"::add-mask::{PASSWORD}", ""), result.one["error"]
+    assert f"::add-mask::{PASSWORD}" in log
+    assert PASSWORD not in json.dumps(result.outputs)
+    assert PASSWORD not in github["summary"].read_text()

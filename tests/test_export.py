@@ -15,7 +15,7 @@ from oic_standin import DESIGN_HOST, REDIRECT_INSTANCE, SAMPLE_LOOKUP, SCOPE, St
 from standin_fixtures import COUNTRY_INFO, add_lookup, server_args
 
 from oicaction.artifact.export import export_connections
-from oicaction.modes.build import check_source, connect, write_artifact
+from oicaction.modes.build import check_source, connect, protected_paths, write_artifact
 from oicaction.report import Reporter
 from oicaction.settings import load_settings
 from oicaction.source.metadata import Connection, IntegrationMeta
@@ -373,9 +373,9 @@ def test_builds_sharing_one_server_share_one_token(tree_source, oic_fixture_stan
     reporter = Reporter(github=False)
     with connect(settings, reporter) as server:
         for _ in range(2):
-            write_artifact(
-                settings, check_source(settings, tree_source, reporter), reporter, server
-            )
+            checked = check_source(settings, tree_source, reporter)
+            protected = protected_paths([tree_source], [checked])
+            write_artifact(settings, checked, reporter, server, protected)
     assert oic_fixture_standin.token_requests == 1
     assert oic_fixture_standin.connection_gets("RESTCOUNTRIESEU") == 1
 

@@ -1,12 +1,11 @@
-"""Take the connections (secret values removed, attachments saved) and lookups an integration
-or project uses from OIC into its artifact folder (layout.py names the files), with the
-connections index and a connection plan. Every build of a run shares one `ServerCache`: its
-client, token and fetched objects."""
+"""Take the connections (secret values removed, attachments saved) and lookups a build uses from
+OIC into its artifact folder, with the connections index and a connection plan."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from ..errors import ArtifactError, ServerError, SourceError
 from ..oic.client import OicClient, api
@@ -47,18 +46,6 @@ def _refuse_secret(data: bytes, what: str, reporter: Reporter) -> None:
         raise ServerError(shipped_secret(what, line))
 
 
-def _check_names(meta: Meta, conn_ids: list[str], lookups: list[str]) -> None:
-    """Every connection id and lookup name the source names becomes a path: checked against
-    what OIC allows before any request."""
-    try:
-        for conn_id in conn_ids:
-            checked_name("connection id", conn_id)
-        for name in lookups:
-            checked_name("lookup name", name)
-    except ArtifactError as exc:
-        raise SourceError(f"{meta.label} uses a {exc}; nothing is exported") from None
-
-
 def _checked_answer(conn_id: str, clean: CleanConnection, where: str) -> None:
     """The server's answer names the connection asked for, and only files OIC could name."""
     try:
@@ -91,17 +78,6 @@ def _missing_connection(
     )
 
 
-def _unshipped(path: Path, what: str, reporter: Reporter) -> bool:
-    """Check a downloaded attachment, read back one file at a time (freed on return): key
-    material is not shipped (removed, True); a secret in it stops the build."""
-    data = path.read_bytes()
-    if is_key_material(data):
-        path.unlink()
-        return True
-    _refuse_secret(data, what, reporter)
-    return False
-
-
 def _write_attachments(
     conn: CleanConnection,
     stage: Path,
@@ -110,8 +86,8 @@ def _write_attachments(
     project: str | None,
     reporter: Reporter,
 ) -> tuple[list[SavedAttachment], list[AttachmentToSupply]]:
-    """Save a connection's attachments, each streamed from OIC into its file (never whole in
-    memory while it downloads); returns (saved, to supply at deployment)."""
+    """Each attachment streamed from OIC into its file; returns (saved, to supply at
+    deployment)."""
     saved: list[SavedAttachment] = []
     to_supply: list[AttachmentToSupply] = []
     for item in conn.attachments:
@@ -121,27 +97,28 @@ def _write_attachments(
         if not item.to_supply:
             path.parent.mkdir(parents=True, exist_ok=True)
             url = api("connections", conn.id, "attachments", item.property, project=project)
-            sha256 = client.download(url, what, path)
-            if sha256 is None:
+            if (sha256 := client.download(url, what, path)) is None:
                 reporter.warning(
                     f"{what} is marked hasAttachment but {where} has no file for it (HTTP 404); "
                     "not exported"
                 )
                 continue
-        if sha256 is None or _unshipped(path, what, reporter):
+        if sha256 is not None:  # read back one at a time: memory holds one attachment
+            if is_key_material(data := path.read_bytes()):
+                path.unlink()
+                sha256 = None
+            else:
+                _refuse_secret(data, what, reporter)
+        if sha256 is None:
             to_supply.append(AttachmentToSupply(connection=conn.id, property=item.property))
             reporter.warning(
                 f"{what} holds a secret (keystore or key): not exported, supply it at deployment"
             )
             continue
-        size = path.stat().st_size
-        rel = path.relative_to(stage).as_posix()
-        saved.append(
-            SavedAttachment(
-                connection=conn.id, property=item.property, file=rel, sha256=sha256, size=size
-            )
-        )
-        reporter.info(f"attachment {item.property} of {conn.id} -> {rel} ({size} bytes)")
+        file, size = path.relative_to(stage).as_posix(), path.stat().st_size
+        saved.append(SavedAttachment(connection=conn.id, property=item.property, file=file,
+                                     sha256=sha256, size=size))  # fmt: skip
+        reporter.info(f"attachment {item.property} of {conn.id} -> {file} ({size} bytes)")
     return saved, to_supply
 
 
@@ -154,16 +131,19 @@ def export_connections(
     plan: Plan | None = None,
     project: str | None = None,
 ) -> ExportResult:
-    """Export the connections and lookups `meta` uses into `stage`. `project` (an OIC 3
-    project id) takes them from that project's endpoints.
-
-    The plan was read and checked when the source was loaded, so a bad plan costs no traffic.
-    """
+    """Export the connections and lookups `meta` uses into `stage`, from the OIC 3 `project`'s
+    endpoints when given. `plan` was checked when the source was read: a bad one costs no
+    traffic."""
     config = server.client.config
     where = config.where() + (f" in project {project}" if project else "")
     conn_ids = [c.code for c in meta.connections] if settings.manage_connections else []
     lookup_names = list(meta.lookups) if settings.manage_lookups else []
-    _check_names(meta, conn_ids, lookup_names)
+    try:  # each becomes a path: checked against what OIC allows before any request
+        for what, names in (("connection id", conn_ids), ("lookup name", lookup_names)):
+            for name in names:
+                checked_name(what, name)
+    except ArtifactError as exc:
+        raise SourceError(f"{meta.label} uses a {exc}; nothing is exported") from None
     reporter.info(
         f"exporting {_plural(conn_ids, 'connection')} and {_plural(lookup_names, 'lookup')} "
         f"from {where}"
@@ -184,9 +164,8 @@ def export_connections(
         # Records are redacted value by value (see redact.py); the plan is made from the same.
         clean = replace(clean, data=reporter.redactor.record(clean.data))
         write_file(connection_path(stage, conn_id), to_json(clean.data))
-        note = ""
-        if clean.secrets_removed:
-            note = f" (values of {', '.join(clean.secrets_removed)} removed)"
+        removed = ", ".join(clean.secrets_removed)
+        note = f" (values of {removed} removed)" if removed else ""
         reporter.info(f"connection {conn_id} -> {CONNECTIONS_DIR}/{conn_id}/{note}")
         saved, supply = _write_attachments(clean, stage, server.client, where, project, reporter)
         attachments += saved
@@ -203,19 +182,14 @@ def export_connections(
         write_file(lookup_path(stage, name), data)
         reporter.info(f"lookup {name} -> lookups/{name}.csv ({len(data)} bytes)")
 
+    # What connections.json and build-info.json both say of where the connections came from.
+    common: dict[str, Any] = dict(server=config.base_url, instance=config.instance, project=project,
+                                  attachments=attachments, attachments_to_supply=to_supply,
+                                  skipped=skipped)  # fmt: skip
     connections_file = ""
     if conn_ids:
-        index = ConnectionsIndex(
-            kind=meta.kind,
-            id=meta.id,
-            server=config.base_url,
-            instance=config.instance,
-            project=project,
-            connections=[c.data for c in exported],
-            attachments=attachments,
-            attachments_to_supply=to_supply,
-            skipped=skipped,
-        )
+        kept = [c.data for c in exported]
+        index = ConnectionsIndex(kind=meta.kind, id=meta.id, connections=kept, **common)
         write_connections_index(stage, index, reporter.redactor.record)
         connections_file = (settings.artifact_dir / meta.slug / CONNECTIONS_INDEX).as_posix()
 
@@ -232,15 +206,10 @@ def export_connections(
         reporter.info(f"connection plan template -> {PLAN_FILE}")
 
     return ExportResult(
-        server=config.base_url,
-        instance=config.instance,
-        project=project,
         auth=config.auth.kind,
         connections=[c.id for c in exported],
-        attachments=attachments,
-        attachments_to_supply=to_supply,
         lookups=lookup_names,
         connections_file=connections_file,
-        skipped=skipped,
         connection_plan=plan_source,
+        **common,
     )

@@ -47,30 +47,26 @@ _NAME_RULES: dict[str, tuple[re.Pattern[str], str]] = {
 }
 
 
-def checked_name(what: str, name: object) -> str:
-    """`name` if OIC could have given it as a `what` ("connection id", "lookup name",
-    "property name"); else an ArtifactError naming it, so no file is written under it."""
+def checked_name(what: str, name: object, error: type[Exception] = ArtifactError) -> str:
+    """`name` if OIC could have given it as a `what`, else an `error` naming it."""
     pattern, allowed = _NAME_RULES[what]
     if isinstance(name, str) and pattern.fullmatch(name):
         return name
     shown = repr(name) if len(repr(name)) <= 80 else repr(name)[:77] + "..."
-    raise ArtifactError(f"{what} {shown} is not one OIC gives ({allowed})")
+    raise error(f"{what} {shown} is not one OIC gives ({allowed})")
 
 
 def connection_path(stage: Path, conn_id: str) -> Path:
-    """`connections/<ID>/connection.json`."""
     return stage / CONNECTIONS_DIR / checked_name("connection id", conn_id) / CONNECTION_FILE
 
 
 def attachment_path(stage: Path, conn_id: str, prop: str) -> Path:
-    """`connections/<ID>/attachments/<PROPERTY>`: the file uploaded to a connection property,
-    named by the property (Oracle's download gives no trustworthy file name)."""
+    """Named by the property: Oracle's download gives no trustworthy file name."""
     folder = stage / CONNECTIONS_DIR / checked_name("connection id", conn_id) / ATTACHMENTS_DIR
     return folder / checked_name("property name", prop)
 
 
 def lookup_path(stage: Path, name: str) -> Path:
-    """`lookups/<NAME>.csv`: the lookup's CSV export as OIC gives it."""
     return stage / LOOKUPS_DIR / f"{checked_name('lookup name', name)}.csv"
 
 
@@ -80,9 +76,5 @@ def to_json(data: object) -> str:
 
 
 def write_file(path: Path, data: str | bytes) -> None:
-    """Write one artifact file, making its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        path.write_text(data, encoding="utf-8")
-    else:
-        path.write_bytes(data)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)

@@ -1,29 +1,21 @@
-"""Connection plans: the `connectionPlan.properties` files FlexDeploy users keep beside their
-integrations, one line per property:
+"""Connection plans: the `connectionPlan.properties` FlexDeploy users keep beside their
+integrations. As in FlexDeploy, `<CONNECTION_ID>.connection.<property>=<value>` lines are OIC's
+`connectionProperties`, `<CONNECTION_ID>.secure.<property>=` lines its `securityProperties`,
+named by display name (else property name). Java properties syntax (escapes, continuations,
+`#`/`!` comments), except that only an unescaped `=` or `:` ends a key, never a space.
 
-    <CONNECTION_ID>.connection.<property display name>=<value>
-    <CONNECTION_ID>.secure.<property display name>=
-
-Java properties syntax (escapes, `\\uXXXX`, continuation lines, `#`/`!` comments) except that
-spaces do not end the key: only an unescaped `=` or `:` does. As in FlexDeploy, `connection`
-lines are the properties of OIC's `connectionProperties` list and `secure` lines those of its
-`securityProperties` list, named by display name (else property name).
-
-We generate a template from the connections exported, or check and ship the plan found in the
-source, unchanged, in every mode (offline too): it must parse, must not be a symlink out of the
-tree, and must not hold a value for a secret property nor one of the run's secrets (refused
-with the file, line and key, never the line's text: a committed value is never silently blanked,
-and never shipped). Where a line reads differently the Java way (`C1.secure.Password s3cret=`:
-Java ends the key at the space) and Java's key names a secret, the line is refused too.
+A committed plan ships byte for byte in every mode, never edited, so it must parse, must not be
+a symlink out of the tree, and must hold no value for a secret property nor one of the run's
+secrets: refused naming file, line and key, never the line's text. A line Java reads as a secret
+key followed by its value (`C1.secure.Password s3cret=`) is refused too.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..errors import SourceError
 from ..oic.connection_model import (
@@ -43,6 +35,9 @@ _PLACEHOLDER = re.compile(
     r"^\s*(\$\{\{[^{}]+\}\}|\$\{[^{}]+\}|%%[^%]+%%?|#\{[^{}]+\}|@[\w.-]+@)\s*$"
 )
 _WHITESPACE = " \t\f"
+# A logical line: Java's key (up to the first unescaped space), the rest of ours (up to the first
+# unescaped `=` or `:`, spaces around it dropped), the value.
+_LINE = re.compile(r"((?:\\.|[^\\=: \t\f])*)((?:\\.|[^\\=:])*?)[ \t\f]*[=:][ \t\f]*(.*)", re.DOTALL)
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 _UNESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 _CONTROL = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\f": "\\f", "\\": "\\\\"}
@@ -51,34 +46,25 @@ _CONTROL = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\f": "\\f", "\\": "\\\\"}
 def _escape(text: str, specials: str) -> str:
     out = []
     for ch in text:
-        if ch in _CONTROL:
-            out.append(_CONTROL[ch])
-        elif ch in specials:
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) > 0x7E:
-            # ASCII-only output reads the same as ISO-8859-1 (Java) and as UTF-8.
-            data = ch.encode("utf-16-be", "surrogatepass")
-            out.extend(f"\\u{data[i]:02X}{data[i + 1]:02X}" for i in range(0, len(data), 2))
-        else:
+        if ch in _CONTROL or ch in specials:
+            out.append(_CONTROL.get(ch, "\\" + ch))
+        elif " " <= ch <= "~":
             out.append(ch)
+        else:  # ASCII-only output reads the same as ISO-8859-1 (Java) and as UTF-8
+            data = ch.encode("utf-16-be", "surrogatepass")
+            out += (f"\\u{data[i]:02X}{data[i + 1]:02X}" for i in range(0, len(data), 2))
     text = "".join(out)
-    if text[:1] == " ":
-        text = "\\" + text
-    return text
+    return "\\" + text if text[:1] == " " else text
 
 
 def escape_key(key: str) -> str:
-    """Escape a key so that our parser (and Java's, but for inner spaces) reads it back."""
+    """So that our parser (and Java's, but for inner spaces) reads the key back."""
     text = _escape(key, "=:")
-    if text[:1] in ("#", "!"):
-        text = "\\" + text
-    if text.endswith(" ") and not text.endswith("\\ "):
-        text = text[:-1] + "\\ "
-    return text
+    text = "\\" + text if text[:1] in ("#", "!") else text
+    return text[:-1] + "\\ " if text.endswith(" ") and not text.endswith("\\ ") else text
 
 
 def escape_value(value: str) -> str:
-    """Escape a value: backslashes, line breaks, a leading space, non-ASCII."""
     return _escape(value, "")
 
 
@@ -90,7 +76,6 @@ def _unescape_one(found: re.Match[str]) -> str:
 
 
 def unescape(text: str) -> str:
-    """Undo Java properties escapes; ValueError on a malformed \\uXXXX."""
     joined = _UNESCAPE.sub(_unescape_one, text)
     try:  # join UTF-16 surrogate pairs written as two \u escapes
         return joined.encode("utf-16", "surrogatepass").decode("utf-16")
@@ -100,8 +85,6 @@ def unescape(text: str) -> str:
 
 @dataclass(frozen=True)
 class PlanEntry:
-    """One property line (or continued lines) of a plan."""
-
     line: int
     key: str
     value: str
@@ -118,71 +101,36 @@ class Plan:
 
 
 def _ends_continued(line: str) -> bool:
-    trailing = len(line) - len(line.rstrip("\\"))
-    return trailing % 2 == 1
-
-
-def _split_key(logical: str) -> tuple[str, str, str] | None:
-    """Raw key, raw value and Java's raw key of a logical line (the key up to its first
-    unescaped space: what Java reads as the key); None if it has no unescaped `=` or `:`."""
-    i = 0
-    end_significant = 0
-    java_end: int | None = None
-    while i < len(logical):
-        ch = logical[i]
-        if ch == "\\":
-            i += 2
-            end_significant = min(i, len(logical))
-            continue
-        if ch in "=:":
-            key = logical[:end_significant]
-            value = logical[i + 1 :].lstrip(_WHITESPACE)
-            return key, value, key[:java_end] if java_end is not None else key
-        if ch not in _WHITESPACE:
-            end_significant = i + 1
-        elif java_end is None:
-            java_end = i
-        i += 1
-    return None
-
-
-def _prop(key: str) -> str:
-    match = _KEY.match(key)
-    return match["prop"] if match else key
+    return (len(line) - len(line.rstrip("\\"))) % 2 == 1
 
 
 def parse_plan(text: str, origin: str) -> list[PlanEntry]:
-    """Parse plan text; SourceError naming `origin:line` on the first malformed line."""
     lines = text.splitlines()
     entries: list[PlanEntry] = []
     n = 0
     while n < len(lines):
-        start = n
-        first = lines[n].lstrip(_WHITESPACE)
+        start, logical = n + 1, lines[n].lstrip(_WHITESPACE)
         n += 1
-        if not first or first[0] in "#!":
+        if not logical or logical[0] in "#!":
             continue
-        logical = first
-        while _ends_continued(logical) and n < len(lines):
-            logical = logical[:-1] + lines[n].lstrip(_WHITESPACE)
+        while _ends_continued(logical):
+            logical = logical[:-1] + (lines[n].lstrip(_WHITESPACE) if n < len(lines) else "")
             n += 1
-        if _ends_continued(logical):
-            logical = logical[:-1]
-        where = f"{origin}:{start + 1}"
-        split = _split_key(logical)
-        if split is None:
+        where = f"{origin}:{start}"
+        if (split := _LINE.fullmatch(logical)) is None:
             raise SourceError(
                 f"{where}: no '=' in this line (Java's `key value` form is not read); expected "
                 "<CONNECTION_ID>.connection.<property>=<value>",
                 file=origin,
             )
         try:
-            key, value, java_key = (unescape(part) for part in split)
+            raw = (split[1] + split[2], split[3], split[1])
+            key, value, java_key = (unescape(part) for part in raw)
         except ValueError as exc:
             raise SourceError(f"{where}: {exc}", file=origin) from None
-        # A message shows Java's key, never more of the line: in Java's reading (spaces end the
-        # key) the rest of ours is a value, so `C1.secure.Password s3cret=` shows no secret.
-        if java_key != key and is_secret_name(_prop(java_key)):
+        # A message shows Java's key, never more of the line: Java reads the rest as a value.
+        java = _KEY.match(java_key)
+        if java_key != key and is_secret_name(java["prop"] if java else java_key):
             raise SourceError(
                 f"{where}: {java_key} is followed by a space and more text before the '=' or ':', "
                 f"which Java reads as its value; write {java_key}= with the value empty or a "
@@ -198,15 +146,14 @@ def parse_plan(text: str, origin: str) -> list[PlanEntry]:
                 file=origin,
             )
         entries.append(
-            PlanEntry(start + 1, key, value, match["conn"], match["kind"], match["prop"].strip())
+            PlanEntry(start, key, value, match["conn"], match["kind"], match["prop"].strip())
         )
     return entries
 
 
 def read_plan(path: Path, roots: Sequence[Path] = ()) -> Plan:
-    """Read and parse a plan file (UTF-8, or ISO-8859-1 as Java writes them). A symlink must
-    stay inside one of `roots` (the source folder, the workspace): pointed at
-    /proc/self/environ it would ship the environment."""
+    """UTF-8, or ISO-8859-1 as Java writes them. A symlink must stay inside one of `roots`:
+    pointed at /proc/self/environ it would ship the environment."""
     if path.is_symlink():
         target = path.resolve()
         if not any(target.is_relative_to(root.resolve()) for root in roots):
@@ -225,18 +172,17 @@ def read_plan(path: Path, roots: Sequence[Path] = ()) -> Plan:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
-    entries = parse_plan(text, str(path))
-    return Plan(path, tuple(entries), raw)
+    return Plan(path, tuple(parse_plan(text, str(path))), raw)
 
 
 def check_plan(plan: Plan, used: Iterable[str], integration: str) -> list[str]:
     """Warnings about entries for connections the integration does not use, and repeated keys."""
     warnings: list[str] = []
-    used_set = set(used)
+    used = set(used)
     unused: dict[str, list[PlanEntry]] = {}
     seen: dict[str, int] = {}
     for entry in plan.entries:
-        if entry.connection not in used_set:
+        if entry.connection not in used:
             unused.setdefault(entry.connection, []).append(entry)
         if entry.key in seen:
             warnings.append(
@@ -259,13 +205,6 @@ def is_placeholder(value: str) -> bool:
     return bool(_PLACEHOLDER.match(value)) or set(value.strip()) == {"*"}
 
 
-def _find_property(conn: CleanConnection, name: str) -> dict[str, Any] | None:
-    found = iter_properties(conn.data)
-    return next(
-        (p for _, p in found if name in (p.get("displayName"), p.get("propertyName"))), None
-    )
-
-
 def check_plan_values(
     plan: Plan, connections: Mapping[str, CleanConnection] | None = None, server: str = ""
 ) -> list[str]:
@@ -274,8 +213,10 @@ def check_plan_values(
     the exported connections do not have. The plan itself is never changed."""
     warnings: list[str] = []
     for entry in plan.entries:
-        conn = connections.get(entry.connection) if connections is not None else None
-        prop = _find_property(conn, entry.prop) if conn is not None else None
+        conn = (connections or {}).get(entry.connection)
+        found = iter_properties(conn.data) if conn else ()
+        names = ("displayName", "propertyName")
+        prop = next((p for _, p in found if entry.prop in (p.get(n) for n in names)), None)
         if conn is not None and prop is None:
             warnings.append(
                 f"{plan.path}:{entry.line}: connection {entry.connection} on {server} has no "
@@ -292,10 +233,9 @@ def check_plan_values(
     return warnings
 
 
-def _plan_lines(conn: CleanConnection) -> list[tuple[str, dict[str, Any]]]:
-    """(key, property) for every visible property: `connection` for connectionProperties,
-    `secure` for securityProperties, named by display name (property name if repeated)."""
-    lines: list[tuple[str, dict[str, Any]]] = []
+def _plan_lines(conn: CleanConnection) -> Iterator[str]:
+    """A line for every visible property, named by display name (property name if repeated),
+    the value of a secret one empty."""
     for list_name, kind in (
         ("connectionProperties", "connection"),
         ("securityProperties", "secure"),
@@ -310,8 +250,11 @@ def _plan_lines(conn: CleanConnection) -> list[tuple[str, dict[str, Any]]]:
             if not name or name in used:
                 continue
             used.add(name)
-            lines.append((f"{conn.id}.{kind}.{name}", prop))
-    return lines
+            value = prop.get("propertyValue")
+            if is_secret_property(prop) or value is None or is_placeholder(str(value)):
+                value = ""
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            yield f"{escape_key(f'{conn.id}.{kind}.{name}')}={escape_value(text)}"
 
 
 def generate_plan(
@@ -320,7 +263,6 @@ def generate_plan(
     server: str,
     adapters: Mapping[str, str | None] | None = None,
 ) -> str:
-    """A plan template: a line for every visible property, values of secret ones empty."""
     out = [
         f"# Connection plan for {integration}, generated by oic-build from {server}.",
         "# <CONNECTION_ID>.connection.<property>=<value>  (OIC's connectionProperties)",
@@ -336,17 +278,7 @@ def generate_plan(
         ]
         about = ", ".join(p for p in parts if p)
         out += ["", f"# {conn.id}" + (f": {about}" if about else "")]
-        lines = _plan_lines(conn)
-        if not lines:
-            out.append("# (no properties)")
-        for key, prop in lines:
-            value = prop.get("propertyValue")
-            secret = is_secret_property(prop) or is_placeholder(str(value or ""))
-            if secret or value is None:
-                text = ""
-            else:
-                text = str(value).lower() if isinstance(value, bool) else str(value)
-            out.append(f"{escape_key(key)}={escape_value(text)}")
+        out += list(_plan_lines(conn)) or ["# (no properties)"]
     return "\n".join(out) + "\n"
 
 
@@ -354,7 +286,7 @@ def load_plan(
     plan: Path | None, roots: Sequence[Path], used: Iterable[str], owner: str, reporter: Reporter
 ) -> Plan | None:
     """Read and check a committed plan the same way in every mode, before anything is sent
-    or written (it is shipped byte for byte, never edited)."""
+    or written."""
     if plan is None:
         return None
     parsed = read_plan(plan, roots)
@@ -373,8 +305,7 @@ def ship_plan(
     connections: Mapping[str, CleanConnection] | None = None,
     server: str = "",
 ) -> None:
-    """Copy a checked plan into the artifact; with the exported connections, check its values
-    against their property types too."""
+    """With the exported connections, its values are checked against their property types too."""
     if connections is not None:
         for warning in check_plan_values(plan, connections, server):
             reporter.warning(warning, file=plan.path)

@@ -1,11 +1,10 @@
-"""The artifact's own records, typed: build-info.json and connections.json (the connections
-index). What reads them next (a deploy, a pull, the next build's staging) gets them checked, so
-a damaged or foreign file is one error naming it, never a KeyError three steps later. Unknown
-keys are ignored, so an artifact made by a later version still reads."""
+"""build-info.json and connections.json (the connections index), typed. What reads them next (a
+deploy, a pull, the next build's staging) gets them checked, so a damaged or foreign file is one
+error naming it, never a KeyError three steps later. Unknown keys are ignored, so an artifact
+made by a later version still reads."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -18,8 +17,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
-    field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -38,20 +38,6 @@ MAX_RECORD_BYTES = 64 * 1024 * 1024
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    def document(self) -> dict[str, Any]:
-        """The JSON object written; an OIC 3 `project` only where there is one."""
-        data = self.model_dump(mode="json")
-        if data.get("project", "") is None:
-            del data["project"]
-        return data
-
-
-def _name(what: str, value: object) -> str:
-    try:
-        return checked_name(what, value)
-    except ArtifactError as exc:
-        raise ValueError(str(exc)) from None
-
 
 def _inside(value: str, *, parts: int = 99) -> str:
     """A relative path (`a/b/c`) of at most `parts` parts that stays inside its folder."""
@@ -65,14 +51,26 @@ def _inside(value: str, *, parts: int = 99) -> str:
     return value
 
 
+def _named(what: str) -> AfterValidator:
+    return AfterValidator(partial(checked_name, what, error=ValueError))
+
+
 # Names and paths a record holds, held to the rules they were written by when read back: a
 # deploy or pull makes paths of them too.
-ConnectionId = Annotated[str, AfterValidator(partial(_name, "connection id"))]
-PropertyName = Annotated[str, AfterValidator(partial(_name, "property name"))]
-LookupName = Annotated[str, AfterValidator(partial(_name, "lookup name"))]
+ConnectionId = Annotated[str, _named("connection id")]
+PropertyName = Annotated[str, _named("property name")]
 FileName = Annotated[str, AfterValidator(partial(_inside, parts=1))]
-RelativePath = Annotated[str, AfterValidator(_inside)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+def _saved(connection: dict[str, Any]) -> dict[str, Any]:
+    """connections.json keeps a connection as OIC gave it (secrets removed); only its id is ours."""
+    checked_name("connection id", connection.get("id"), ValueError)
+    return connection
+
+
+# The OIC 3 project connections and lookups came from; absent from the file when none.
+ProjectId = Annotated[str | None, Field(exclude_if=lambda v: v is None)]
 
 
 class ArchiveInfo(_Model):
@@ -113,7 +111,7 @@ class SavedAttachment(_Model):
 
     connection: ConnectionId
     property: PropertyName
-    file: RelativePath
+    file: Annotated[str, AfterValidator(_inside)]
     sha256: Sha256
     size: int = Field(ge=0)
 
@@ -125,24 +123,30 @@ class AttachmentToSupply(_Model):
     property: PropertyName
 
 
-class ExportResult(_Model):
-    """What the build took from OIC: where from, how, and what it wrote."""
+class _Exported(_Model):
+    """Where connections came from, and what became of those not saved as they are."""
 
     server: str
     instance: str | None
-    project: str | None = None  # the OIC 3 project connections and lookups came from
-    auth: str  # oauth or basic
-    connections: list[ConnectionId]
+    project: ProjectId = None
     attachments: list[SavedAttachment]
     attachments_to_supply: list[AttachmentToSupply]
-    lookups: list[LookupName]
-    connections_file: str
     skipped: list[ConnectionId]
+
+
+class ExportResult(_Exported):
+    """What the build took from OIC: where from, how, and what it wrote."""
+
+    auth: str  # oauth or basic
+    connections: list[ConnectionId]
+    lookups: list[Annotated[str, _named("lookup name")]]
+    connections_file: str
     connection_plan: str | None
 
 
 class BuildRecord(_Model):
-    """build-info.json: the artifact's own record."""
+    """build-info.json: an integration's archive under `iar`, a project's under `car` beside
+    `"kind": "project"`; `exported: {}` for an offline build."""
 
     kind: Literal["integration", "project"]
     id: str  # an integration's CODE|VERSION; a project's own id (project.yaml's `id`)
@@ -165,8 +169,6 @@ class BuildRecord(_Model):
     @model_validator(mode="before")
     @classmethod
     def _from_document(cls, data: Any) -> Any:
-        """build-info.json's object: `kind` from whether `iar` or `car` holds the archive, and
-        `exported: {}` for an offline build."""
         if not isinstance(data, dict):
             raise ValueError(f"expected a JSON object, not {type(data).__name__}")
         key = next((k for k in ("car", "iar") if k in data), None)
@@ -175,9 +177,7 @@ class BuildRecord(_Model):
         kind = "project" if key == "car" else "integration"
         if data.get("kind", kind) != kind:
             raise ValueError(f"kind: {data['kind']!r} beside {key!r}")
-        if data.get("exported") == {}:
-            data = {**data, "exported": None}
-        return {**data, "kind": kind}
+        return {**data, "kind": kind, "exported": data.get("exported") or None}
 
     @model_validator(mode="after")
     def _kind_fields(self) -> BuildRecord:
@@ -185,75 +185,62 @@ class BuildRecord(_Model):
             raise ValueError("an integration's record has no version")
         return self
 
-    def document(self) -> dict[str, Any]:
-        """build-info.json's shape: an integration's archive under `iar`, a project's under
-        `car` beside `"kind": "project"`."""
-        data = self.model_dump(mode="json")
-        archive = data.pop("archive")
-        if self.kind == "integration":
-            for key in ("kind", "revision", "integrations"):
-                del data[key]
-            data["iar"] = archive
-        else:
-            for key in ("version", "schedule"):
-                del data[key]
-            data["car"] = archive
-        data["exported"] = {} if self.exported is None else self.exported.document()
+    @model_serializer(mode="wrap")
+    def _document(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        integration = self.kind == "integration"
+        for key in ("kind", "revision", "integrations") if integration else ("version", "schedule"):
+            del data[key]
+        data["iar" if integration else "car"] = data.pop("archive")
+        data["exported"] = data["exported"] or {}
         return data
 
+    def document(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
 
-class ConnectionsIndex(_Model):
+
+class ConnectionsIndex(_Exported):
     """connections.json: every connection exported, as saved, and where they came from."""
 
     kind: Literal["integration", "project"]  # what uses them
     id: str  # its CODE|VERSION, or the project code
-    server: str
-    instance: str | None
-    project: str | None = None  # the OIC 3 project they came from
-    connections: list[dict[str, Any]]
-    attachments: list[SavedAttachment]
-    attachments_to_supply: list[AttachmentToSupply]
-    skipped: list[ConnectionId]
-
-    @field_validator("connections")
-    @classmethod
-    def _saved(cls, saved: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for item in saved:
-            _name("connection id", item.get("id"))
-        return saved
+    connections: list[Annotated[dict[str, Any], AfterValidator(_saved)]]
 
 
 def new_record(
     meta: Meta, source: Source, archive: ArchiveInfo, exported: ExportResult | None
 ) -> BuildRecord:
-    fields: dict[str, Any] = {
-        "code": meta.code,
-        "name": meta.name,
-        **meta.record_fields(),
-        "iar" if meta.kind == "integration" else "car": archive,
-        "source": {"kind": source.kind, "path": source.path.as_posix()},
-        "connections": meta.connections,
-        "lookups": list(meta.lookups),
-        "libraries": list(meta.libraries),
-        "exported": exported,
-        "tool": {"name": TOOL, "version": __version__},
-        "git": git_info(source.folder),
-        "built_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
-    }
-    return BuildRecord.model_validate(fields)
+    return BuildRecord.model_validate(
+        {
+            "code": meta.code,
+            "name": meta.name,
+            **meta.record_fields(),
+            "iar" if meta.kind == "integration" else "car": archive,
+            "source": {"kind": source.kind, "path": source.path.as_posix()},
+            "connections": meta.connections,
+            "lookups": list(meta.lookups),
+            "libraries": list(meta.libraries),
+            "exported": exported,
+            "tool": {"name": TOOL, "version": __version__},
+            "git": git_info(source.folder),
+            "built_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        }
+    )
 
 
 Redact = Callable[[Any], Any]
-_M = TypeVar("_M", bound=_Model)
+M = TypeVar("M", bound=_Model)
 
 
-def _checked(path: Path, validate: Callable[[Any], _M], document: Any) -> _M:
-    """The record, or one line: the first problem at its place in the document (`iar.size`),
-    and how many more."""
+def _checked(path: Path, model: type[M], document: Any, *, json: bool = False) -> M:
+    """The record, or one line naming the file: not JSON, or the first problem at its place in
+    the document (`iar.size`) and how many more."""
     try:
-        return validate(document)
+        return model.model_validate_json(document) if json else model.model_validate(document)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        first = exc.errors(include_input=False)[0]
+        if first["type"] == "json_invalid":
+            raise ArtifactError(f"{path}: not JSON ({first['msg']})", file=path) from None
         where = ".".join(str(p) for p in first["loc"])
         said = (f"{where}: " if where else "") + first["msg"].removeprefix("Value error, ")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
@@ -262,16 +249,16 @@ def _checked(path: Path, validate: Callable[[Any], _M], document: Any) -> _M:
         ) from None
 
 
-def _write(path: Path, document: Any, validate: Callable[[Any], _M], redact: Redact | None) -> None:
-    """Write a record's JSON; a redacted document is checked again, so what is written is
-    always a valid record."""
+def _write(path: Path, record: _Model, redact: Redact | None) -> None:
+    """A redacted document is checked again, so what is written is always a valid record."""
+    document = record.model_dump(mode="json")
     if redact is not None:
         document = redact(document)
-        _checked(path, validate, document)
+        _checked(path, type(record), document)
     write_file(path, to_json(document))
 
 
-def _read(path: Path) -> Any:
+def _read(path: Path, model: type[M]) -> M:
     try:
         with path.open("rb") as fh:
             data = fh.read(MAX_RECORD_BYTES + 1)
@@ -281,44 +268,25 @@ def _read(path: Path) -> Any:
         ) from None
     if len(data) > MAX_RECORD_BYTES:
         raise ArtifactError(f"{path}: over {MAX_RECORD_BYTES} bytes, not a record", file=path)
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ArtifactError(f"{path}: not JSON ({type(exc).__name__})", file=path) from None
+    return _checked(path, model, data, json=True)
 
 
 def write_record(folder: Path, record: BuildRecord, redact: Redact | None = None) -> None:
-    _write(folder / BUILD_INFO, record.document(), BuildRecord.model_validate, redact)
+    _write(folder / BUILD_INFO, record, redact)
 
 
 def read_record(folder: Path) -> BuildRecord:
-    path = folder / BUILD_INFO
-    return _checked(path, BuildRecord.model_validate, _read(path))
+    return _read(folder / BUILD_INFO, BuildRecord)
 
 
 def write_connections_index(
     folder: Path, index: ConnectionsIndex, redact: Redact | None = None
 ) -> None:
-    _write(folder / CONNECTIONS_INDEX, index.document(), ConnectionsIndex.model_validate, redact)
+    _write(folder / CONNECTIONS_INDEX, index, redact)
 
 
 def read_connections_index(folder: Path) -> ConnectionsIndex:
-    path = folder / CONNECTIONS_INDEX
-    return _checked(path, ConnectionsIndex.model_validate, _read(path))
-
-
-def is_artifact(folder: Path) -> bool:
-    """An artifact folder of ours (a build-info.json that reads as one), or an empty folder:
-    the only folders a build may replace."""
-    if folder.is_symlink() or not folder.is_dir():
-        return False
-    try:
-        if not any(folder.iterdir()):
-            return True
-        read_record(folder)
-    except (OSError, ArtifactError):
-        return False
-    return True
+    return _read(folder / CONNECTIONS_INDEX, ConnectionsIndex)
 
 
 def find_artifacts(path: Path) -> list[Path]:
@@ -335,9 +303,7 @@ def find_artifacts(path: Path) -> list[Path]:
             f"{path}: cannot list ({exc.strerror or type(exc).__name__})", file=path
         ) from None
     return [
-        child
-        for child in children
-        if not child.name.startswith(".")
-        and not child.is_symlink()
-        and (child / BUILD_INFO).is_file()
+        c
+        for c in children
+        if not c.name.startswith(".") and not c.is_symlink() and (c / BUILD_INFO).is_file()
     ]

@@ -1,28 +1,18 @@
 """Write the artifact folder all at once, never over a source, with the standard library.
 
-- Guard: before anything is written, the folders a build writes are compared with every source
-  path of the run, resolved, both ways (`source_clash`); an existing `<slug>/` is replaced only
-  if it is an artifact of ours (its build-info.json says so) or empty.
-- Staging: each run builds `<slug>/` inside its own `tempfile.mkdtemp` folder in artifact-dir
-  (`.<slug>.oic-build-XXXXXXXX/`), beside a marker file naming our tool, that folder, the pid and
-  a random token. The run holds an flock on the marker while it lives.
-- Commit: one rename when `<slug>/` is absent; else the old folder is renamed into our temp
-  folder, then the new one into place. A reader sees the old artifact, the new one or, between
-  those two renames, no folder: never a mix.
-- Leftovers: a later run removes a temp folder only if its marker proves a run of ours made it
-  and the marker's flock is free, putting back an old artifact it holds if `<slug>/` is missing.
-  Anything else, however much it looks like ours, is left alone.
-
-Why flock: it is the one sign that a run is alive which holds across containers sharing the
-folder (each build is PID 1 in its own, so a pid says nothing) and after pid reuse; the kernel
-drops it however the run dies, SIGKILL included.
+Each run builds `<slug>/` in its own `mkdtemp` folder in artifact-dir (`.<slug>.oic-build-XXX/`)
+beside a marker naming our tool and that folder, flocked while the run lives. Commit is one
+rename, or two when `<slug>/` exists (the old one into our temp folder first): a reader sees the
+old artifact, the new one or briefly none, never a mix. A later run removes a temp folder only
+if its marker proves it ours and its flock is free, first putting back an old artifact it holds.
+Why flock: the one sign of a live run that holds across containers sharing the folder (each
+build is PID 1 in its own) and after pid reuse; the kernel drops it however the run dies.
 """
 
 from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -34,21 +24,12 @@ from pathlib import Path
 
 from ..errors import ArtifactError, SettingsError, SourceError
 from .layout import BUILD_INFO
-from .record import is_artifact
+from .record import TOOL, read_record
 
-TOOL = "oic-build"
 MARKER = ".oic-build-run"  # inside a temp folder, never inside an artifact
 _TEMP_TAG = ".oic-build-"
 _ASIDE = ".replaced"  # in a temp folder: the artifact a commit replaced (no slug has a ".")
 _REPLACE_TRIES = 100  # each failed try means another run's artifact went in meanwhile
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -82,16 +63,17 @@ def source_clash(written: Path, protected: Protected) -> str | None:
 
 
 def replaceable(final: Path) -> bool:
-    """`final` may be replaced: it is absent, or empty, or an artifact of ours. Another run may
-    swap it while it is read: then it is read again, so a folder half-way through a swap is
-    never taken for one that is not ours."""
+    """`final` is absent, an empty folder or one whose build-info.json reads as ours. Read again
+    if another run swapped it meanwhile, so a folder half-way through a swap is never taken for
+    one not ours."""
     for _ in range(_REPLACE_TRIES):
         try:
             before = os.stat(final, follow_symlinks=False)
         except FileNotFoundError:
             return True
-        if is_artifact(final):
-            return True
+        with suppress(OSError, ArtifactError):
+            if stat.S_ISDIR(before.st_mode) and (not any(final.iterdir()) or read_record(final)):
+                return True
         with suppress(FileNotFoundError):
             if os.path.samestat(before, os.stat(final, follow_symlinks=False)):
                 return False  # the same folder all along, and not ours
@@ -99,9 +81,8 @@ def replaceable(final: Path) -> bool:
 
 
 def _claim_dead(temp: Path) -> int | None:
-    """The marker, locked by us, of a temp folder a run of ours made and that run is gone. The
-    flock fails while a live run holds it, or where the filesystem has none (then no run can be
-    told dead, and none is removed)."""
+    """The marker, locked by us, of a temp folder a run of ours made and that is gone. Where the
+    filesystem has no flock no run can be told dead, and none is removed."""
     try:
         fd = os.open(temp / MARKER, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
@@ -110,11 +91,8 @@ def _claim_dead(temp: Path) -> int | None:
         if stat.S_ISREG(os.fstat(fd).st_mode):
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             info = json.loads(os.read(fd, 4096))
-            if (
-                isinstance(info, dict)
-                and info.get("tool") == TOOL
-                and info.get("folder") == temp.name
-            ):
+            ours = {"tool": TOOL, "folder": temp.name}
+            if isinstance(info, dict) and ours.items() <= info.items():
                 return fd
     except (OSError, ValueError):
         pass
@@ -143,20 +121,6 @@ def _remove(temp: Path) -> None:
             step()
 
 
-def _owner_uid_gid(path: Path) -> tuple[int, int]:
-    while not path.exists():
-        path = path.parent
-    st = path.stat()
-    return st.st_uid, st.st_gid
-
-
-def _chown_tree(root: Path, uid: int, gid: int) -> None:
-    os.chown(root, uid, gid)
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
-
-
 class ArtifactStage:
     """A staging folder (`path`) that becomes `<artifact-dir>/<slug>/` on commit, or vanishes."""
 
@@ -167,7 +131,6 @@ class ArtifactStage:
         self._temp: Path | None = None
         self._marker: int | None = None
         self._created: list[Path] = []
-        self._owner = (0, 0)
         self._committed = False
 
     @property
@@ -179,15 +142,6 @@ class ArtifactStage:
     def _refuse(self, reason: str) -> SettingsError:
         return SettingsError(f"artifact-dir {self.artifact_dir}: {reason}; refused")
 
-    def _check(self) -> None:
-        """Nothing written may touch a source; an existing `<slug>/` must be ours to replace."""
-        if clash := source_clash(self.final, self.protected):
-            raise self._refuse(clash)
-        if clash := source_clash(self.artifact_dir, Protected(trees=self.protected.trees)):
-            raise self._refuse(clash)
-        if not replaceable(self.final):
-            raise self._not_ours()
-
     def _not_ours(self) -> SettingsError:
         return self._refuse(
             f"{self.final} exists and is not an oic-build artifact (no {BUILD_INFO}), "
@@ -195,10 +149,15 @@ class ArtifactStage:
         )
 
     def __enter__(self) -> ArtifactStage:
-        try:
-            self._check()
-            # Files we write as root in a container belong to whoever owns the workspace.
-            self._owner = _owner_uid_gid(self.artifact_dir)
+        try:  # nothing written may touch a source; an existing `<slug>/` must be ours
+            for clash in (
+                source_clash(self.final, self.protected),
+                source_clash(self.artifact_dir, Protected(trees=self.protected.trees)),
+            ):
+                if clash:
+                    raise self._refuse(clash)
+            if not replaceable(self.final):
+                raise self._not_ours()
             self._open()
         except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
             self._cleanup()
@@ -225,8 +184,7 @@ class ArtifactStage:
             self._created.append(created)
 
     def _open(self) -> None:
-        """Make artifact-dir, our temp folder and its marker, locked while we live. A run that
-        failed may remove the artifact-dir it made just as we make ours in it: then again."""
+        """Again if a failed run removes the artifact-dir it made just as we make ours in it."""
         prefix = f".{self.final.name}{_TEMP_TAG}"
         for _ in range(10):
             self._make_root()
@@ -247,7 +205,6 @@ class ArtifactStage:
         self.path.mkdir()
 
     def _remove_dead_runs(self) -> None:
-        """What dead runs of ours left in artifact-dir (see the module's note)."""
         with suppress(OSError):
             for temp in self.artifact_dir.glob(f".*{_TEMP_TAG}*"):
                 if temp == self._temp or temp.is_symlink() or source_clash(temp, self.protected):
@@ -282,16 +239,19 @@ class ArtifactStage:
         return self.final
 
     def _fix_owner(self) -> None:
-        uid, gid = self._owner
-        if os.geteuid() != 0 or uid == 0:
+        """Files we write as root in a container belong to whoever owns the workspace."""
+        st = os.stat(self._created[0].parent if self._created else self.artifact_dir)
+        if os.geteuid() != 0 or st.st_uid == 0:
             return
-        for created in self._created:
-            os.chown(created, uid, gid)
-        _chown_tree(self.path, uid, gid)
+        for folder, dirs, files in os.walk(self.path):
+            for name in dirs + files:
+                os.chown(os.path.join(folder, name), st.st_uid, st.st_gid, follow_symlinks=False)
+        for made in [*self._created, self.path]:
+            os.chown(made, st.st_uid, st.st_gid)
 
     def _cleanup(self) -> None:
-        """Remove our temp folder (first putting back an artifact we moved aside, if ours did
-        not go in), then, after a failure, the folders we made if still empty."""
+        """After a failure, the artifact we moved aside goes back and the folders we made go
+        if still empty."""
         if self._temp is not None:
             if not self._committed:
                 _put_back(self._temp, self.final)
@@ -306,18 +266,15 @@ class ArtifactStage:
                 break
 
     def __exit__(self, _: object, exc: BaseException | None, __: object) -> None:
+        """An OSError naming only paths outside the stage is reading a source, else writing the
+        artifact (a full disk, no permission)."""
         staged = self._temp
         if not self._committed:
             self._cleanup()
-        if isinstance(exc, OSError):
-            raise self._os_error(exc, staged) from None
-
-    def _os_error(self, exc: OSError, staged: Path | None) -> SourceError | ArtifactError:
-        """An OSError inside the stage is this build's one-line failure: reading a source when
-        it names only paths outside the stage, else writing the artifact (a full disk, no
-        permission)."""
+        if not isinstance(exc, OSError):
+            return
         named = [Path(os.fsdecode(f)) for f in (exc.filename, exc.filename2) if f is not None]
         reason = exc.strerror or type(exc).__name__
         if named and staged and not any(staged in p.parents or p == staged for p in named):
-            return SourceError(f"{named[0]}: cannot read ({reason})", file=named[0])
-        return ArtifactError(f"{self.final}: cannot write the artifact ({reason}); nothing written")
+            raise SourceError(f"{named[0]}: cannot read ({reason})", file=named[0]) from None
+        raise ArtifactError(f"{self.final}: cannot write the artifact ({reason}); nothing written")

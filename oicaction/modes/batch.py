@@ -7,7 +7,7 @@ from __future__ import annotations
 import glob
 import traceback
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,13 +54,10 @@ def resolve_paths(value: str) -> list[Path]:
     """`integration-path` as a list: one per line or comma-separated, globs expanded (sorted)."""
     paths: list[Path] = []
     for item in split_list(value) or ["."]:
-        if _GLOB_CHARS & set(item):
-            matches = sorted(glob.glob(item, recursive=True))
-            if not matches:
-                raise SettingsError(f"integration-path {item} matches nothing")
-            paths.extend(Path(m) for m in matches)
-        else:
-            paths.append(Path(item))
+        matches = sorted(glob.glob(item, recursive=True)) if _GLOB_CHARS & set(item) else [item]
+        if not matches:
+            raise SettingsError(f"integration-path {item} matches nothing")
+        paths += map(Path, matches)
     seen: dict[Path, Path] = {}
     for path in paths:
         seen.setdefault(path.resolve(), path)
@@ -79,8 +76,8 @@ def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> li
         for i in same:
             checked[i].error = error
     protected = protected_paths(paths, [o.checked for o in checked if o.checked])
-    with ExitStack() as stack:
-        server = _connect(settings, outcomes, stack, reporter)
+    server = _connect(settings, outcomes, reporter)
+    with server or nullcontext():
         for outcome in outcomes:
             if outcome.checked and not outcome.error:
                 with _failure_of(outcome, reporter, settings.debug):
@@ -94,28 +91,22 @@ def build_batch(settings: Settings, paths: list[Path], reporter: Reporter) -> li
 
 @contextmanager
 def _failure_of(outcome: Outcome, reporter: Reporter, debug: bool) -> Iterator[None]:
-    """Whatever goes wrong in one integration is its failure and the batch goes on: our errors
-    as they are; anything else (a bug, an input not foreseen) as one line naming its type, the
-    traceback only when `debug` asks."""
+    """Whatever goes wrong in one integration is its failure and the batch goes on; an error not
+    ours (a bug) as one line naming its type, the traceback only when `debug` asks."""
     try:
         yield
     except Exception as exc:
         if (stop := stop_of(exc)) is not None:
             raise stop from None  # an error on the way out of a stop: the batch stops all the same
-        if isinstance(exc, OicBuildError):
-            outcome.error = exc
-            return
-        outcome.error = unexpected(exc, outcome.path)
-        if debug:
+        outcome.error = exc if isinstance(exc, OicBuildError) else unexpected(exc, outcome.path)
+        if debug and outcome.error is not exc:  # a bug: its traceback
             reporter.info("".join(traceback.format_exception(exc)).rstrip())
 
 
-def _connect(
-    settings: Settings, outcomes: list[Outcome], stack: ExitStack, reporter: Reporter
-) -> ServerCache | None:
-    """One OIC client, token and fetch-once cache for every integration of the run that
-    exports; None when none does, or settings are missing (each such build says which). A
-    client that cannot even be set up fails those integrations only."""
+def _connect(settings: Settings, outcomes: list[Outcome], reporter: Reporter) -> ServerCache | None:
+    """One OIC client for every integration of the run that exports; None when none does or
+    settings are missing (each such build says which). A client that cannot be set up fails
+    those integrations only."""
     exporting = [
         o
         for o in outcomes
@@ -126,7 +117,7 @@ def _connect(
     setup = Outcome(f"OIC client for {shown_url(settings.oic_url or '')}")
     server = None
     with _failure_of(setup, reporter, settings.debug):
-        server = stack.enter_context(connect(settings, reporter))
+        server = connect(settings, reporter)
     for outcome in exporting if setup.error else ():
         outcome.error = setup.error
     return server

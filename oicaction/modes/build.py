@@ -1,11 +1,9 @@
-"""Build one source: settings -> source -> archive -> server export -> artifact folder.
-
-The HTTP stack (requests, urllib3 and our oic/ and artifact/export modules) is imported only
-when a build talks to OIC, so an offline step starts faster (BENCHMARKS.md, "Image").
-"""
+"""Build one source: settings -> source -> archive -> server export -> artifact folder. The HTTP
+stack is imported only when a build talks to OIC, so an offline step starts faster."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,29 +12,24 @@ from typing import TYPE_CHECKING
 
 from ..artifact.plan import Plan, load_plan, ship_plan
 from ..artifact.record import ArchiveInfo, BuildRecord, ExportResult, new_record, write_record
-from ..artifact.staging import ArtifactStage, Protected, sha256_of
+from ..artifact.staging import ArtifactStage, Protected
 from ..errors import SettingsError
 from ..oic.config import missing_server_settings
 from ..report import Reporter
 from ..settings import Settings
-from ..source.find import Source, find_connection_plan, read_source
+from ..source.find import Source, SourceData, find_connection_plan, read_source
 from ..source.metadata import Meta
 from ..source.package import write_archive
-from ..source.tree import SourceTree
 
 if TYPE_CHECKING:
     from ..oic.fetch_cache import ServerCache
 
 
-@dataclass
-class CheckedSource:
+@dataclass(frozen=True)
+class CheckedSource(SourceData):
     """A source found, checked and read, with its plan: everything needed before writing."""
 
-    source: Source
-    meta: Meta
-    tree: SourceTree | None
-    plan: Plan | None
-    entries: int
+    plan: Plan | None = None
 
 
 @dataclass
@@ -51,9 +44,8 @@ class BuildResult:
 
 
 def protected_paths(paths: Sequence[Path], checked: Sequence[CheckedSource]) -> Protected:
-    """Every source path of the run, which no artifact folder may replace, hold or (for an
-    icspackage/ or project/ tree) sit in: the paths as given, and each source found, the folder
-    it was found in and its plan."""
+    """What no artifact folder may replace or hold: the paths as given, each source found, its
+    folder and its plan; nor sit in: icspackage/ and project/ trees."""
     found = [one.source.path for one in checked] + [one.source.folder for one in checked]
     found += [one.plan.path for one in checked if one.plan]
     trees = [one.source.path for one in checked if one.tree is not None]
@@ -80,33 +72,19 @@ def check_source(settings: Settings, path: Path, reporter: Reporter) -> CheckedS
             f"not part of the {meta.kind}; OIC ignores them",
             file=source.path,
         )
-    return CheckedSource(source, meta, data.tree, plan, data.entries)
+    return CheckedSource(source, meta, data.tree, data.entries, plan)
 
 
 def server_reasons(settings: Settings, meta: Meta) -> list[str]:
     """Why this build must talk to OIC (empty: it need not)."""
-    reasons = []
-    if settings.manage_connections and meta.connections:
-        reasons.append("manage-connections")
-    if settings.manage_lookups and meta.lookups:
-        reasons.append("manage-lookups")
-    return reasons
-
-
-def _missing_server_settings(settings: Settings, meta: Meta) -> SettingsError:
-    reasons = server_reasons(settings, meta)
-    return SettingsError(
-        f"{' and '.join(reasons)} is on and {meta.label} uses "
-        f"{'connections' if 'manage-connections' in reasons else 'lookups'}, "
-        f"but server settings are missing: {', '.join(missing_server_settings(settings))} "
-        "(or set manage-connections/manage-lookups to false)"
-    )
+    uses = {"manage-connections": settings.manage_connections and meta.connections,
+            "manage-lookups": settings.manage_lookups and meta.lookups}  # fmt: skip
+    return [name for name, used in uses.items() if used]
 
 
 def connect(settings: Settings, reporter: Reporter) -> ServerCache:
-    """One client (pool, token) and fetch cache for the whole run, its settings checked and
-    confirmed by one cheap first request (`probe`, and `probe_project` for oic-project). Every
-    access token is masked the moment it arrives."""
+    """One client (pool, token) and fetch cache for the whole run, its settings confirmed by one
+    cheap first request. Every access token is masked the moment it arrives."""
     from ..oic.client import OicClient
     from ..oic.config import server_config
     from ..oic.fetch_cache import ServerCache
@@ -132,18 +110,18 @@ def write_artifact(
     checked: CheckedSource,
     reporter: Reporter,
     server: ServerCache | None,
-    protected: Protected | None = None,
+    protected: Protected,
 ) -> BuildResult:
-    """Write `<artifact-dir>/<slug>/` from a checked source; all or nothing.
-
-    `server` is the run's connection to OIC, needed when `server_reasons` names any;
-    `protected` every source path of the run (default: this source's)."""
+    """Write `<artifact-dir>/<slug>/` from a checked source, all or nothing, never over one of
+    the run's sources (`protected`)."""
     meta, source, plan = checked.meta, checked.source, checked.plan
-    needs_server = bool(server_reasons(settings, meta))
-    if needs_server and server is None:
-        raise _missing_server_settings(settings, meta)
-    if protected is None:
-        protected = protected_paths([source.path], [checked])
+    if (reasons := server_reasons(settings, meta)) and server is None:
+        raise SettingsError(
+            f"{' and '.join(reasons)} is on and {meta.label} uses "
+            f"{'connections' if 'manage-connections' in reasons else 'lookups'}, "
+            f"but server settings are missing: {', '.join(missing_server_settings(settings))} "
+            "(or set manage-connections/manage-lookups to false)"
+        )
     with ArtifactStage(settings.artifact_dir, meta.slug, protected) as stage:
         staged = stage.path / meta.archive_name
         if checked.tree is not None:
@@ -153,7 +131,7 @@ def write_artifact(
             shutil.copyfile(source.path, staged)
             reporter.info(f"using committed archive {source.path.name}")
         exported: ExportResult | None = None
-        if server is not None and needs_server:  # the export checks the plan before it asks
+        if server is not None and reasons:  # the export checks the plan before it asks
             from ..artifact.export import export_connections
 
             # oic-project, else the source's own project (a project's connections live in it)
@@ -165,17 +143,13 @@ def write_artifact(
             )
         elif plan is not None:
             ship_plan(plan, stage.path, reporter)
-        archive = ArchiveInfo(
-            file=staged.name,
-            sha256=sha256_of(staged),
-            size=staged.stat().st_size,
-            entries=checked.entries,
-        )
+        with staged.open("rb") as fh:
+            sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
+        size = staged.stat().st_size
+        archive = ArchiveInfo(file=staged.name, sha256=sha256, size=size, entries=checked.entries)
         record = new_record(meta, source, archive, exported)
         write_record(stage.path, record, reporter.redactor.record)
         stage.commit()
-    result = BuildResult(meta, source, stage.final, stage.final / staged.name, record)
     # the size as staged: another run may already have replaced our artifact
-    size, sha = archive.size, archive.sha256[:12]
-    reporter.info(f"artifact {result.artifact} ({size} bytes, sha256 {sha}…)")
-    return result
+    reporter.info(f"artifact {stage.final} ({size} bytes, sha256 {sha256[:12]}…)")
+    return BuildResult(meta, source, stage.final, stage.final / staged.name, record)

@@ -1,9 +1,6 @@
-"""Find every integration and project source under a root, for matrix builds and batch builds.
-
-A source is a folder holding one `.iar` and/or an `icspackage/` folder, or one `.car` and/or a
-`project/` folder (as a single build takes it), or, in a folder of several archives, each `.iar`
-and `.car` on its own. Package archives (`.par`) are not sources and are passed over.
-"""
+"""Find every integration and project source under a root, for matrix and batch builds: a
+folder holding an `.iar` and/or `icspackage/`, or a `.car` and/or `project/` (as a single build
+takes it), or each `.iar` and `.car` of a folder of several. Package archives (`.par`) are not."""
 
 from __future__ import annotations
 
@@ -41,9 +38,7 @@ class Problem:
 
 def split_list(value: str | None) -> list[str]:
     """Inputs that take several values: one per line, or comma-separated."""
-    if not value:
-        return []
-    return [part.strip() for part in re.split(r"[\n,]", value) if part.strip()]
+    return [part.strip() for part in re.split(r"[\n,]", value or "") if part.strip()]
 
 
 def _candidates(root: Path, skip: set[Path], problems: list[Problem]) -> Iterator[Path]:
@@ -52,25 +47,14 @@ def _candidates(root: Path, skip: set[Path], problems: list[Problem]) -> Iterato
 
     def unreadable(exc: OSError) -> None:
         where = Path(exc.filename) if exc.filename else root
-        problems.append(
-            Problem(
-                where.as_posix(),
-                f"{where}: cannot read folder ({exc.strerror}); what it holds was not searched",
-                where,
-            )
-        )
+        said = f"{where}: cannot read folder ({exc.strerror}); what it holds was not searched"
+        problems.append(Problem(where.as_posix(), said, where))
 
     for folder, dirs, files in os.walk(root, onerror=unreadable):
         here = Path(folder)
         has_project = is_project_tree(here / PROJECT)
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if d not in SKIP_DIRS
-            and d != ICSPACKAGE
-            and not (d == PROJECT and has_project)
-            and (here / d).resolve() not in skip
-        )
+        passed = SKIP_DIRS | {ICSPACKAGE} | ({PROJECT} if has_project else set())
+        dirs[:] = sorted(d for d in dirs if d not in passed and (here / d).resolve() not in skip)
         archives = sorted(f for f in files if f.lower().endswith((".iar", ".car")))
         has_tree = (here / ICSPACKAGE).is_dir() or has_project
         if len(archives) > 1 and not has_tree:
@@ -93,14 +77,10 @@ def duplicates(sources: Sequence[tuple[str, Meta]]) -> list[tuple[list[int], Oic
     for i, (_path, meta) in enumerate(sources):
         by_id.setdefault(meta.id, []).append(i)
     groups = []
-    for same in by_id.values():
-        if len(same) > 1:
-            meta = sources[same[0]][1]
-            paths = " and ".join(sources[i][0] for i in same)
-            error = OicBuildError(
-                f"{meta.label} is in both {paths}; {meta.unique_by} must be unique"
-            )
-            groups.append((same, error))
+    for same in (same for same in by_id.values() if len(same) > 1):
+        meta, paths = sources[same[0]][1], " and ".join(sources[i][0] for i in same)
+        error = OicBuildError(f"{meta.label} is in both {paths}; {meta.unique_by} must be unique")
+        groups.append((same, error))
     return groups
 
 
@@ -118,16 +98,13 @@ def discover(
     found: list[Found] = []
     problems: list[Problem] = []
     for path in _candidates(root, {p.resolve() for p in skip}, problems):
-        rel = path.relative_to(root).as_posix() if path != root else "."
-        if include and not _matches(rel, include):
+        rel = path.relative_to(root).as_posix()
+        touched = changed is None or any(
+            rel in (".", c) or c.startswith(rel + "/") for c in changed
+        )
+        if not touched or (include and not _matches(rel, include)) or _matches(rel, exclude):
             continue
-        if exclude and _matches(rel, exclude):
-            continue
-        if changed is not None and not any(
-            rel == "." or c == rel or c.startswith(rel + "/") for c in changed
-        ):
-            continue
-        shown = shown_path(root / rel if rel != "." else root)
+        shown = shown_path(path)
         try:
             found.append(Found(shown, read_source(path, verify=False).meta))
         except OicBuildError as exc:

@@ -27,11 +27,24 @@ class Progress:
     deactivated: list[str] = field(default_factory=list)
     imported: bool = False
     connections: list[str] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)  # "<connection> <property>"
+    lookups: list[str] = field(default_factory=list)
     activated: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(self.stopped or self.deactivated or self.imported or self.connections)
+
+    def said(self, label: str) -> list[str]:
+        """What was changed, for a failure left as it is (rollback false)."""
+        said = [f"stopped the schedule of {i}" for i in self.stopped]
+        said += [f"deactivated {i}" for i in self.deactivated]
+        said += [f"imported {label}"] if self.imported else []
+        said += [f"set values of connection {c}" for c in self.connections]
+        said += [f"uploaded attachment {a}" for a in self.attachments]
+        said += [f"imported lookup {n}" for n in self.lookups]
+        said += [f"asked to activate {i}" for i in self.activated]
+        return said
 
 
 def roll_back(steps: Steps, target: Target, kept: Path | None, progress: Progress) -> list[str]:
@@ -77,9 +90,11 @@ def roll_back(steps: Steps, target: Target, kept: Path | None, progress: Progres
                 attempt(f"re-activate {iid}", again)
         for iid in progress.stopped:
             attempt(f"restart the schedule of {iid}", partial(steps.schedule, iid, "start"))
-    if progress.connections:
+    if progress.connections or progress.attachments:
         said.append(
             "connection changes are not undone (OIC does not give secret values back): "
-            + ", ".join(progress.connections)
+            + ", ".join([*progress.connections, *(f"attachment {a}" for a in progress.attachments)])
         )
+    if progress.lookups:
+        said.append("lookups imported are not undone: " + ", ".join(progress.lookups))
     return said

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from ...errors import OicBuildError
 from ...oic.client import api
 from .bundle import Bundle
 from .connection_changes import ConnectionUpdate, lacking, map_connection, properties
 from .context import Context, DeployOutcome
-from .plan_values import ResolvedPlan
+from .plan_values import PlanValue, ResolvedPlan
 from .rollback import Progress, roll_back
 from .steps import OK, Steps
 from .target import Target, read_target, stamp_of
@@ -46,12 +47,23 @@ class Deployment:
         updates = {}
         for conn in self.bundle.connections:
             values = self.plan.for_connection(conn) if self.plan else []
-            updates[conn] = map_connection(
+            updates[conn] = self._map(
                 conn, values, self.bundle.definitions.get(conn), target.connections.get(conn)
             )
-            # a plain line for a property OIC types as secret is a secret too
-            self.ctx.reporter.add_secrets(c.source.value for c in updates[conn].changes if c.secret)
         return updates
+
+    def _map(
+        self,
+        conn: str,
+        values: list[PlanValue],
+        definition: dict[str, Any] | None,
+        body: dict[str, Any] | None,
+    ) -> ConnectionUpdate:
+        """`map_connection`, and a plain line for a property OIC types as secret is a secret
+        too: masked before anything (a server's error quoting it included) can show it."""
+        update = map_connection(conn, values, definition, body)
+        self.ctx.reporter.add_secrets(c.source.value for c in update.changes if c.secret)
+        return update
 
     def _check_missing(self, target: Target, updates: dict[str, ConnectionUpdate]) -> None:
         """A connection the target lacks is made by the import, unconfigured: the plan has to
@@ -116,11 +128,7 @@ class Deployment:
         imports it (POST, 409 -> PUT) and says which it was."""
         if not self.options.dry_run:
             return "import"
-        path = api("lookups", name, "archive", project=self.unit.project)
-        try:
-            there = self.ctx.client.get_bytes(path, f"lookup {name}") is not None
-        except OicBuildError as exc:
-            raise self.steps.fail("look at the target", str(exc)) from None
+        there = self.steps.lookup_export(name, "look at the target") is not None
         return "replace" if there else "add"
 
     def _keep(self, target: Target) -> Path | None:
@@ -156,8 +164,8 @@ class Deployment:
             self.steps.schedule(iid, "stop")
             progress.stopped.append(iid)
         for iid in target.active():
+            progress.deactivated.append(iid)  # asked for: it may take even if the wait fails
             self.steps.set_status(iid, "CONFIGURED")
-            progress.deactivated.append(iid)
 
     def _import(self, target: Target, progress: Progress) -> str:
         unit = self.unit
@@ -179,7 +187,7 @@ class Deployment:
         conn = update.id
         if update.unmapped:  # the import made it: its names come from the target now
             body = self.steps.connection(conn, f"configure connection {conn}")
-            later = map_connection(conn, update.unmapped, None, body)
+            later = self._map(conn, update.unmapped, None, body)
             update.changes += later.changes
         payload = update.payload()
         if not payload:
@@ -259,16 +267,26 @@ class Deployment:
                 self._configure(update, progress)
             for item in self.bundle.attachments:
                 self.steps.upload_attachment(item.owner, item.name, item.path)
+                progress.attachments.append(f"{item.owner} {item.name}")
                 self.say(f"connection {item.owner}: uploaded attachment {item.name}")
             if self.options.test_connections:
                 for conn in self.bundle.connections:
                     self._test(conn)
             for item in self.bundle.lookups:
-                self.say(f"lookup {item.name}: {self.steps.import_lookup(item.name, item.path)}")
+                done = self.steps.import_lookup(item.name, item.path)
+                progress.lookups.append(item.name)
+                self.say(f"lookup {item.name}: {done}")
             outcome.status = self._activate(target, progress)
         except OicBuildError as exc:
             outcome.error = exc
-            if not (self.options.rollback and (progress.changed or progress.activated)):
+            if not (progress.changed or progress.activated):
+                return
+            if not self.options.rollback:
+                changed = "; ".join(progress.said(unit.label))
+                outcome.error = type(exc)(
+                    f"{exc}; left as it is (rollback is false), this deploy changed: {changed}",
+                    exc.file,
+                )
                 return
             self.ctx.reporter.warning(f"{unit.label}: rolling back after: {exc}")
             said = roll_back(self.steps, target, kept, progress)

@@ -298,20 +298,29 @@ class Steps:
         step = f"test connection {conn}"
         return self._send_once(step, "POST", self._path("connections", conn, "test"))
 
+    def lookup_export(self, name: str, step: str) -> bytes | None:
+        """The lookup's CSV on the target; None when it is not there."""
+        try:
+            return self.client.get_bytes(self._path("lookups", name, "archive"), f"lookup {name}")
+        except ServerError as exc:
+            raise self.fail(step, str(exc)) from None
+
     def import_lookup(self, name: str, upload: Path) -> str:
-        path = self._path("lookups", name, "archive")
+        """Its export is read first: after a 5xx or a cut connection, a lookup that was absent
+        and is there now, or one whose export changed, took; one that was there before and
+        reads the same did not (it is sent once more)."""
 
         def there() -> dict[str, Any] | None:
-            try:
-                found = self.client.get_bytes(path, f"lookup {name}")
-            except ServerError as exc:
-                raise self.fail(f"import lookup {name}", str(exc)) from None
-            return None if found is None else {"name": name}
+            found = self.lookup_export(name, f"import lookup {name}")
+            return None if found is None else {"name": name, "export": found}
 
+        before = there()
         return self.import_file(
             f"import lookup {name}",
             self._path("lookups", "archive"),
             upload,
-            exists=False,
+            exists=before is not None,
             state=there,
+            stamp=lambda now: now["export"],
+            before=None if before is None else before["export"],
         )
