@@ -9,14 +9,13 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from difflib import get_close_matches
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import NoReturn
 
-from . import __version__
+from . import __version__, outputs
 from .errors import (
     EXIT_BUILD,
     EXIT_OK,
@@ -30,91 +29,33 @@ from .errors import (
 )
 from .modes.batch import build_batch, exit_code, is_batch, resolve_paths
 from .modes.discover import discover, split_list
-from .outputs import (
-    build_outputs,
-    build_summary,
-    deploy_outputs,
-    deploy_summary,
-    discover_outputs,
-    discover_summary,
-    emit,
-    pull_outputs,
-    pull_summary,
-)
 from .redact import Redactor
 from .report import Reporter
-from .settings import Settings, input_name, load_settings, raw_secrets, resolve_env_file
-
-if TYPE_CHECKING:
-    from .modes.pull import Pulled
+from .settings import (
+    Settings,
+    env_file_values,
+    input_name,
+    load_settings,
+    raw_secrets,
+    resolve_env_file,
+)
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is a SettingsError (one line, exit 2) made of our own names
-    only: argparse's message quotes what was typed, and a mistyped flag (`--pasword hunter2`,
-    `--client_secret=...`) is not known to be secret, so nothing typed is ever shown but the
-    names of unknown options, each with the flag it is closest to."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        self._flags: list[argparse.Action] = []  # before super(): it adds --help
-        self._argv: list[str] = []
-        super().__init__(exit_on_error=False, **kwargs)
-
-    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
-        action = super().add_argument(*args, **kwargs)
-        self._flags.append(action)
-        return action
-
-    def parse_args(  # type: ignore[override]
-        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
-    ) -> argparse.Namespace:
-        self._argv = list(sys.argv[1:] if args is None else args)
-        try:
-            return super().parse_args(self._argv, namespace)
-        except argparse.ArgumentError as exc:
-            self._fail(exc.argument_name)
+    """argparse, but its own messages are never shown: they quote what was typed, and a
+    mistyped flag (`--pasword hunter2`) is not known to be secret."""
 
     def error(self, message: str) -> NoReturn:
-        self._fail(None)  # argparse's own message (unrecognised arguments) is never shown
-
-    def _fail(self, at: str | None) -> NoReturn:
-        """`at`: the flag or command argparse found at fault, by its name."""
-        takes_value = {o for a in self._flags if a.nargs != 0 for o in a.option_strings}
-        known = [o for a in self._flags for o in a.option_strings]
-        known += [str(c) for a in self._flags for c in a.choices or ()]
-        unknown: list[str] = []
-        short = False  # `-pHunter2`: a short option and its value run together, never shown
-        words = iter(self._argv)
-        for word in words:
-            name, eq, _ = word.partition("=")
-            if word == "--":
-                break
-            if name in takes_value and not eq:
-                next(words, None)  # its value, whatever it looks like
-            elif word.startswith("--") and name not in known and name not in unknown:
-                unknown.append(name)
-            elif word.startswith("-") and name not in known:
-                short = True
-        if unknown or short:
-            said = [f"{u} -> {m[0]}" for u in unknown if (m := get_close_matches(u, known, 1))]
-            hint = f"; did you mean {', '.join(said)}?" if said else ""
-            names = [*unknown, *(["a short one (not shown)"] if short else [])]
-            reason = f"unknown option{'s' if len(names) > 1 else ''} {', '.join(names)}{hint}"
-        elif at in takes_value:
-            reason = f"{at} needs a value (one that starts with '-' is given as {at}=VALUE)"
-        elif at in known:
-            reason = f"{at} takes no value"
-        elif at == "command":
-            reason = "the command, if given, is build or discover"
-        else:
-            reason = "more words than one command (not shown: they may hold a secret)"
-        raise SettingsError(f"{reason} (see --help)")
+        raise argparse.ArgumentError(None, message)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """The flags; a usage error is a SettingsError (exit 2) made of our own names and those of
+    unknown options only, each with the flag it is closest to."""
     parser = _Parser(
         prog="oic-build",
         allow_abbrev=False,  # `--pass=x` must not be taken for --password, nor echoed
+        exit_on_error=False,
         description="Build an Oracle Integration (OIC) integration from source control: "
         "package icspackage/ into an .iar (or check a committed one), export its connections "
         "and lookups from OIC, and write one artifact folder.",
@@ -122,28 +63,73 @@ def _parser() -> argparse.ArgumentParser:
         "(INPUT_<NAME>), as an OIC_<NAME> variable (hyphens as underscores) or in the .env file. "
         "Exit codes: 0 success, 1 build failure, 2 bad settings.",
     )
-    parser.add_argument(
+    commands = ("build", "discover", "deploy", "pull")
+    add = parser.add_argument
+    add(
         "command",
         nargs="?",
-        choices=("build", "discover", "deploy", "pull"),
+        choices=commands,
         help="build (default); discover: list the integrations under --integration-path; "
         "deploy: put the artifacts under --artifact-path into the target OIC; "
         "pull: export --integrations from OIC into --integration-path",
     )
-    parser.add_argument("--version", action="version", version=f"oic-build {__version__}")
-    parser.add_argument("--json", action="store_true", help="print the outputs as one JSON object")
-    parser.add_argument(
-        "--env-file", type=Path, help=".env file to read (default ./.env, or OIC_ENV_FILE)"
-    )
+    add("--version", action="version", version=f"oic-build {__version__}")
+    add("--json", action="store_true", help="print the outputs as one JSON object")
+    flags = [
+        add("--env-file", type=Path, help=".env file to read (default ./.env, or OIC_ENV_FILE)")
+    ]
     for name, field in Settings.model_fields.items():
         default = field.default if field.default is not None else "unset"
-        parser.add_argument(
-            f"--{input_name(name)}",
-            dest=name,
-            metavar="VALUE",
-            help=f"{field.description} (default: {default})",
-        )
-    return parser
+        text = f"{field.description} (default: {default})"
+        flags.append(add(f"--{input_name(name)}", dest=name, metavar="VALUE", help=text))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return parser.parse_args(argv)
+    except argparse.ArgumentError as exc:
+        takes_value = {o for a in flags for o in a.option_strings}
+        known = [*takes_value, "--version", "--json", "--help", "-h", *commands]
+        raise _usage_error(argv, takes_value, known, exc.argument_name) from None
+
+
+def _usage_error(
+    argv: list[str], takes_value: set[str], known: list[str], at: str | None
+) -> SettingsError:
+    """`at`: the flag or command argparse found at fault, by its name."""
+    unknown: list[str] = []
+    short = False  # `-pHunter2`: a short option and its value run together, never shown
+    words = iter(argv)
+    for word in words:
+        name, eq, _ = word.partition("=")
+        if word == "--":
+            break
+        if name in takes_value and not eq:
+            next(words, None)  # its value, whatever it looks like
+        elif word.startswith("--") and name not in known and name not in unknown:
+            unknown.append(name)
+        elif word.startswith("-") and name not in known:
+            short = True
+    if unknown or short:
+        said = [f"{u} -> {m[0]}" for u in unknown if (m := get_close_matches(u, known, 1))]
+        hint = f"; did you mean {', '.join(said)}?" if said else ""
+        names = [*unknown, *(["a short one (not shown)"] if short else [])]
+        reason = f"unknown option{'s' if len(names) > 1 else ''} {', '.join(names)}{hint}"
+    elif at in takes_value:
+        reason = f"{at} needs a value (one that starts with '-' is given as {at}=VALUE)"
+    elif at in known:
+        reason = f"{at} takes no value"
+    elif at == "command":
+        reason = "the command, if given, is build, discover or deploy"
+    else:
+        reason = "more words than one command (not shown: they may hold a secret)"
+    return SettingsError(f"{reason} (see --help)")
+
+
+def _hand_back(
+    values: outputs.Outputs, summary: outputs.Table, as_json: bool, reporter: Reporter
+) -> None:
+    """Step outputs and summary to the runner's files; the --json object on stdout."""
+    if (text := outputs.emit(values, summary, as_json, reporter.redactor)) is not None:
+        reporter.result(text)
 
 
 def _discover(settings: Settings, reporter: Reporter, as_json: bool) -> int:
@@ -165,33 +151,28 @@ def _discover(settings: Settings, reporter: Reporter, as_json: bool) -> int:
         f"{len(found)} source(s) found under {root}"
         + (f", {len(problems)} problem(s)" if problems else "")
     )
-    text = emit(
-        discover_outputs(found), discover_summary(found, problems), as_json, reporter.redactor
+    _hand_back(
+        outputs.discover_outputs(found),
+        outputs.discover_summary(found, problems),
+        as_json,
+        reporter,
     )
-    if text is not None:
-        reporter.result(text)
     return EXIT_BUILD if problems else EXIT_OK
 
 
 def _pull(settings: Settings, reporter: Reporter, as_json: bool) -> int:
     """Export from OIC into the repository; the outputs say what changed, also when a write
     fails half-way (what landed before it stays, each integration whole)."""
-    from .modes.pull import pull
+    from .modes.pull import Pulled, pull
 
     done: list[Pulled] = []
-
-    def report() -> None:
-        text = emit(pull_outputs(done), pull_summary(done), as_json, reporter.redactor)
-        if text is not None:
-            reporter.result(text)
-
     try:
         pull(settings, reporter, done)
     except OicBuildError:
         if done:  # integrations written before the failure are in the outputs
-            report()
+            _hand_back(outputs.pull_outputs(done), outputs.pull_summary(done), as_json, reporter)
         raise
-    report()
+    _hand_back(outputs.pull_outputs(done), outputs.pull_summary(done), as_json, reporter)
     return EXIT_OK
 
 
@@ -202,20 +183,9 @@ def _build(settings: Settings, reporter: Reporter, as_json: bool) -> int:
     single = not is_batch(settings.integration_path)
     if single and not outcomes[0].result:
         return exit_code(outcomes)  # the error is reported; no outputs to hand on
-    outputs = build_outputs(settings.artifact_dir, outcomes, single)
-    text = emit(outputs, build_summary(outcomes, single), as_json, reporter.redactor)
-    if text is not None:
-        reporter.result(text)
+    values = outputs.build_outputs(settings.artifact_dir, outcomes, single)
+    _hand_back(values, outputs.build_summary(outcomes, single), as_json, reporter)
     return exit_code(outcomes)
-
-
-def plan_variables(env_file: Path) -> dict[str, str]:
-    """What a plan's `${NAME}` may read: the .env file's values (taken literally, no
-    interpolation), then the environment, which wins, as it does for settings."""
-    from dotenv import dotenv_values
-
-    found = dotenv_values(env_file, interpolate=False) if env_file.is_file() else {}
-    return {**{k: v for k, v in found.items() if v is not None}, **os.environ}
 
 
 def _deploy(settings: Settings, reporter: Reporter, as_json: bool, env_file: Path) -> int:
@@ -223,15 +193,15 @@ def _deploy(settings: Settings, reporter: Reporter, as_json: bool, env_file: Pat
     from .modes.deploy.run import exit_code as deploy_exit_code
     from .modes.deploy.run import run_deploy
 
-    outcomes = run_deploy(settings, plan_variables(env_file), reporter)
-    text = emit(
-        deploy_outputs(outcomes),
-        deploy_summary(outcomes, settings.dry_run),
+    # What a plan's `${NAME}` may read: the .env file, then the environment, which wins, as it
+    # does for settings.
+    outcomes = run_deploy(settings, {**env_file_values(env_file), **os.environ}, reporter)
+    _hand_back(
+        outputs.deploy_outputs(outcomes),
+        outputs.deploy_summary(outcomes, settings.dry_run),
         as_json,
-        reporter.redactor,
+        reporter,
     )
-    if text is not None:
-        reporter.result(text)
     failed = sum(1 for o in outcomes if o.error)
     reporter.info(
         f"deploy: {len(outcomes) - failed} of {len(outcomes)} artifact(s) "
@@ -242,23 +212,10 @@ def _deploy(settings: Settings, reporter: Reporter, as_json: bool, env_file: Pat
 
 def _terminate(signum: int, frame: FrameType | None) -> NoReturn:
     """SIGTERM (docker stop, a cancelled job) unwinds as SystemExit(143), so the stage cleans
-    up; no per-integration handler catches a SystemExit."""
+    up; no per-integration handler catches a SystemExit. As PID 1 in a container the process
+    has no default action for it: without a handler `docker stop` waits, then kills."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleanup short
     raise SystemExit(EXIT_SIGTERM)
-
-
-@contextmanager
-def _signals() -> Iterator[None]:
-    """Handle SIGTERM while main runs. As PID 1 in a container the process has no default
-    action for it: without a handler `docker stop` waits, then kills."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 _STOPPED = {
@@ -285,17 +242,17 @@ def _stopped(stop: KeyboardInterrupt | SystemExit, reporter: Reporter) -> int:
     return code
 
 
-def _printable_streams() -> None:
-    """A file name that is not UTF-8 must not crash a log line: write it escaped."""
-    for stream in (sys.stdout, sys.stderr):
+def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a name that is not UTF-8 must not crash a line
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
-
-
-def main(argv: list[str] | None = None) -> int:
-    _printable_streams()
-    with _signals():
+    if threading.current_thread() is not threading.main_thread():
+        return _main(argv)  # only the main thread may handle signals
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
         return _main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -304,7 +261,7 @@ def _main(argv: list[str] | None) -> int:
     reporter.add_secrets(raw_secrets({}))  # masks first: before any other line, even usage
     debug = False
     try:
-        args = _parser().parse_args(argv)
+        args = _parse(argv)
         flags = {k: v for k, v in vars(args).items() if k not in ("json", "env_file", "command")}
         if args.command:
             flags["mode"] = args.command

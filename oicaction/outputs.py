@@ -70,26 +70,19 @@ OUTPUTS: dict[str, str] = {
 }
 
 
-def to_output_text(value: object) -> str:
-    """A step output's text: lists and objects as compact JSON (for fromJSON), else the string."""
-    if isinstance(value, list | tuple | dict):
-        return json.dumps(value, separators=(",", ":"))
-    return "" if value is None else str(value)
-
-
-def write_github_outputs(outputs: dict[str, str], path: Path) -> None:
-    """Append `name<<DELIM` blocks with a fresh random delimiter no value can contain."""
+def write_github_outputs(outputs: Outputs, path: Path) -> None:
+    """Append `name<<DELIM` blocks, each with a fresh random delimiter (128 bits: no value can
+    hold it by chance, nor guess it); lists and objects as compact JSON (for fromJSON)."""
     lines = []
-    for name, value in outputs.items():
+    for name, given in outputs.items():
+        if isinstance(given, list | tuple | dict):
+            value = json.dumps(given, separators=(",", ":"))
+        else:
+            value = "" if given is None else str(given)
         delim = f"ghadelimiter_{secrets.token_hex(16)}"
-        while delim in value:
-            delim = f"ghadelimiter_{secrets.token_hex(16)}"
         lines.append(f"{name}<<{delim}\n{value}\n{delim}\n")
     with path.open("a", encoding="utf-8") as fh:
         fh.write("".join(lines))
-
-
-# -- the step summary: tables of cells, rendered as Markdown --------------------------------
 
 
 @dataclass(frozen=True)
@@ -137,9 +130,6 @@ def markdown(table: Table, redact: Callable[[str], str] = str) -> str:
     lines += ["| " + " | ".join(table.headers) + " |", "|" + "---|" * len(table.headers)]
     lines += ["| " + " | ".join(_cell(c, redact) for c in row) + " |" for row in table.rows]
     return "\n".join(lines) + "\n\n"
-
-
-# -- what a build hands back ----------------------------------------------------------------
 
 
 def result_outputs(result: BuildResult) -> Outputs:
@@ -243,9 +233,6 @@ def discover_summary(found: Sequence[Found], problems: Sequence[Problem]) -> Tab
     return Table("oic-build discover", ("integration", "path", "result"), rows)
 
 
-# -- what a deploy hands back ---------------------------------------------------------------
-
-
 def deployed_record(outcome: DeployOutcome) -> dict[str, object]:
     """One entry of the `deployed` output."""
     return {
@@ -319,16 +306,13 @@ def pull_summary(pulled: Sequence[Pulled]) -> Table:
     return Table(title, ("integration", "path", "result"), rows)
 
 
-# -- the sinks: redact first, then write in the sink's own syntax ----------------------------
-
-
 def emit(outputs: Outputs, summary: Table, as_json: bool, redactor: Redactor) -> str | None:
     """Write GitHub files when the runner names them; return the JSON text when asked for.
     Every value passes the run's one redactor before any sink escapes it: a list or object
     value by value, so it stays valid JSON whatever a secret holds."""
     values: Outputs = {name: redactor.data(value) for name, value in outputs.items()}
     if path := os.environ.get("GITHUB_OUTPUT"):
-        write_github_outputs({k: to_output_text(v) for k, v in values.items()}, Path(path))
+        write_github_outputs(values, Path(path))
     if path := os.environ.get("GITHUB_STEP_SUMMARY"):
         with Path(path).open("a", encoding="utf-8") as fh:
             fh.write(markdown(summary, redactor.text))

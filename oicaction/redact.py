@@ -1,21 +1,14 @@
-"""The one redaction every sink goes through, with one rule for what counts as a leak.
+"""The one redaction every sink goes through (one pass of one compiled pattern: linear time).
 
-A secret leaks in more shapes than its exact string: a server echoes the base64 of
-`user:password` from an Authorization header, a message is whitespace-collapsed or cut short,
-text is JSON-, URL- or HTML-escaped. Three kinds of sink, three uses of the same secrets:
-
-- text people read (log lines, annotations, outputs, the step summary, --json): `text` masks a
-  secret of MIN_LEN characters or more in every form, cut short too; a shorter one where it
-  stands as a whole token (`oracle`, not the `oracle` in `oraclecloud`); and credentials by
-  their shape (`Bearer <token>`, OAuth token fields), since no one registers a token the
-  server issues by name;
-- our own records (build-info.json, connections.json): `record` masks only secrets of MIN_LEN
-  characters or more, whole forms, value by value, so a record stays valid, true JSON (a
-  one-letter client secret never turns `built_at` into `***uilt_at`);
-- files we ship as received (lookups, attachments, the committed plan): never edited;
-  `find_line` says where such a secret shows, and the caller fails the build naming the file.
-
-Every scan is one pass of one compiled pattern over the text: linear in its length.
+A secret leaks in more shapes than its exact string (base64 of `user:password`, JSON-, URL- or
+HTML-escaped, whitespace-collapsed, cut short), so each sink masks what it can carry:
+- text people read (log, annotations, outputs, summary, --json): `text` masks a secret of
+  MIN_LEN or more characters in every form, cut short too; a shorter one only as a whole token
+  (`oracle`, not in `oraclecloud`); and credentials by shape (`Bearer <token>`, OAuth fields);
+- our records (build-info.json, connections.json): `record` masks whole forms of secrets of
+  MIN_LEN or more only, so a record stays true JSON;
+- files shipped as received (lookups, attachments, the plan): never edited; `find_line` says
+  where a secret shows, and the caller fails the build naming the file.
 """
 
 from __future__ import annotations
@@ -26,7 +19,7 @@ import html
 import json
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -56,33 +49,24 @@ _SHAPES = [
 _KEPT = re.compile(r'(?i:bearer|basic)\s+|"[^"]+"\s*:\s*"')
 
 
-def _spellings(value: str) -> set[str]:
-    """The value with its whitespace as a message may show it (exact, stripped, collapsed,
-    removed) and each line of a multi-line value."""
-    found = {value, value.strip(), " ".join(value.split()), "".join(value.split())}
-    found |= {line.strip() for line in value.splitlines()}
-    return {s for s in found if len(s) >= MIN_LEN}
-
-
 def _base64(raw: bytes) -> set[str]:
     encoded = base64.b64encode(raw).decode("ascii")
     forms = {encoded, encoded.rstrip("=")}
     return forms | {f.replace("+", "-").replace("/", "_") for f in forms}
 
 
-def _url_variants(value: str) -> set[str]:
-    forms = {quote(value, safe=""), quote_plus(value), quote(value)}
-    return forms | {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), f) for f in forms}
-
-
 def encoded_forms(secret: str) -> set[str]:
     """The shapes a secret of MIN_LEN or more characters takes in text we write (the exact
-    string included); none for a shorter one."""
+    string included); none for a shorter one. Its whitespace as a message may show it (exact,
+    stripped, collapsed, removed, each line of several), each spelling escaped every way."""
+    spellings = {secret, secret.strip(), " ".join(secret.split()), "".join(secret.split())}
+    spellings |= {line.strip() for line in secret.splitlines()}
     forms: set[str] = set()
-    for value in _spellings(secret):
+    for value in (s for s in spellings if len(s) >= MIN_LEN):
         forms |= {value, html.escape(value), html.escape(value, quote=False)}
         forms |= {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
-        forms |= _url_variants(value)
+        urls = {quote(value, safe=""), quote_plus(value), quote(value)}
+        forms |= urls | {re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), u) for u in urls}
         forms |= _base64(value.encode("utf-8"))
     return {f for f in forms if len(f) >= MIN_LEN}
 
@@ -93,11 +77,6 @@ def _whitespace_pattern(secret: str) -> str | None:
     if len(words) < 2 or len("".join(words)) < MIN_LEN:
         return None
     return r"\s*".join(re.escape(w) for w in words)
-
-
-def _alternation(parts: Iterable[str]) -> str:
-    """Longest first, so that at one position the whole form wins over a shorter one."""
-    return "|".join(sorted(parts, key=len, reverse=True))
 
 
 @dataclass(frozen=True)
@@ -118,7 +97,8 @@ class _Rules:
 
     @classmethod
     def compile(cls, forms: set[str], patterns: set[str], short: set[str]) -> _Rules:
-        whole = _alternation([*patterns, *(re.escape(f) for f in forms)])
+        # Longest first, so that at one position the whole form wins over a shorter one.
+        whole = "|".join(sorted([*patterns, *(re.escape(f) for f in forms)], key=len, reverse=True))
         heads: dict[str, list[str]] = {}
         for form in sorted(forms, key=len, reverse=True):
             if len(form) > MIN_LEN:
@@ -145,15 +125,6 @@ class _Rules:
             record=re.compile(whole) if whole else None,
             file=re.compile(b"|".join(in_files)) if in_files else None,
         )
-
-    def cut_end(self, text: str, start: int, head: str, end: int) -> int | None:
-        """Where a secret cut short at `end` (the first cut after the head at `start`)
-        ends, if the text from `start` to `end` is the beginning of one of its forms."""
-        shown = end - start
-        for form in self.heads[head]:
-            if shown < len(form) and text.startswith(form[:shown], start):
-                return end
-        return None
 
 
 class Redactor:
@@ -220,11 +191,14 @@ class Redactor:
                 if cut < start + MIN_LEN:
                     at = _CUT_END.search(text, start + MIN_LEN)
                     cut = at.start() if at else len(text)
-                cut_end = rules.cut_end(text, start, matched, cut)
-                if cut_end is None:
+                # masked only if the text up to that cut is the beginning of one of its forms
+                seen = cut - start
+                if not any(
+                    seen < len(f) and text.startswith(f[:seen], start) for f in rules.heads[matched]
+                ):
                     found = rules.text.search(text, start + 1)
                     continue
-                end = cut_end
+                end = cut
             elif matched not in rules.forms and (kept := _KEPT.match(matched)):
                 shown = kept.group() + MASK
             out += (text[done:start], shown)
@@ -234,30 +208,15 @@ class Redactor:
         return "".join(out)
 
     def data(self, value: Any) -> Any:
-        """A JSON-like value for a sink people read (a JSON output), every string (keys too)
-        passed through `text`, its shape kept."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, dict):
-            return {self.data(k): self.data(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [self.data(v) for v in value]
-        return value
+        """A JSON-like value for a sink people read: every string (keys too) through `text`."""
+        return _strings(value, self.text)
 
     def record(self, value: Any) -> Any:
         """A record we write (text, or a JSON-like value string by string, keys too): only
-        secrets of MIN_LEN or more characters, in their whole forms, are masked, so nothing
-        true in it is changed by a short or common secret."""
+        whole forms of secrets of MIN_LEN or more are masked, so a short or common secret
+        changes nothing true in it."""
         pattern = self._rules.record
-        if pattern is None:
-            return value
-        if isinstance(value, str):
-            return pattern.sub(MASK, value)
-        if isinstance(value, dict):
-            return {self.record(k): self.record(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [self.record(v) for v in value]
-        return value
+        return value if pattern is None else _strings(value, lambda s: pattern.sub(MASK, s))
 
     def find_line(self, data: bytes) -> int | None:
         """The line (from 1) of a file shipped as received where a secret of MIN_LEN or more
@@ -265,6 +224,17 @@ class Redactor:
         pattern = self._rules.file
         found = pattern.search(data) if pattern is not None else None
         return None if found is None else data.count(b"\n", 0, found.start()) + 1
+
+
+def _strings(value: Any, change: Callable[[str], str]) -> Any:
+    """A JSON-like value with `change` applied to every string in it, keys too."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {_strings(k, change): _strings(v, change) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strings(v, change) for v in value]
+    return value
 
 
 def shipped_secret(what: str, line: int) -> str:

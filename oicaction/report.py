@@ -1,15 +1,8 @@
-"""Say what happens: plain log lines locally, workflow commands (masks, annotations) in GitHub.
-
-The one place that prints, and so the one place that makes text safe to print:
-
-- every line passes the run's `Redactor` first, so a secret that slips into a message is never
-  shown;
-- every value is escaped the way the GitHub runner reads workflow commands (`%`, CR, LF as
-  `%25`, `%0D`, `%0A`; in properties also `:` and `,`), so a name from project.xml, a file or
-  folder name or a field from the server can never break a line in two;
-- a plain line never reads as a command: its leading `::` and any `##[` (the runner's older
-  command form, recognised anywhere in a line) are escaped too. This holds outside GitHub as
-  well, since `docker run` in a workflow step prints into a log the runner parses.
+"""The one place that prints, so the one place that makes text safe to print: every line passes
+the run's Redactor; values are escaped as the GitHub runner reads workflow commands (`%`, CR, LF;
+in properties also `:` and `,`), so no name from a file or the server breaks a line in two; and a
+plain line never reads as a command (a leading `::`, or `##[` anywhere, escaped), outside GitHub
+too, since `docker run` in a workflow step prints into a log the runner parses.
 """
 
 from __future__ import annotations
@@ -30,11 +23,6 @@ def escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def escape_property(text: str) -> str:
-    """A workflow command property (`file=`), as the runner unescapes it."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def plain_line(text: str) -> str:
     """One log line that the runner shows as text, never runs as a command."""
     text = escape_data(text).replace("##[", "##%5B")
@@ -42,13 +30,6 @@ def plain_line(text: str) -> str:
     if stripped.startswith("::"):
         text = text[: len(text) - len(stripped)] + "%3A" + stripped[1:]
     return text
-
-
-def json_for_stdout(text: str) -> str:
-    """Indented JSON printed on stdout: no line of it starts with `::` (each starts with
-    indentation, a quote or a bracket) and `##[` can only sit inside a string, where `\\u005b`
-    spells the same `[` without forming a command."""
-    return text.replace("##[", "##\\u005b")
 
 
 def _workspace_relative(path: Path) -> str:
@@ -92,7 +73,10 @@ class Reporter:
 
     def _command(self, name: str, data: str, file: Path | None = None) -> None:
         """The only way a workflow command is written; its data and properties escaped."""
-        props = f" file={escape_property(_workspace_relative(file))}" if file else ""
+        props = ""
+        if file is not None:  # a property: also `:` and `,` escaped
+            where = escape_data(_workspace_relative(file))
+            props = f" file={where.replace(':', '%3A').replace(',', '%2C')}"
         self._write(f"::{name}{props}::{escape_data(data)}")
 
     def info(self, message: str) -> None:
@@ -115,12 +99,13 @@ class Reporter:
 
     def result(self, json_text: str) -> None:
         """The --json object, on stdout whatever the log stream: redacted value by value (so
-        it stays valid JSON whatever a secret holds), command-safe."""
+        it stays valid JSON whatever a secret holds). No line of indented JSON starts with `::`,
+        and `##[` can only sit inside a string, where `\\u005b` spells the same `[`."""
         try:
             text = json.dumps(self.redactor.data(json.loads(json_text)), indent=2)
         except json.JSONDecodeError:
             text = self.redactor.text(json_text)
-        _emit(sys.stdout, json_for_stdout(text) + "\n")
+        _emit(sys.stdout, text.replace("##[", "##\\u005b") + "\n")
 
 
 def _emit(stream: TextIO, text: str) -> None:

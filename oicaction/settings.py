@@ -4,6 +4,7 @@ a .env file and defaults, so the same build runs alike as an action, in `docker 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -60,43 +61,37 @@ def input_name(field: str) -> str:
     return field.replace("_", "-")
 
 
+def env_file_values(env_file: Path | None) -> dict[str, str]:
+    """The .env file read literally: `${VAR}` is not expanded (python-dotenv would), so a
+    committed .env cannot pull another variable of the runner, a secret say, into a value."""
+    if env_file is None or not env_file.is_file():
+        return {}
+    found = dotenv_values(env_file, interpolate=False, encoding="utf-8")
+    return {k: v for k, v in found.items() if v is not None}
+
+
 class _KeyedSource(PydanticBaseSettingsSource):
-    """A source that gives each field the value under one key, or None (not given)."""
+    """Gives each field the value under its key in `values`, or nothing (not given).
+
+    GitHub inputs: `INPUT_<NAME>` as the runner passes them to container actions (hyphens kept);
+    it sets every declared input, empty when the workflow gave none, so empty means not given
+    and lets OIC_* variables and the .env file (`OIC_<NAME>`) through."""
+
+    def __init__(
+        self, settings_cls: type[BaseSettings], values: dict[str, str], key: Callable[[str], str]
+    ) -> None:
+        super().__init__(settings_cls)
+        self._values = {k: v for k, v in values.items() if v}
+        self._key = key
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        key = self._key(field_name)
+        return self._values.get(key), key, False
 
     def __call__(self) -> dict[str, Any]:
         fields = self.settings_cls.model_fields
         values = {name: self.get_field_value(field, name)[0] for name, field in fields.items()}
         return {name: value for name, value in values.items() if value is not None}
-
-
-class GithubInputsSource(_KeyedSource):
-    """Reads `INPUT_<NAME>` as the runner passes them to container actions (hyphens kept).
-
-    The runner sets every declared input, empty when the workflow gave none, so an empty value
-    means "not given" and lets OIC_* variables and the .env file through.
-    """
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        key = INPUT_PREFIX + input_name(field_name).upper()
-        value = os.environ.get(key, "").strip()
-        return (value or None), key, False
-
-
-class DotEnvSource(_KeyedSource):
-    """Reads `OIC_<NAME>` from the .env file literally: `${VAR}` is not expanded (python-dotenv
-    would), so a committed .env cannot pull another variable of the runner, a secret say,
-    into a setting. An empty value means "not given", as for the variables."""
-
-    def __init__(self, settings_cls: type[BaseSettings], env_file: Path | None) -> None:
-        super().__init__(settings_cls)
-        found = {}
-        if env_file is not None and env_file.is_file():
-            found = dotenv_values(env_file, interpolate=False, encoding="utf-8")
-        self._values = {key.upper(): value for key, value in found.items() if value}
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        key = ENV_PREFIX + field_name.upper()
-        return self._values.get(key), key, False
 
 
 class Settings(BaseSettings):
@@ -132,8 +127,7 @@ class Settings(BaseSettings):
         "(a project: `<artifact-dir>/<CODE>/`).",
     )
     manage_connections: Flag = Field(
-        True,
-        description="Export the definitions of the connections the integration uses from OIC.",
+        True, description="Export the definitions of the connections the integration uses from OIC."
     )
     manage_lookups: Flag | None = Field(
         None,
@@ -177,8 +171,7 @@ class Settings(BaseSettings):
         None, description="OAuth2 client secret (OIC Gen3); pass a secret."
     )
     token_url: str | None = Field(
-        None,
-        description="OAuth2 token endpoint (the identity domain's `/oauth2/v1/token`).",
+        None, description="OAuth2 token endpoint (the identity domain's `/oauth2/v1/token`)."
     )
     scope: str | None = Field(
         None,
@@ -306,8 +299,15 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         env_file = getattr(dotenv_settings, "env_file", None)  # load_settings' _env_file
-        dotenv = DotEnvSource(settings_cls, Path(env_file) if env_file is not None else None)
-        return (init_settings, GithubInputsSource(settings_cls), env_settings, dotenv)
+        found = env_file_values(Path(env_file) if env_file is not None else None)
+        inputs = {k: v.strip() for k, v in os.environ.items() if k.startswith(INPUT_PREFIX)}
+        dotenv = {k.upper(): v for k, v in found.items()}
+        return (
+            init_settings,
+            _KeyedSource(settings_cls, inputs, lambda f: INPUT_PREFIX + input_name(f).upper()),
+            env_settings,
+            _KeyedSource(settings_cls, dotenv, lambda f: ENV_PREFIX + f.upper()),
+        )
 
     def secret_values(self) -> list[str]:
         """Values that must never be printed: masked in GitHub logs and redacted everywhere."""

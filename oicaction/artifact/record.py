@@ -26,8 +26,8 @@ from pydantic import (
 from .. import __version__
 from ..errors import ArtifactError
 from ..source.find import Source
+from ..source.git import git_info
 from ..source.metadata import Connection, Meta
-from ..source.provenance import git_info
 from .layout import BUILD_INFO, CONNECTIONS_INDEX, checked_name, to_json, write_file
 
 TOOL = "oic-build"

@@ -4,7 +4,6 @@ the two kinds only."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -25,11 +24,6 @@ CONNECTION_PLAN_NAMES = (
 
 
 SourceKind = Literal["iar", "icspackage", "car", "project"]
-# Who reads the metadata under each root: entry names, a reader of one entry, the origin.
-_READERS: dict[str, Callable[[Iterable[str], Callable[[str], bytes], str], Meta]] = {
-    ICSPACKAGE: read_metadata,
-    PROJECT: read_project,
-}
 
 
 @dataclass(frozen=True)
@@ -69,14 +63,6 @@ def _unsupported(par: Path) -> SourceError:
     )
 
 
-def _at_most_one(path: Path, files: list[Path], suffix: str) -> Path | None:
-    """The one file of `files`, or None; several are an error naming them."""
-    if len(files) > 1:
-        names = ", ".join(p.name for p in files)
-        raise SourceError(f"{path}: several {suffix} files, expected one: {names}", file=path)
-    return files[0] if files else None
-
-
 def find_source(path: Path) -> Source:
     """Apply the discovery rules: one .iar -> use it; icspackage/ -> pack it; both -> .iar;
     likewise .car, project/ and both -> .car; an integration and a project together -> error."""
@@ -105,16 +91,19 @@ def find_source(path: Path) -> Source:
             f"project source ({', '.join(project_found)}); keep one per folder",
             file=path,
         )
-    iar = _at_most_one(path, by_suffix[".iar"], ".iar")
-    car = _at_most_one(path, by_suffix[".car"], ".car")
+    for suffix in (".iar", ".car"):
+        if len(by_suffix[suffix]) > 1:
+            names = ", ".join(p.name for p in by_suffix[suffix])
+            raise SourceError(f"{path}: several {suffix} files, expected one: {names}", file=path)
+    iar, car = by_suffix[".iar"][:1], by_suffix[".car"][:1]
     if iar:
-        note = f"both {iar.name} and {ICSPACKAGE}/ found in {path}; the .iar wins"
-        return Source("iar", iar, path, note if has_package else None)
+        note = f"both {iar[0].name} and {ICSPACKAGE}/ found in {path}; the .iar wins"
+        return Source("iar", iar[0], path, note if has_package else None)
     if has_package:
         return Source("icspackage", package, path)
     if car:
-        note = f"both {car.name} and {PROJECT}/ found in {path}; the .car wins"
-        return Source("car", car, path, note if has_project else None)
+        note = f"both {car[0].name} and {PROJECT}/ found in {path}; the .car wins"
+        return Source("car", car[0], path, note if has_project else None)
     if has_project:
         return Source("project", project, path)
     if by_suffix[".par"]:
@@ -144,7 +133,7 @@ def read_source(path: Path, *, verify: bool) -> SourceData:
     with reading(path):
         check_utf8(path)
         source = find_source(path)
-        read_meta = _READERS[source.root]
+        read_meta = read_project if source.root == PROJECT else read_metadata
         if source.kind in ("iar", "car"):
             with IarFile(source.path, root=source.root) as archive:
                 meta = read_meta(archive.entry_names, archive.read, str(source.path))

@@ -1,7 +1,7 @@
-"""Read the checkout's git data in-process with dulwich: the container has no git binary (it
-would double the image), and no `safe.directory` ownership check trips over a mounted checkout.
-dulwich is imported when git is read: in GitHub the runner's variables say the commit, and
-an offline step need not load it (see modes/build.py's note on imports)."""
+"""Where a build came from, and what changed since a commit: from the CI's variables, else the
+checkout's git data read in-process with dulwich (the container has no git binary, and no
+`safe.directory` ownership check trips over a mounted checkout). dulwich is imported when git is
+read: in GitHub the runner's variables say the commit, and an offline step need not load it."""
 
 from __future__ import annotations
 
@@ -19,6 +19,13 @@ if TYPE_CHECKING:
     from dulwich.repo import Repo
 
 NULL_SHA = re.compile(r"^0{40}$")
+# (commit, ref, run id) variables of the CIs users run us in, most specific first.
+_CI_VARS = (
+    ("GITHUB_SHA", "GITHUB_REF", "GITHUB_RUN_ID"),
+    ("CI_COMMIT_SHA", "CI_COMMIT_REF_NAME", "CI_PIPELINE_ID"),  # GitLab
+    ("GIT_COMMIT", "GIT_BRANCH", "BUILD_NUMBER"),  # Jenkins
+    ("BUILD_SOURCEVERSION", "BUILD_SOURCEBRANCH", "BUILD_BUILDID"),  # Azure Pipelines
+)
 
 
 def _open(folder: Path) -> Repo | None:
@@ -45,6 +52,20 @@ def head(folder: Path) -> tuple[str | None, str | None]:
             return None, None
         ref = names[-1].decode() if names and names[-1] != b"HEAD" else None
         return (sha.decode() if sha else None), ref
+
+
+def git_info(folder: Path) -> dict[str, str | None]:
+    """build-info's `git`: commit, ref and run of the CI, else HEAD of the checkout."""
+    for commit_var, ref_var, run_var in _CI_VARS:
+        if commit := os.environ.get(commit_var):
+            return {
+                "commit": commit,
+                "ref": os.environ.get(ref_var),
+                "run_id": os.environ.get(run_var),
+                "repository": os.environ.get("GITHUB_REPOSITORY"),
+            }
+    commit, ref = head(folder)
+    return {"commit": commit, "ref": ref, "run_id": None, "repository": None}
 
 
 def changed_paths(root: Path, ref: str) -> set[str] | None:

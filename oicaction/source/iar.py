@@ -15,41 +15,29 @@ from .metadata import ICSPACKAGE, MAX_XML_BYTES
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024  # uncompressed; real integrations are a few MB
 MAX_ENTRIES = 100_000
 LFS_MAGIC = b"version https://git-lfs"
-# What reading a zip raises on bad data: RuntimeError for an encrypted entry,
-# NotImplementedError for a method zipfile lacks (Deflate64), zlib.error for bad deflate data.
-ZIP_READ_ERRORS = (
-    zipfile.BadZipFile,
-    OSError,
-    EOFError,
-    ValueError,
-    RuntimeError,
-    NotImplementedError,
-    zlib.error,
-)
+# What reading a zip raises on bad data: RuntimeError for an encrypted entry or (as its subclass
+# NotImplementedError) a method zipfile lacks, zlib.error for bad deflate data.
+ZIP_READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, zlib.error)
 # OIC exports deflate (and stores); zipfile also reads these. Deflate64 (9) and others it cannot.
-READABLE_METHODS = frozenset(
-    {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
-)
+READABLE_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 
 
-def check_entry_name(name: str, where: Path) -> None:
-    """Refuse names that would land outside the extraction folder on any OS."""
+def _check(info: zipfile.ZipInfo, where: Path) -> None:
+    """Refuse a name that would land outside the extraction folder on any OS, and an entry no
+    one can unpack without more than the archive: encrypted, or in a compression method zipfile
+    cannot read (Deflate64, as Windows Explorer writes for big files)."""
+    name = info.filename
     if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
         raise SourceError(f"{where}: entry {name!r} has an absolute path", file=where)
     if "\\" in name or ".." in PurePosixPath(name).parts or "\x00" in name:
         raise SourceError(f"{where}: entry {name!r} escapes the archive root", file=where)
-
-
-def check_readable(info: zipfile.ZipInfo, where: Path) -> None:
-    """Refuse an entry no one can unpack without more than the archive: encrypted, or in a
-    compression method zipfile cannot read (Deflate64, as Windows Explorer writes for big files)."""
     if info.flag_bits & 0x1:
         raise SourceError(
-            f"{where}: entry {info.filename} is encrypted; export the integration again", file=where
+            f"{where}: entry {name} is encrypted; export the integration again", file=where
         )
     if info.compress_type not in READABLE_METHODS:
         raise SourceError(
-            f"{where}: entry {info.filename} uses compression method {info.compress_type}, which "
+            f"{where}: entry {name} uses compression method {info.compress_type}, which "
             "cannot be read (Deflate64 is 9); re-create the archive with deflate",
             file=where,
         )
@@ -74,21 +62,19 @@ class IarFile:
         except ZIP_READ_ERRORS as exc:
             raise SourceError(f"{path}: not a readable zip archive ({exc})", file=path) from None
         try:
-            self._check_entries()
+            self._check_entries(self._zip.infolist())
         except BaseException:
             self._zip.close()
             raise
 
-    def _check_entries(self) -> None:
-        infos = self._zip.infolist()
+    def _check_entries(self, infos: list[zipfile.ZipInfo]) -> None:
         if len(infos) > MAX_ENTRIES:
             raise SourceError(
                 f"{self.path}: {len(infos)} entries, more than {MAX_ENTRIES}", file=self.path
             )
         total = 0
         for info in infos:
-            check_entry_name(info.filename, self.path)
-            check_readable(info, self.path)
+            _check(info, self.path)
             total += info.file_size
         if total > MAX_TOTAL_BYTES:
             raise SourceError(
@@ -107,9 +93,6 @@ class IarFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
         self._zip.close()
 
     def infolist(self) -> list[zipfile.ZipInfo]:

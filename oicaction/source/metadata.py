@@ -1,8 +1,5 @@
-"""Read an integration's identity and dependencies from its icspackage entries, zip or folder.
-
-Only project.xml and the small connection files are parsed (never the whole archive), every XML
-through defusedxml, and only what is really required (project.xml, code, version) can fail.
-"""
+"""Read an integration's identity and dependencies from its icspackage entries, zip or folder:
+only project.xml and the small connection files are parsed, every XML through defusedxml."""
 
 from __future__ import annotations
 
@@ -10,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import ClassVar, Literal, Protocol
+from typing import ClassVar, Literal
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
@@ -19,11 +16,9 @@ from defusedxml import DefusedXmlException
 from ..errors import SourceError
 
 ICSPACKAGE = "icspackage"
-PROJECT_XML_GLOB = f"{ICSPACKAGE}/project/<CODE>_<VERSION>/PROJECT-INF/project.xml"
 VERSION_RE = re.compile(r"^\d{2}\.\d{2}\.\d{4}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
 MAX_XML_BYTES = 64 * 1024 * 1024
-
 
 Kind = Literal["integration", "project"]
 
@@ -34,88 +29,83 @@ class Code(str):
 
 @dataclass(frozen=True)
 class Cell:
-    """A step-summary cell kept as values: parts (Code or text) joined by `sep`, so the summary
-    redacts each part before it escapes it."""
+    """A step-summary cell kept as values, so the summary redacts each part before escaping it."""
 
     parts: tuple[str, ...]
     sep: str = " "
 
 
-# A row of the step summary's table of one build: its label and its cell.
 SummaryRow = tuple[str, Cell]
 
 
 @dataclass(frozen=True)
 class Connection:
-    """A connection the integration uses, as its archive names it."""
-
     code: str
     adapter: str | None
 
 
-class Meta(Protocol):
-    """What the rest of the run asks of a source, an integration or a project alike, so the
-    build, the record, the outputs and discover never ask which one it is.
+class Meta:
+    """What the run asks of a source, an integration or a project alike, so the build, the
+    record, the outputs and discover never ask which one it is. `id` is unique on OIC, `slug`
+    names the artifact folder; `unique_by` says what two sources of a run must not share;
+    `extra_roots` are archive entries outside its root (OIC ignores them)."""
 
-    `id` is unique per run and on OIC (`CODE|VERSION`, or a project's code); `slug` names the
-    artifact folder and `archive_name` the archive in it, as OIC names its export; `label` is
-    how messages name it (`integration CODE|VERSION`, `project CODE`); `archive_output` is the
-    step output giving the archive's path; `unique_by` what two sources of a run must not
-    share; `oic_project` the OIC 3 project its connections live in when no oic-project is set;
-    `extra_roots` archive entries outside its root (OIC ignores them); `notes` log lines.
-    """
+    kind: ClassVar[Kind]
+    suffix: ClassVar[str]  # of the archive, as OIC names its export
+    archive_output: ClassVar[str]  # the step output giving the archive's path
+    unique_by: ClassVar[str]
+    code: str
+    version: str | None
+    name: str | None
+    connections: tuple[Connection, ...]
+    lookups: tuple[str, ...]
+    libraries: tuple[str, ...]
+    extra_roots: tuple[str, ...]
+    warnings: tuple[str, ...]
 
     @property
-    def kind(self) -> Kind: ...
+    def id(self) -> str:
+        return f"{self.code}|{self.version}" if self.version else self.code
+
     @property
-    def id(self) -> str: ...
+    def slug(self) -> str:
+        return f"{self.code}_{self.version}" if self.version else self.code
+
     @property
-    def code(self) -> str: ...
+    def label(self) -> str:
+        return f"{self.kind} {self.id}"
+
     @property
-    def version(self) -> str | None: ...
+    def archive_name(self) -> str:
+        return f"{self.slug}.{self.suffix}"
+
     @property
-    def name(self) -> str | None: ...
+    def oic_project(self) -> str | None:
+        """The OIC 3 project its connections live in when no oic-project is set."""
+        return None
+
     @property
-    def slug(self) -> str: ...
-    @property
-    def label(self) -> str: ...
-    @property
-    def archive_name(self) -> str: ...
-    @property
-    def archive_output(self) -> str: ...
-    @property
-    def unique_by(self) -> str: ...
-    @property
-    def oic_project(self) -> str | None: ...
-    @property
-    def connections(self) -> tuple[Connection, ...]: ...
-    @property
-    def lookups(self) -> tuple[str, ...]: ...
-    @property
-    def libraries(self) -> tuple[str, ...]: ...
-    @property
-    def extra_roots(self) -> tuple[str, ...]: ...
-    @property
-    def notes(self) -> tuple[str, ...]: ...
-    @property
-    def warnings(self) -> tuple[str, ...]: ...
+    def notes(self) -> tuple[str, ...]:
+        return ()
+
     def record_fields(self) -> dict[str, object]:
         """Its own fields of build-info.json (BuildRecord's names)."""
+        raise NotImplementedError
 
     def output_values(self) -> dict[str, object]:
         """Its own step outputs of a single build."""
+        raise NotImplementedError
 
     def result_values(self) -> dict[str, object]:
         """What it adds to its entry of the `integrations` output."""
+        return {}
 
     def summary_rows(self) -> list[SummaryRow]:
-        """The step summary's first rows."""
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
-class IntegrationMeta:
-    """What the source says about the integration; the rest of the build keys on this."""
-
+class IntegrationMeta(Meta):
     code: str
     version: str
     name: str | None
@@ -124,30 +114,12 @@ class IntegrationMeta:
     libraries: tuple[str, ...] = ()
     has_schedule: bool = False
     extra_roots: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     kind: ClassVar[Literal["integration"]] = "integration"
+    suffix: ClassVar[str] = "iar"
     archive_output: ClassVar[str] = "iar-path"
     unique_by: ClassVar[str] = "code and version"
-    oic_project: ClassVar[None] = None
-    notes: ClassVar[tuple[str, ...]] = ()
-    warnings: ClassVar[tuple[str, ...]] = ()
-
-    @property
-    def id(self) -> str:
-        return f"{self.code}|{self.version}"
-
-    @property
-    def slug(self) -> str:
-        """`CODE_VERSION`, the name OIC itself gives the archive and project folder."""
-        return f"{self.code}_{self.version}"
-
-    @property
-    def label(self) -> str:
-        return f"integration {self.id}"
-
-    @property
-    def archive_name(self) -> str:
-        return f"{self.slug}.iar"
 
     def record_fields(self) -> dict[str, object]:
         return {"id": self.id, "version": self.version, "schedule": self.has_schedule}
@@ -160,20 +132,13 @@ class IntegrationMeta:
             "integration-name": self.name or "",
         }
 
-    def result_values(self) -> dict[str, object]:
-        return {}
-
     def summary_rows(self) -> list[SummaryRow]:
         return [("Integration", Cell((Code(self.id), self.name or "")))]
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
 def child_text(root: Element, name: str) -> str | None:
     for child in root:
-        if _local(child.tag) == name:
+        if child.tag.rsplit("}", 1)[-1] == name:
             return (child.text or "").strip() or None
     return None
 
@@ -195,34 +160,30 @@ def parse_xml(data: bytes, where: str) -> Element:
 def read_metadata(
     names: Iterable[str], read: Callable[[str], bytes], origin: str
 ) -> IntegrationMeta:
-    """Read code, version, name, connections, lookups, libraries and schedule from entries.
-
-    `names` are archive-style paths (`icspackage/...`); `read` returns one entry's bytes;
-    `origin` is the .iar file or source folder, used to name the file at fault.
-    """
+    """Read the integration from archive-style entry names (`icspackage/...`); `read` returns
+    one entry's bytes, `origin` (the .iar or source folder) names the file at fault."""
     names = sorted(names)
     projects = [
         n
         for n in names
         if (p := PurePosixPath(n).parts)[:2] == (ICSPACKAGE, "project")
-        and len(p) == 5
         and p[3:] == ("PROJECT-INF", "project.xml")
     ]
     if not projects:
-        raise SourceError(f"{origin}: no {PROJECT_XML_GLOB} found", file=origin)
+        raise SourceError(
+            f"{origin}: no {ICSPACKAGE}/project/<CODE>_<VERSION>/PROJECT-INF/project.xml found",
+            file=origin,
+        )
     if len(projects) > 1:
         raise SourceError(
             f"{origin}: several project.xml files, expected one: {', '.join(projects)}", file=origin
         )
-    project_xml = projects[0]
-    where = f"{origin}/{project_xml}"
-    root = parse_xml(read(project_xml), where)
-    code = child_text(root, "projectCode")
-    version = child_text(root, "projectVersion")
-    if not code:
-        raise SourceError(f"{where}: no <projectCode>", file=where)
-    if not version:
-        raise SourceError(f"{where}: no <projectVersion>", file=where)
+    where = f"{origin}/{projects[0]}"
+    root = parse_xml(read(projects[0]), where)
+    code, version = child_text(root, "projectCode"), child_text(root, "projectVersion")
+    if not code or not version:
+        missing = "<projectCode>" if not code else "<projectVersion>"
+        raise SourceError(f"{where}: no {missing}", file=where)
     if not CODE_RE.fullmatch(code):
         raise SourceError(
             f"{where}: integration code {code!r} has characters OIC does not allow", file=where
@@ -232,25 +193,23 @@ def read_metadata(
             f"{where}: version {version!r} is not of the form NN.NN.NNNN (e.g. 01.00.0000)",
             file=where,
         )
-    folder = PurePosixPath(project_xml).parts[2]
-    if folder != f"{code}_{version}":
+    if (folder := PurePosixPath(projects[0]).parts[2]) != f"{code}_{version}":
         raise SourceError(
             f"{where}: folder {folder!r} does not match code/version in the XML ({code}_{version})",
             file=where,
         )
 
-    connections = []
+    connections = set()
     lookups, libraries, extra = set(), set(), set()
     has_schedule = False
     for name in names:
         parts = PurePosixPath(name).parts
-        if not parts or parts[0] != ICSPACKAGE:
+        if parts[:1] != (ICSPACKAGE,):
             extra.add(parts[0] if parts else name)
-            continue
-        if len(parts) == 3 and parts[1] == "appinstances" and parts[2].endswith(".xml"):
+        elif len(parts) == 3 and parts[1] == "appinstances" and parts[2].endswith(".xml"):
             conn = parse_xml(read(name), f"{origin}/{name}")
             code_ = child_text(conn, "instanceCode") or PurePosixPath(name).stem
-            connections.append(Connection(code_, child_text(conn, "applicationTypeRef")))
+            connections.add(Connection(code_, child_text(conn, "applicationTypeRef")))
         elif len(parts) >= 3 and parts[1] == "dvms":
             lookups.add(PurePosixPath(parts[2]).stem)
         elif len(parts) >= 3 and parts[1] == "apilibrary":
@@ -261,7 +220,7 @@ def read_metadata(
         code=code,
         version=version,
         name=child_text(root, "projectName"),
-        connections=tuple(sorted(set(connections), key=lambda c: c.code)),
+        connections=tuple(sorted(connections, key=lambda c: c.code)),
         lookups=tuple(sorted(lookups)),
         libraries=tuple(sorted(libraries)),
         has_schedule=has_schedule,

@@ -2,19 +2,17 @@
 sorted entries, fixed time and mode, `/` paths, so the same source gives the same bytes on every
 run and every machine.
 
-Data that deflate does not shrink is stored (tiny files, already-compressed binaries), as zip
-itself does. Files of up to SAMPLE_BYTES are tried in memory; a larger one is deflated unless its
-first SAMPLE_BYTES look like compressed binary data, and in the rare case it still grows, the
-archive is written once more with it stored. So each file is deflated once, and the choice,
-which depends on content only, is the one the earlier hand-written writer made.
+Data that deflate does not shrink is stored, as zip itself does. Each file is deflated once: a
+small one in memory to choose; a large one unless its start looks like compressed binary data,
+and in the rare case it still grows, the archive is written once more with it stored.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
 from zipfile import ZIP_DEFLATED, ZIP_STORED, ZipFile, ZipInfo
 
 from ..errors import SourceError
@@ -35,79 +33,52 @@ def _deflated(data: bytes) -> bytes:
     return zlib.compress(data, COMPRESS_LEVEL, wbits=-15)
 
 
-def _looks_compressed(head: bytes) -> bool:
-    """Binary (a NUL in the sample) and the sample does not shrink: see SAMPLE_BYTES."""
-    sample = head[:SAMPLE_BYTES]
-    return b"\0" in sample and len(_deflated(sample)) >= len(sample)
-
-
-def _info(entry: Entry, method: int) -> ZipInfo:
-    info = ZipInfo(entry.name, date_time=FIXED_DATE)
-    info.create_system = 3  # unix, so external_attr carries the mode
-    info.external_attr = FILE_MODE << 16
-    info.compress_type = method
-    info.file_size = entry.size
-    return info
-
-
-def _unreadable(entry: Entry, exc: OSError) -> SourceError:
-    return SourceError(f"{entry.path}: unreadable ({exc.strerror})", file=entry.path)
-
-
-def _write_small(zf: ZipFile, entry: Entry) -> None:
+@contextmanager
+def _reading(entry: Entry) -> Iterator[None]:
+    """A source file that cannot be read is this source's error; a write error stays one."""
     try:
-        data = entry.path.read_bytes()
+        yield
     except OSError as exc:
-        raise _unreadable(entry, exc) from None
-    method = ZIP_DEFLATED if len(_deflated(data)) < len(data) else ZIP_STORED
-    zf.writestr(_info(entry, method), data)
+        raise SourceError(f"{entry.path}: unreadable ({exc.strerror})", file=entry.path) from None
 
 
-def _read(src: BinaryIO, entry: Entry, size: int) -> bytes:
-    try:
-        return src.read(size)
-    except OSError as exc:
-        raise _unreadable(entry, exc) from None
-
-
-def _write_large(zf: ZipFile, entry: Entry, store: bool) -> bool:
-    """Stream one large file; True when it was deflated and did not shrink."""
-    try:
+def _write_entry(zf: ZipFile, entry: Entry, store: bool) -> bool:
+    """Stream one file into the zip; True when it was deflated and did not shrink."""
+    with _reading(entry):
         src = entry.path.open("rb")
-    except OSError as exc:
-        raise _unreadable(entry, exc) from None
     with src:
-        chunk = _read(src, entry, _CHUNK)
-        method = ZIP_STORED if store or _looks_compressed(chunk) else ZIP_DEFLATED
-        info = _info(entry, method)
+        with _reading(entry):
+            chunk = src.read(_CHUNK)
+        if entry.size <= SAMPLE_BYTES:
+            deflate = len(_deflated(chunk)) < len(chunk)
+        else:
+            sample = chunk[:SAMPLE_BYTES]
+            binary = b"\0" in sample and len(_deflated(sample)) >= len(sample)
+            deflate = not (store or binary)
+        info = ZipInfo(entry.name, date_time=FIXED_DATE)
+        info.create_system = 3  # unix, so external_attr carries the mode
+        info.external_attr = FILE_MODE << 16
+        info.compress_type = ZIP_DEFLATED if deflate else ZIP_STORED
+        info.file_size = entry.size
         with zf.open(info, "w", force_zip64=entry.size > ZIP64_LIMIT) as out:
             while chunk:
                 out.write(chunk)
-                chunk = _read(src, entry, _CHUNK)
-    return method == ZIP_DEFLATED and info.compress_size >= info.file_size
-
-
-def _write(entries: Sequence[Entry], dest: Path, stored: set[str]) -> set[str]:
-    """One pass; returns the large entries that deflated to no gain."""
-    grew: set[str] = set()
-    with ZipFile(dest, "w", compresslevel=COMPRESS_LEVEL, allowZip64=True) as zf:
-        for entry in entries:
-            if entry.size <= SAMPLE_BYTES:
-                _write_small(zf, entry)
-            elif _write_large(zf, entry, entry.name in stored):
-                grew.add(entry.name)
-    return grew
+                with _reading(entry):
+                    chunk = src.read(_CHUNK)
+    return deflate and entry.size > SAMPLE_BYTES and info.compress_size >= info.file_size
 
 
 def write_archive(entries: Sequence[Entry], dest: Path) -> None:
     """Write `entries` (already sorted, named under their archive root) to `dest` as a zip.
-
-    On failure `dest` is removed, so no partial archive is left to be mistaken for a build.
-    """
+    On failure `dest` is removed, so no partial archive is left to be mistaken for a build."""
+    stored: set[str] = set()  # large files that grew when deflated: written again, stored
     try:
-        grew = _write(entries, dest, set())
-        if grew:
-            _write(entries, dest, grew)
+        for _ in range(2):
+            with ZipFile(dest, "w", compresslevel=COMPRESS_LEVEL, allowZip64=True) as zf:
+                grew = [e.name for e in entries if _write_entry(zf, e, e.name in stored)]
+            if not grew:
+                return
+            stored = set(grew)
     except BaseException:
         dest.unlink(missing_ok=True)
         raise

@@ -8,7 +8,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SourceError, reading
+from ..errors import SourceError, reading, shown_path
 from .metadata import ICSPACKAGE, MAX_XML_BYTES
 
 # Desktop and VCS litter that is never part of an export.
@@ -25,30 +25,29 @@ class Entry:
     size: int
 
 
-def _resolve(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError) as exc:  # RuntimeError: Python 3.11's "Symlink loop from"
-        reason = exc.strerror if isinstance(exc, OSError) else "symlink loop"
-        raise SourceError(f"{path}: cannot follow the symlink ({reason})", file=path) from None
-
-
-def _identity(folder: Path) -> tuple[int, int]:
-    try:
-        st = folder.stat()
-    except OSError as exc:
-        raise SourceError(f"{folder}: cannot open folder ({exc.strerror})", file=folder) from None
-    return st.st_dev, st.st_ino
-
-
 def check_utf8(path: Path) -> None:
     """Names are UTF-8 (in an .iar, a log line, an output); a path that is not (read as
     surrogate escapes) is refused here, its bytes escaped, before it can break any of them."""
     try:
         str(path).encode("utf-8")
     except UnicodeEncodeError:
-        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
-        raise SourceError(f"{shown}: file name is not valid UTF-8", file=path.parent) from None
+        raise SourceError(
+            f"{shown_path(path)}: file name is not valid UTF-8", file=path.parent
+        ) from None
+
+
+def _link_target(path: Path, root: Path) -> Path:
+    """Where a symlink inside the source points; refused when that is outside `root`."""
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: Python 3.11's "Symlink loop from"
+        reason = exc.strerror if isinstance(exc, OSError) else "symlink loop"
+        raise SourceError(f"{path}: cannot follow the symlink ({reason})", file=path) from None
+    if not target.is_relative_to(root):
+        raise SourceError(
+            f"{path}: symlink points outside {root} (to {target}); refused", file=path
+        )
+    return target
 
 
 class SourceTree:
@@ -64,56 +63,37 @@ class SourceTree:
 
     def _walk(self) -> list[Entry]:
         entries: list[Entry] = []
-        seen_dirs: set[tuple[int, int]] = set()
-
+        seen: set[tuple[int, int]] = set()  # (device, inode): a bind mount can loop
         stack = [(self.root, self.archive_root)]  # a loop, not recursion: any depth the disk allows
         while stack:
             folder, prefix = stack.pop()
-            real = _identity(folder)  # not resolve(): that costs a stat per level, per folder
-            if real in seen_dirs:
-                raise SourceError(f"{folder}: symlink loop", file=folder)
-            seen_dirs.add(real)
-            try:
+            with reading(folder):
+                st = folder.stat()
                 children = sorted(os.scandir(folder), key=lambda d: d.name)
-            except OSError as exc:
-                raise SourceError(
-                    f"{folder}: cannot list folder ({exc.strerror})", file=folder
-                ) from None
+            if (st.st_dev, st.st_ino) in seen:
+                raise SourceError(f"{folder}: symlink loop", file=folder)
+            seen.add((st.st_dev, st.st_ino))
             for child in children:
                 path = Path(child.path)
-                name = f"{prefix}/{child.name}"
                 check_utf8(path)
-                if child.is_symlink():
-                    target = _resolve(path)
-                    if not target.is_relative_to(self.real_root):
-                        raise SourceError(
-                            f"{path}: symlink points outside {self.root} (to {target}); refused",
-                            file=path,
-                        )
-                    if child.is_dir():
-                        # Refused, not packed: OIC exports hold no links, a link to a folder
-                        # would pack its files twice under two names (or forever, to an
-                        # ancestor), and a checkout without symlinks has a text file there.
-                        raise SourceError(
-                            f"{path}: a symlink to the folder {target} inside the source; "
-                            "refused (an export holds no links: replace it with the folder or "
-                            "remove it)",
-                            file=path,
-                        )
+                if child.is_symlink() and (target := _link_target(path, self.real_root)).is_dir():
+                    # Refused, not packed: OIC exports hold no links, a link to a folder would
+                    # pack its files twice under two names, and a checkout without symlinks
+                    # has a text file there.
+                    raise SourceError(
+                        f"{path}: a symlink to the folder {target} inside the source; refused (an "
+                        "export holds no links: replace it with the folder or remove it)",
+                        file=path,
+                    )
                 if child.is_dir():
                     if child.name not in IGNORED_DIRS:
-                        stack.append((path, name))
-                    continue
-                if child.name in IGNORED_NAMES:
-                    continue
-                try:
-                    st = path.stat()
-                except OSError as exc:
-                    raise SourceError(f"{path}: unreadable ({exc.strerror})", file=path) from None
-                if not stat.S_ISREG(st.st_mode):
-                    raise SourceError(f"{path}: not a regular file", file=path)
-                entries.append(Entry(name, path, st.st_size))
-
+                        stack.append((path, f"{prefix}/{child.name}"))
+                elif child.name not in IGNORED_NAMES:
+                    with reading(path):
+                        st = path.stat()
+                    if not stat.S_ISREG(st.st_mode):
+                        raise SourceError(f"{path}: not a regular file", file=path)
+                    entries.append(Entry(f"{prefix}/{child.name}", path, st.st_size))
         entries.sort(key=lambda e: e.name)
         return entries
 
