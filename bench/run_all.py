@@ -10,6 +10,8 @@ Run from the repository root, on a quiet machine (not part of the tests; nothing
            the ideal critical path (bench_export.py)
   batch    10/100/500 integrations sharing 10 connections: requests at the server, wall time per
            integration (bench_batch.py)
+  pull     50/200 integrations pulled at 50 ms a request, max-workers 1 vs 4, requests at the
+           server, and the unchanged second pull (bench_pull.py)
   deploy   20 integrations deployed at 100 ms a request and 1 s activations, max-workers 1/4,
            vs the ideal critical path (bench_deploy.py)
   memory   peak RSS of a build with 20 attachments of 60 MiB vs one, of a 1 GiB answer refused,
@@ -40,12 +42,13 @@ from pathlib import Path
 from common import load, machine
 
 HERE = Path(__file__).resolve().parent
-SUITES = ("package", "export", "batch", "deploy", "memory", "redact", "image")
+SUITES = ("package", "export", "batch", "pull", "deploy", "memory", "redact", "image")
 # (script, arguments, arguments with --quick)
 COMMANDS: dict[str, tuple[str, list[str], list[str]]] = {
     "package": ("bench_package.py", [], ["--repeats", "3"]),
     "export": ("bench_export.py", [], ["--runs", "1"]),
     "batch": ("bench_batch.py", [], ["--runs", "1"]),
+    "pull": ("bench_pull.py", [], ["--sizes", "10,50"]),
     "deploy": ("bench_deploy.py", [], ["--count", "8"]),
     "memory": ("bench_memory.py", ["--bodies", "6"], ["--attachments", "3", "--mib", "8"]),
     "redact": ("bench_redact.py", [], ["--repeats", "1", "--size-mb", "2"]),

@@ -63,14 +63,15 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "(INPUT_<NAME>), as an OIC_<NAME> variable (hyphens as underscores) or in the .env file. "
         "Exit codes: 0 success, 1 build failure, 2 bad settings.",
     )
-    commands = ("build", "discover", "deploy")
+    commands = ("build", "discover", "deploy", "pull")
     add = parser.add_argument
     add(
         "command",
         nargs="?",
         choices=commands,
         help="build (default); discover: list the integrations under --integration-path; "
-        "deploy: put the artifacts under --artifact-path into the target OIC",
+        "deploy: put the artifacts under --artifact-path into the target OIC; "
+        "pull: export --integrations from OIC into --integration-path",
     )
     add("--version", action="version", version=f"oic-build {__version__}")
     add("--json", action="store_true", help="print the outputs as one JSON object")
@@ -157,6 +158,22 @@ def _discover(settings: Settings, reporter: Reporter, as_json: bool) -> int:
         reporter,
     )
     return EXIT_BUILD if problems else EXIT_OK
+
+
+def _pull(settings: Settings, reporter: Reporter, as_json: bool) -> int:
+    """Export from OIC into the repository; the outputs say what changed, also when a write
+    fails half-way (what landed before it stays, each integration whole)."""
+    from .modes.pull import Pulled, pull
+
+    done: list[Pulled] = []
+    try:
+        pull(settings, reporter, done)
+    except OicBuildError:
+        if done:  # integrations written before the failure are in the outputs
+            _hand_back(outputs.pull_outputs(done), outputs.pull_summary(done), as_json, reporter)
+        raise
+    _hand_back(outputs.pull_outputs(done), outputs.pull_summary(done), as_json, reporter)
+    return EXIT_OK
 
 
 def _build(settings: Settings, reporter: Reporter, as_json: bool) -> int:
@@ -260,6 +277,8 @@ def _main(argv: list[str] | None) -> int:
             return _discover(settings, reporter, args.json)
         if settings.mode == "deploy":
             return _deploy(settings, reporter, args.json, env_file)
+        if settings.mode == "pull":
+            return _pull(settings, reporter, args.json)
         return _build(settings, reporter, args.json)
     except BaseException as exc:
         if (stop := stop_of(exc)) is not None:

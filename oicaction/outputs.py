@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import shown_path
 from .redact import Redactor
 from .source.metadata import Cell, Code
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from .modes.build import BuildResult
     from .modes.deploy.context import DeployOutcome
     from .modes.discover import Found, Problem
+    from .modes.pull import Pulled
 
 # Step outputs by name: a string, or a list or object that the sinks write as JSON.
 Outputs = dict[str, object]
@@ -54,6 +56,11 @@ OUTPUTS: dict[str, str] = {
     "`strategy.matrix` (`kind` is `integration` or `project`); build: one result per integration "
     "or project `[{path, kind, id, code, version, status, artifact-dir, iar-path, sha256, "
     "error}]`, plus `car-path` and `integrations` for a project.",
+    "changed": "pull: `true` when the pull changed the working tree (something added or "
+    "updated), else `false`.",
+    "pulled": "pull: JSON array, one per integration or project pulled, `[{id, kind, path, "
+    "status, previous}]`: `status` is `added`, `updated` or `unchanged`, `path` the folder "
+    "written (`<integration-path>/<CODE>`), `previous` the ids that folder held before.",
     "deployed": "deploy: JSON array, one entry per artifact `[{path, kind, id, action, status, "
     "previous-status, changes, error}]`: `action` `added` or `replaced`; `status` `ACTIVATED`, "
     "`CONFIGURED`, `FAILED`, `ROLLED_BACK` (or `PLANNED` in a dry run); `previous-status` the "
@@ -267,6 +274,36 @@ def deploy_summary(outcomes: Sequence[DeployOutcome], dry_run: bool) -> Table:
     title = f"oic-build deploy{' (dry run)' if dry_run else ''}: {ok} of {len(outcomes)} ok"
     last = "changes / error" if dry_run else "error"
     return Table(title, ("artifact", "kind", "action", "status", "before", last), rows)
+
+
+def pull_outputs(pulled: Sequence[Pulled]) -> Outputs:
+    """`changed` and `pulled`, valid whatever was pulled (`false` and `[]` for nothing)."""
+    records = [
+        {
+            "id": p.id,
+            "kind": p.kind,
+            "path": shown_path(p.path),
+            "status": p.status,
+            "previous": p.before,
+        }
+        for p in pulled
+    ]
+    changed = any(p.status != "unchanged" for p in pulled)
+    return {"changed": "true" if changed else "false", "pulled": records}
+
+
+def pull_summary(pulled: Sequence[Pulled]) -> Table:
+    rows = [
+        (
+            text(Code(p.id)),
+            text(Code(shown_path(p.path))),
+            text(f"{p.status} from", *map(Code, p.before)) if p.before else text(p.status),
+        )
+        for p in pulled
+    ]
+    counts = {s: sum(1 for p in pulled if p.status == s) for s in ("added", "updated", "unchanged")}
+    title = "oic-build pull: " + ", ".join(f"{n} {s}" for s, n in counts.items())
+    return Table(title, ("integration", "path", "result"), rows)
 
 
 def emit(outputs: Outputs, summary: Table, as_json: bool, redactor: Redactor) -> str | None:

@@ -106,18 +106,20 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
-    mode: Literal["build", "discover", "deploy"] = Field(
+    mode: Literal["build", "discover", "deploy", "pull"] = Field(
         "build",
         description="`build` (default) builds integrations; `discover` lists them as the "
         "`integrations` output, for a matrix; `deploy` puts built artifacts into a target OIC "
-        '(README, "Deploying").',
+        '(README, "Deploying"); `pull` exports integrations (or, with `oic-project`, an OIC 3 '
+        'project) from OIC into the repository (README, "Pulling from OIC").',
     )
     integration_path: str = Field(
         ".",
         description="Folder holding the integration's `.iar` and/or its unzipped `icspackage/` "
         "folder, or the `.iar` itself; or an OIC 3 project's `.car` and/or `project/` folder, "
         "or the `.car` itself. Several paths (one per line or comma-separated) or a glob "
-        "build a batch. In discover mode, the root to scan.",
+        "build a batch. In discover mode, the root to scan; in pull mode, the folder each "
+        "integration lands in, as `<integration-path>/<CODE>/`.",
     )
     artifact_dir: Path = Field(
         Path("oic-artifacts"),
@@ -214,6 +216,17 @@ class Settings(BaseSettings):
         description="discover: a git ref; keep only integrations with files changed since it "
         "(e.g. `github.event.before`).",
     )
+    integrations: str | None = Field(
+        None,
+        description="pull: what to export from OIC, one per line or comma-separated: an id "
+        "`CODE|VERSION`, a code (its latest version) or a glob of codes (`ORDERS_*`).",
+    )
+    layout: Literal["icspackage", "iar"] = Field(
+        "icspackage",
+        description="pull: `icspackage` (default) writes each integration as its unzipped "
+        "`icspackage/` folder (a project: `project/`), for review; `iar` commits the archive "
+        "as exported (a project: its `.car`).",
+    )
 
     artifact_path: Path = Field(
         Path("oic-artifacts"),
@@ -271,7 +284,7 @@ class Settings(BaseSettings):
             raise ValueError("holds a NUL character, which no path can")
         return value
 
-    @field_validator("missing_connections", "mode", mode="before")
+    @field_validator("missing_connections", "mode", "layout", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value

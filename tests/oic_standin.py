@@ -3,7 +3,9 @@
 It serves the token endpoint (client credentials, scope checked), the connection list (the
 first request of a build), connections (bodies loaded from the recorded real responses in
 ../shared/fixtures/api), connection attachments, projects (OIC 3: the same under
-/projects/<id>/), lookup CSV archives and OIC's error shapes, and can inject faults per path:
+/projects/<id>/), lookup CSV archives, the paged integration list (what pull reads; each
+integration's archive and a project's export are the write side's, tests/standin_state.py) and
+OIC's error shapes, and can inject faults per path:
 429 with Retry-After, 503, 423 (locked), connection reset, a slow answer, a body dripped one
 byte at a time, an oversized body (plain or gzip), a 401 (the token revoked), 404 with the
 recorded plain text `Connection not found.`, an HTML page instead of JSON, a redirect to the
@@ -15,7 +17,7 @@ are invented (no real recording) is listed in docs/live-recording.md. It counts 
 
 Standard library only, so CI can start it on a host without the project installed:
 
-    python -m tests.oic_standin --port 8123 [--fixtures ../shared/fixtures/api]
+    python -m tests.oic_standin --port 8123 [--fixtures ../shared/fixtures/api] [--archives DIR]
     python tests/oic_standin.py --port 8123
 """
 
@@ -26,6 +28,7 @@ import base64
 import gzip
 import hashlib
 import json
+import re
 import secrets
 import socket
 import ssl
@@ -41,9 +44,15 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 try:  # python -m tests.oic_standin
-    from .standin_state import DeployModel, Integration, Routes, read_chunked
+    from .standin_state import DeployModel, Integration, Routes, integration_body, read_chunked
 except ImportError:  # python tests/oic_standin.py, or imported from the tests folder
-    from standin_state import DeployModel, Integration, Routes, read_chunked  # type: ignore[no-redef]
+    from standin_state import (  # type: ignore[no-redef]
+        DeployModel,
+        Integration,
+        Routes,
+        integration_body,
+        read_chunked,
+    )
 
 API = "/ic/api/integration/v1"
 TOKEN_PATH = "/oauth2/v1/token"
@@ -136,6 +145,7 @@ class StandInState:
     max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     deploy: DeployModel = field(default_factory=DeployModel)  # the write side (standin_state)
+    list_page: int = 100  # the most items one page of the integration list holds
 
 
 def _scoped(key: str, project: str | None) -> str:
@@ -454,7 +464,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(200, {"id": segments[1], "name": segments[1]})
                 return
             scope, segments = segments[1], segments[2:]
-        if segments == ["connections"]:
+        if segments == ["integrations"] and scope is None:
+            self._integration_list(query)
+        elif segments == ["connections"]:
             items = [{"id": k} for k in sorted(state.connections) if "/" not in k][:1]
             self._json(200, {"items": items, "hasMore": False, "totalResults": len(items)})
         elif len(segments) == 2 and segments[0] == "connections":
@@ -487,6 +499,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._oic_error(
                 404, "Not Found", f"No resource at {'/'.join(segments)}", "OIC-STANDIN-404"
             )
+
+    def _integration_list(self, query: dict[str, list[str]]) -> None:
+        """`GET /integrations`, paged by limit/offset (at most `list_page` items a page), in
+        the order the integrations were added (pull reads it, deploy's model holds them)."""
+        state = self.server.state
+        limit = min(int((query.get("limit") or ["100"])[0]), state.list_page)
+        offset = int((query.get("offset") or ["0"])[0])
+        with state.lock:
+            held = [
+                i for k, i in state.deploy.integrations.items() if not k.startswith("projects/")
+            ]
+            page = [integration_body(i) for i in held[offset : offset + limit]]
+        more = offset + len(page) < len(held)
+        body = {"items": page, "hasMore": more, "limit": limit, "offset": offset}
+        self._json(200, {**body, "totalResults": len(held)})
 
 
 class _Server(ThreadingHTTPServer):
@@ -597,6 +624,11 @@ class StandIn:
         self.state.deploy.integrations[key] = item
         return item
 
+    def add_project_archive(self, project: str, car: bytes) -> None:
+        """An OIC 3 project whose export (`POST /projects/{id}/archive`) answers `car`."""
+        self.add_project(project)
+        self.state.deploy.projects[project] = car
+
     def integration(self, iid: str, project: str | None = None) -> Integration | None:
         key = iid if project is None else f"projects/{project}/{iid}"
         item = self.state.deploy.integrations.get(key)
@@ -663,12 +695,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8123)
     parser.add_argument("--fixtures", type=Path, default=default_fixtures)
     parser.add_argument("--instance", help="require ?integrationInstance=<name> (Gen3)")
+    parser.add_argument("--archives", type=Path, help="hold every CODE_VERSION.iar under DIR")
     args = parser.parse_args(argv)
     standin = StandIn(args.port, instance=args.instance)
     if args.fixtures.is_dir():
         for conn_id, body in load_fixture_connections(args.fixtures).items():
             standin.add_connection(conn_id, body)
     standin.add_lookup("COUNTRY_CODES", SAMPLE_LOOKUP)
+    for iar in sorted(args.archives.rglob("*.iar")) if args.archives else ():
+        if match := re.fullmatch(r"(.+)_(\d\d\.\d\d\.\d{4})\.iar", iar.name):
+            standin.add_integration(f"{match[1]}|{match[2]}", iar.read_bytes())
     print(
         json.dumps(
             {
@@ -679,6 +715,7 @@ def main(argv: list[str] | None = None) -> int:
                 "username": USERNAME,
                 "connections": sorted(standin.state.connections),
                 "lookups": sorted(standin.state.lookups),
+                "integrations": list(standin.state.deploy.integrations),
             }
         ),
         flush=True,

@@ -58,6 +58,7 @@ class Integration:
     schedule: str | None = None  # None: no schedule; else its state, STARTED or STOPPED
     tracing: bool = False
     updated: int = 0
+    export_locked: bool = False  # its archive answers 423: locked, or a prebuilt integration
 
     def activation_error(self, model: DeployModel) -> str | None:
         """The arranged activation error of this integration (by id) or of this archive (by
@@ -157,7 +158,7 @@ def _car_contents(data: bytes) -> tuple[str | None, list[str], list[str]]:
     return project, sorted(integrations), conns
 
 
-def _integration_body(item: Integration) -> dict[str, Any]:
+def integration_body(item: Integration) -> dict[str, Any]:
     code, _, version = item.id.partition("|")
     status = item.status if item.pending is None else _inprogress(item.pending)
     return {
@@ -197,7 +198,7 @@ class Routes:
             return self._import_project()
         if segments[0] == "projects" and len(segments) >= 3:
             project, segments = segments[1], segments[2:]
-            if segments == ["archive"] and self.method == "GET":
+            if segments == ["archive"] and self.method in ("GET", "POST"):  # Oracle: POST
                 return self._export_project(project)
             if segments == ["integrations"] and self.method == "GET":
                 return self._list(project)
@@ -240,9 +241,12 @@ class Routes:
     def _integration_get(self, item: Integration, tail: list[str]) -> bool:
         if not tail:
             with self.state.lock:
-                body = _integration_body(item)
+                body = integration_body(item)
                 item.locked_reads = max(0, item.locked_reads - 1)
             self.h._json(200, body)
+        elif tail == ["archive"] and item.export_locked:
+            detail = "Integration is in locked status or PREBUILT type"  # Oracle's words
+            self.h._oic_error(423, "Locked", detail, "OIC-423")
         elif tail == ["archive"]:
             self.h._send(200, item.archive, "application/octet-stream")
         elif tail == ["activationStatus"]:
@@ -396,7 +400,7 @@ class Routes:
             for key, item in sorted(self.model.integrations.items()):
                 if key.startswith(prefix):
                     item.settle(self.model)
-                    items.append(_integration_body(item))
+                    items.append(integration_body(item))
         self.h._json(200, {"items": items, "hasMore": False, "totalResults": len(items)})
         return True
 

@@ -94,6 +94,19 @@ def standin_for_deploy(image: str, scratch: Path) -> Iterator[list[str]]:
 
 
 @contextmanager
+def standin_for_pull(image: str, scratch: Path) -> Iterator[list[str]]:
+    """pull.yml: the OIC stand-in on the host's loopback holding the real COUNTRY_INFO export,
+    and a copy of that export in .act-pull/ for the workflow to compare the build with."""
+    archive = need_fixtures(API) / COUNTRY_INFO
+    folder = REPO / ".act-pull"
+    folder.mkdir(parents=True)
+    shutil.copy(archive, folder)
+    with StandIn() as oic:
+        oic.add_integration("COUNTRY_INFO|01.00.0000", archive.read_bytes())
+        yield ["--env", f"OIC_STANDIN_URL={oic.url}", "-s", f"OIC_CLIENT_SECRET={CLIENT_SECRET}"]
+
+
+@contextmanager
 def released_checkout(image: str, scratch: Path) -> Iterator[list[str]]:
     """prebuilt.yml: this checkout's files (as they are, committed or not) as the action's
     repository at v9.9.9, and this run's image as its published image."""
@@ -144,6 +157,11 @@ WORKFLOWS: dict[str, Workflow] = {
         never_says=(CLIENT_SECRET, ERP_PASSWORD),
     ),
     "matrix": Workflow(says=("discover found the three integrations",)),
+    "pull": Workflow(
+        setup=standin_for_pull,
+        says=("all pull checks passed",),
+        never_says=(CLIENT_SECRET,),
+    ),
     "prebuilt": Workflow(
         setup=released_checkout,
         says=(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLE, REPO, run_cli
 from oic_standin import StandIn
+from pull_archives import HELLO, exported
 from standin_fixtures import server_args
 
 
@@ -166,7 +167,7 @@ def test_help_lists_every_setting(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_action_yml_declares_every_setting_and_output(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], oic_standin: StandIn
 ) -> None:
     """action.yml, the CLI and the settings model must not drift apart; both container steps of
     the composite action get every input, and every output comes from one of them."""
@@ -205,6 +206,10 @@ def test_action_yml_declares_every_setting_and_output(
         warn = ("--missing-connections", "warn")
         assert run_cli("deploy", *args, *warn, *server_args(target)) == 0
     produced |= set(json.loads(capsys.readouterr().out))
+    oic_standin.add_integration(HELLO, exported())
+    pull = ["pull", "--integrations", "HELLO_WORLD", "--integration-path", str(tmp_path / "r")]
+    assert run_cli(*pull, *server_args(oic_standin), "--json") == 0
+    produced |= set(json.loads(capsys.readouterr().out))  # and a pull's
     assert set(action["outputs"]) == produced
     for name, output in action["outputs"].items():
         value = f"${{{{ steps.prebuilt.outputs.{name} || steps.built.outputs.{name} }}}}"

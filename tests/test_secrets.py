@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 from oic_standin import CLIENT_ID, CLIENT_SECRET, PASSWORD, SCOPE, USERNAME
+from pull_archives import HELLO, exported
 from standin_fixtures import CASSETTES, PLANTED_SERVER_SECRET, SECRETS, TOKEN_PREFIX, make_vcr
 
 pytestmark = pytest.mark.usefixtures("oic_fast_http")
@@ -132,6 +133,44 @@ def test_committed_plan_secret_refused_and_never_shown(
     assert PLANTED_PLAN_SECRET not in err
     assert not Path("out/COUNTRY_INFO_01.00.0000").exists()
     assert oic_fixture_standin.total_requests == 0  # refused before any request
+
+
+@pytest.mark.parametrize("planted", [False, True], ids=["clean", "secret-in-archive"])
+@pytest.mark.parametrize("github", [False, True], ids=["local", "github"])
+def test_pull_leaks_no_secret(oic_standin, capsys, monkeypatch, tmp_path, github, planted) -> None:
+    """pull writes the archive's bytes and nothing from the server's connections; the run's
+    credentials and tokens reach no log, output, summary or file, and an export that holds a
+    credential (a hostile or misconfigured server) is refused, the file never written."""
+    leak = {"leak.txt": f"user=x\npassword={CLIENT_SECRET}\n".encode()} if planted else {}
+    archive = exported(**leak)
+    oic_standin.add_integration(HELLO, archive)
+    oic_standin.fault("/integrations", "401")  # a token refresh: twice the tokens
+    runner = tmp_path / "runner"
+    runner.mkdir()
+    monkeypatch.setenv("GITHUB_OUTPUT", str(runner / "output"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(runner / "summary"))
+    if github:
+        monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    code = run_cli(
+        "pull", "--integrations", "HELLO_WORLD", "--integration-path", "repo",
+        "--oic-url", oic_standin.url, "--token-url", oic_standin.token_url, "--scope", SCOPE,
+        "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET,
+        "--username", USERNAME, "--password", PASSWORD, "--json",
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    logs = captured.out + captured.err
+    assert code == (1 if planted else 0), logs
+    if planted:
+        assert "leak.txt: line 2 holds one of this run's secrets" in logs
+        assert not Path("repo").exists()
+    else:
+        assert (Path("repo/HELLO_WORLD/icspackage/appinstances/HELLO_REST_TRIGGER.xml")).is_file()
+    assert oic_standin.token_requests == 2
+    shown = "\n".join(line for line in logs.splitlines() if not line.startswith("::add-mask::"))
+    places = {"log": shown.encode(), **everything_written(runner), **everything_written(Path("."))}
+    for where, data in places.items():
+        for secret in (*SECRETS, *oic_standin.state.tokens, TOKEN_PREFIX):
+            assert secret.encode() not in data, f"{secret!r} leaked into {where}"
 
 
 def _secret_values_left(body: bytes) -> bool:

@@ -121,6 +121,24 @@ def _remove(temp: Path) -> None:
             step()
 
 
+def owner_of(path: Path) -> tuple[int, int] | None:
+    """Files we write as root in a container belong to whoever owns the workspace: the owner
+    of `path` or of its nearest existing parent; None when there is no one to give them to (we
+    are not root, or root owns it). The artifact stage and pull (modes/pull_write) ask here."""
+    while not path.exists():
+        path = path.parent
+    st = path.stat()
+    return None if os.geteuid() != 0 or st.st_uid == 0 else (st.st_uid, st.st_gid)
+
+
+def give_tree(root: Path, owner: tuple[int, int]) -> None:
+    """`root` (a folder or a file) and everything under it to `owner`; links themselves."""
+    os.chown(root, *owner, follow_symlinks=False)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            os.chown(os.path.join(folder, name), *owner, follow_symlinks=False)
+
+
 class ArtifactStage:
     """A staging folder (`path`) that becomes `<artifact-dir>/<slug>/` on commit, or vanishes."""
 
@@ -239,15 +257,11 @@ class ArtifactStage:
         return self.final
 
     def _fix_owner(self) -> None:
-        """Files we write as root in a container belong to whoever owns the workspace."""
-        st = os.stat(self._created[0].parent if self._created else self.artifact_dir)
-        if os.geteuid() != 0 or st.st_uid == 0:
-            return
-        for folder, dirs, files in os.walk(self.path):
-            for name in dirs + files:
-                os.chown(os.path.join(folder, name), st.st_uid, st.st_gid, follow_symlinks=False)
-        for made in [*self._created, self.path]:
-            os.chown(made, st.st_uid, st.st_gid)
+        owner = owner_of(self._created[0].parent if self._created else self.artifact_dir)
+        if owner is not None:
+            give_tree(self.path, owner)
+            for made in self._created:
+                os.chown(made, *owner)
 
     def _cleanup(self) -> None:
         """After a failure, the artifact we moved aside goes back and the folders we made go

@@ -1,1 +1,1 @@
-"""What a run does: build one source, a batch, or discover sources for a matrix."""
+"""What a run does: build one source, a batch, discover sources for a matrix, pull from OIC."""

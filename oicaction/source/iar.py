@@ -7,6 +7,7 @@ from __future__ import annotations
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from ..errors import SourceError, reading
 from .metadata import ICSPACKAGE, MAX_XML_BYTES
@@ -93,6 +94,14 @@ class IarFile:
 
     def __exit__(self, *exc: object) -> None:
         self._zip.close()
+
+    def infolist(self) -> list[zipfile.ZipInfo]:
+        """Every entry as the zip lists it (folders and duplicates included)."""
+        return self._zip.infolist()
+
+    def open(self, info: zipfile.ZipInfo) -> IO[bytes]:
+        """One entry as a stream; zipfile checks its CRC once it is read to the end."""
+        return self._zip.open(info)
 
     @property
     def entry_names(self) -> list[str]:
