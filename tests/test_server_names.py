@@ -158,8 +158,8 @@ def test_a_secret_never_becomes_a_file_or_folder_name(
     captured = capsys.readouterr()
     assert rc == 1, captured.err
     assert SECRET_NAME not in captured.out + captured.err
-    said = {"connection id": "is not the one asked for", "property name": "holds a secret"}
-    assert f"connection HELLO_REST_TRIGGER: {standin.url} answered with a" in captured.err
+    said = {"connection id": "not the one asked for", "property name": "an attachment name that holds a secret"}
+    assert f"connection HELLO_REST_TRIGGER: {standin.url} answered with " in captured.err
     assert said[where] in captured.err
     assert not [p for p in Path.cwd().rglob("*") if SECRET_NAME in p.name]
     assert not Path("out").exists() or [p.name for p in Path("out").iterdir()] == []

@@ -52,14 +52,14 @@ def _checked_answer(conn_id: str, clean: CleanConnection, where: str, redactor: 
     try:
         if clean.id != conn_id:
             checked_name("connection id", clean.id)
-            raise ArtifactError(f"connection id {clean.id!r} is not the one asked for")
+            raise ArtifactError(f"connection id {clean.id!r}, not the one asked for")
         for item in clean.attachments:
             checked_name("property name", item.property)
             if item.property in redactor or redactor.record(item.property) != item.property:
-                raise ArtifactError("attachment name that holds a secret of this run")
+                raise ArtifactError("an attachment name that holds a secret of this run")
     except ArtifactError as exc:
         raise ServerError(
-            f"connection {conn_id}: {where} answered with a {exc}; nothing is written"
+            f"connection {conn_id}: {where} answered with {exc}; nothing is written"
         ) from None
 
 
