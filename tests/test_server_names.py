@@ -158,7 +158,10 @@ def test_a_secret_never_becomes_a_file_or_folder_name(
     captured = capsys.readouterr()
     assert rc == 1, captured.err
     assert SECRET_NAME not in captured.out + captured.err
-    said = {"connection id": "not the one asked for", "property name": "an attachment name that holds a secret"}
+    said = {
+        "connection id": "not the one asked for",
+        "property name": "an attachment name that holds a secret",
+    }
     assert f"connection HELLO_REST_TRIGGER: {standin.url} answered with " in captured.err
     assert said[where] in captured.err
     assert not [p for p in Path.cwd().rglob("*") if SECRET_NAME in p.name]
