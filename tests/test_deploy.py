@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -525,3 +526,27 @@ def test_not_an_artifact_path(target, run, tmp_path) -> None:
     empty.mkdir()
     result = run(path=empty)
     assert result.rc == 2 and result.outputs == {}
+
+
+def test_not_configured_connection_without_plan_lines_says_to_add_them(
+    artifacts, monkeypatch, tmp_path
+) -> None:
+    """A connection the import creates that the plan says nothing about: the test fails naming
+    the plan file and the lines to add (not "the plan sets all it names")."""
+    plan = write_plan(tmp_path, "# nothing for this environment yet")
+    with StandIn() as empty:
+        result = deploy(
+            empty,
+            artifacts,
+            "--connection-plan",
+            str(plan),
+            "--missing-connections",
+            "warn",
+            monkeypatch=monkeypatch,
+            tmp_path=tmp_path,
+        )
+    assert result.rc == 1
+    error = result.one["error"]
+    conn = re.search(r"test connection (\w+): not configured", error)
+    assert conn, error
+    assert f"{plan} has no line for it: add its {conn[1]}.connection.<name>=" in error
