@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -528,25 +527,28 @@ def test_not_an_artifact_path(target, run, tmp_path) -> None:
     assert result.rc == 2 and result.outputs == {}
 
 
-def test_not_configured_connection_without_plan_lines_says_to_add_them(
-    artifacts, monkeypatch, tmp_path
-) -> None:
-    """A connection the import creates that the plan says nothing about: the test fails naming
-    the plan file and the lines to add (not "the plan sets all it names")."""
+def test_not_configured_connection_says_where_to_set_it(target, artifacts, run, tmp_path) -> None:
+    """A connection OIC calls "not configured" that the plan says nothing about: the error names
+    the plan file and the lines to add; one that lists no property: configure it in OIC."""
+    incomplete = target_connection()
+    incomplete["status"] = "INPROGRESS"  # OIC's own verdict, no property marked required
+    for prop in incomplete["connectionProperties"] + incomplete["securityProperties"]:
+        prop["requiredFlag"] = False
+    target.add_connection("RESTCOUNTRIESEU", incomplete)
     plan = write_plan(tmp_path, "# nothing for this environment yet")
-    with StandIn() as empty:
-        result = deploy(
-            empty,
-            artifacts,
-            "--connection-plan",
-            str(plan),
-            "--missing-connections",
-            "warn",
-            monkeypatch=monkeypatch,
-            tmp_path=tmp_path,
-        )
+    result = run("--connection-plan", str(plan))
     assert result.rc == 1
-    error = result.one["error"]
-    conn = re.search(r"test connection (\w+): not configured", error)
-    assert conn, error
-    assert f"{plan} has no line for it: add its {conn[1]}.connection.<name>=" in error
+    assert (
+        "test connection RESTCOUNTRIESEU: not configured (Conflict: Connection RESTCOUNTRIESEU "
+        f"is not configured (o:errorCode OIC-409)); {plan} has no line for it: add its "
+        "RESTCOUNTRIESEU.connection.<name>= / RESTCOUNTRIESEU.secure.<name>= lines"
+    ) in result.one["error"]
+
+    bare = {k: v for k, v in incomplete.items() if not k.endswith("Properties")}
+    target.add_connection("RESTCOUNTRIESEU", bare)
+    error = run("--connection-plan", str(plan)).one["error"]
+    assert (
+        "test connection RESTCOUNTRIESEU: not configured (Conflict: Connection RESTCOUNTRIESEU "
+        "is not configured (o:errorCode OIC-409)); OIC lists no property a plan could set for "
+        "it: configure it in OIC"
+    ) in error

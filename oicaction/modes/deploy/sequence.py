@@ -228,6 +228,8 @@ class Deployment:
         missing = lacking(conn, self.plan, body)
         if missing:
             return "the plan leaves it without: " + "; ".join(missing)
+        if body is not None and not any(properties(body).values()):
+            return "OIC lists no property a plan could set for it: configure it in OIC"
         lines = f"{conn}.connection.<name>= / {conn}.secure.<name>= lines"
         if self.plan is None:
             return f"no connection plan sets it: set connection-plan to a plan with its {lines}"
