@@ -552,3 +552,22 @@ def test_not_configured_connection_says_where_to_set_it(target, artifacts, run, 
         "is not configured (o:errorCode OIC-409)); OIC lists no property a plan could set for "
         "it: configure it in OIC"
     ) in error
+
+
+def test_artifact_path_missing_or_empty_is_a_settings_error_naming_it(
+    target, run, tmp_path, capsys
+) -> None:
+    """A wrong artifact-path is the user's setting at fault (exit 2, naming the input), nothing
+    sent; the same for a path that does not exist, a file and a folder without artifacts."""
+    capsys.readouterr()
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "empty").mkdir()
+    for name, what in [
+        ("nope", "does not exist"),
+        ("file", "is not a folder"),
+        ("empty", "holds no artifact"),
+    ]:
+        assert run(path=tmp_path / name).rc == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert lines[-1].startswith(f"error: artifact-path {tmp_path / name} {what}"), lines
+    assert target.writes == 0
