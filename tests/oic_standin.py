@@ -691,7 +691,11 @@ SAMPLE_LOOKUP = b"DVM,COUNTRY_CODES,Country codes\nISO2,Name\nDE,Germany\nFR,Fra
 
 def main(argv: list[str] | None = None) -> int:
     default_fixtures = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "api"
-    parser = argparse.ArgumentParser(description="Serve a stand-in OIC on 127.0.0.1.")
+    parser = argparse.ArgumentParser(
+        description="Serve a stand-in OIC on 127.0.0.1. Prints one JSON line first: its URL and "
+        "the (fake) credentials it accepts, for OIC_OIC_URL, OIC_CLIENT_ID, OIC_CLIENT_SECRET, "
+        "OIC_TOKEN_URL and OIC_SCOPE (or OIC_USERNAME and OIC_PASSWORD)."
+    )
     parser.add_argument("--port", type=int, default=8123)
     parser.add_argument("--fixtures", type=Path, default=default_fixtures)
     parser.add_argument("--instance", help="require ?integrationInstance=<name> (Gen3)")
@@ -711,8 +715,10 @@ def main(argv: list[str] | None = None) -> int:
                 "url": standin.url,
                 "token_url": standin.token_url,
                 "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
                 "scope": SCOPE,
                 "username": USERNAME,
+                "password": PASSWORD,
                 "connections": sorted(standin.state.connections),
                 "lookups": sorted(standin.state.lookups),
                 "integrations": list(standin.state.deploy.integrations),

@@ -525,3 +525,49 @@ def test_not_an_artifact_path(target, run, tmp_path) -> None:
     empty.mkdir()
     result = run(path=empty)
     assert result.rc == 2 and result.outputs == {}
+
+
+def test_not_configured_connection_says_where_to_set_it(target, artifacts, run, tmp_path) -> None:
+    """A connection OIC calls "not configured" that the plan says nothing about: the error names
+    the plan file and the lines to add; one that lists no property: configure it in OIC."""
+    incomplete = target_connection()
+    incomplete["status"] = "INPROGRESS"  # OIC's own verdict, no property marked required
+    for prop in incomplete["connectionProperties"] + incomplete["securityProperties"]:
+        prop["requiredFlag"] = False
+    target.add_connection("RESTCOUNTRIESEU", incomplete)
+    plan = write_plan(tmp_path, "# nothing for this environment yet")
+    result = run("--connection-plan", str(plan))
+    assert result.rc == 1
+    assert (
+        "test connection RESTCOUNTRIESEU: not configured (Conflict: Connection RESTCOUNTRIESEU "
+        f"is not configured (o:errorCode OIC-409)); {plan} has no line for it: add its "
+        "RESTCOUNTRIESEU.connection.<name>= / RESTCOUNTRIESEU.secure.<name>= lines"
+    ) in result.one["error"]
+
+    bare = {k: v for k, v in incomplete.items() if not k.endswith("Properties")}
+    target.add_connection("RESTCOUNTRIESEU", bare)
+    error = run("--connection-plan", str(plan)).one["error"]
+    assert (
+        "test connection RESTCOUNTRIESEU: not configured (Conflict: Connection RESTCOUNTRIESEU "
+        "is not configured (o:errorCode OIC-409)); OIC lists no property a plan could set for "
+        "it: configure it in OIC"
+    ) in error
+
+
+def test_artifact_path_missing_or_empty_is_a_settings_error_naming_it(
+    target, run, tmp_path, capsys
+) -> None:
+    """A wrong artifact-path is the user's setting at fault (exit 2, naming the input), nothing
+    sent; the same for a path that does not exist, a file and a folder without artifacts."""
+    capsys.readouterr()
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "empty").mkdir()
+    for name, what in [
+        ("nope", "does not exist"),
+        ("file", "is not a folder"),
+        ("empty", "holds no artifact"),
+    ]:
+        assert run(path=tmp_path / name).rc == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert lines[-1].startswith(f"error: artifact-path {tmp_path / name} {what}"), lines
+    assert target.writes == 0

@@ -17,6 +17,9 @@ pytestmark = pytest.mark.usefixtures("oic_fast_http")
 ARCHIVES = sorted(
     [*REAL.rglob("*.iar"), *REAL.rglob("*.car"), *API.rglob("*.iar")] if REAL.is_dir() else []
 )
+# No archives (a user's clone has no ../shared): one case that `real_dir` skips, saying why (and
+# that fails under OIC_BUILD_REQUIRE_FIXTURES=1), instead of pytest's silent empty parameter set.
+CASES = ARCHIVES or [REAL / "absent.iar"]
 
 
 def _project_id(car: Path) -> str:
@@ -32,7 +35,7 @@ def _integration_id(iar: Path) -> str:
     return "|".join(slug.rsplit("_", 1))
 
 
-@pytest.mark.parametrize("archive", ARCHIVES, ids=lambda p: p.name)
+@pytest.mark.parametrize("archive", CASES, ids=lambda p: p.name)
 def test_pulled_tree_builds_to_the_exported_archive(
     archive: Path, real_dir: Path, oic_standin: StandIn, tmp_path: Path
 ) -> None:

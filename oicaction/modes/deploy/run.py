@@ -68,6 +68,12 @@ def prepare(
 ) -> tuple[list[DeployOutcome], dict[int, tuple[Bundle, ResolvedPlan | None]]]:
     """Read and check every artifact and resolve its plan; nothing is sent. Returns the
     outcomes (failed ones with their error) and, by position, what is ready to deploy."""
+    if not settings.artifact_path.is_dir():  # a setting at fault, not an artifact: exit 2
+        what = "is not a folder" if settings.artifact_path.exists() else "does not exist"
+        raise SettingsError(
+            f"artifact-path {shown_path(settings.artifact_path)} {what} (the build's "
+            "artifact-dir, or one artifact folder in it)"
+        )
     folders = find_artifacts(settings.artifact_path)
     if not folders:
         raise SettingsError(

@@ -213,17 +213,30 @@ class Deployment:
         step = f"test connection {conn}"
         if answer.status == 409:
             body = self.steps.connection(conn, step) or self.bundle.definitions.get(conn)
-            missing = lacking(conn, self.plan, body)
             raise self.steps.fail(
-                step,
-                f"not configured ({answer.detail()}); the plan "
-                + ("leaves it without: " + "; ".join(missing) if missing else "sets all it names"),
+                step, f"not configured ({answer.detail()}); {self._lacks(conn, body)}"
             )
         if answer.status in OK:
             detail = data.get("details") if isinstance(data, dict) else None
             raise self.steps.fail(step, f"{outcome}: {detail or answer.detail()}")
         path = api("connections", conn, "test", project=self.unit.project)
         raise self.steps.refused(step, "POST", path, answer)
+
+    def _lacks(self, conn: str, body: dict[str, Any] | None) -> str:
+        """What the plan leaves a connection OIC calls "not configured" without, naming the
+        plan file, so the user knows which lines to add or fill."""
+        missing = lacking(conn, self.plan, body)
+        if missing:
+            return "the plan leaves it without: " + "; ".join(missing)
+        if body is not None and not any(properties(body).values()):
+            return "OIC lists no property a plan could set for it: configure it in OIC"
+        lines = f"{conn}.connection.<name>= / {conn}.secure.<name>= lines"
+        if self.plan is None:
+            return f"no connection plan sets it: set connection-plan to a plan with its {lines}"
+        where = self.plan.plan.path
+        if not self.plan.for_connection(conn):
+            return f"{where} has no line for it: add its {lines}"
+        return f"every line {where} has for it is set: check their values"
 
     def _activate(self, target: Target, progress: Progress) -> str:
         if not self.options.activate:
