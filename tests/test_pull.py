@@ -411,7 +411,7 @@ def test_layout_iar_version_bump_replaces_the_old_archive(oic: StandIn, pull: Ca
 def test_a_failed_write_leaves_the_old_tree(
     oic: StandIn, pull: Callable, monkeypatch: pytest.MonkeyPatch, when: str
 ) -> None:
-    from oicaction.modes import pull_write
+    from oicaction.modes.pull import write as pull_write
 
     oic.add_integration(HELLO, exported())
     assert pull("--integrations", "HELLO_WORLD")[0] == 0
@@ -444,7 +444,7 @@ def test_a_failed_write_leaves_the_old_tree(
 def test_a_failure_half_way_reports_what_was_written(
     oic: StandIn, pull: Callable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from oicaction.modes import pull_write
+    from oicaction.modes.pull import write as pull_write
 
     oic.add_integration(HELLO, exported())
     oic.add_integration("ZZZ_LAST|01.00.0000", exported("ZZZ_LAST"))
@@ -466,7 +466,7 @@ def test_a_failure_half_way_reports_what_was_written(
 def test_a_killed_pulls_staging_is_removed_but_lookalikes_are_kept(
     oic: StandIn, pull: Callable
 ) -> None:
-    from oicaction.modes.pull_write import MARKER, MARKER_TEXT
+    from oicaction.modes.pull.write import MARKER, MARKER_TEXT
 
     oic.add_integration(HELLO, exported())
     folder = Path("integrations/HELLO_WORLD")
@@ -609,7 +609,7 @@ def test_unknown_project_is_a_settings_error(oic: StandIn, pull: Callable) -> No
 
 
 def test_a_secret_across_two_read_chunks_is_found_at_its_line(tmp_path: Path) -> None:
-    from oicaction.modes.pull_archive import CHUNK, check_archive
+    from oicaction.modes.pull.archive import CHUNK, check_archive
     from oicaction.redact import Redactor
 
     secret = "Pl4nted-Across-Chunks-77"

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..artifact.staging import give_tree, owner_of
-from ..errors import ArtifactError, OicBuildError, SourceError, shown_path
-from ..source.find import is_project_tree, read_source
-from ..source.iar import IarFile
-from ..source.metadata import ICSPACKAGE
-from ..source.project import PROJECT
-from .pull_archive import CHUNK, Checked, entry_digest, held_id
+from ...artifact.staging import give_tree, owner_of
+from ...errors import ArtifactError, OicBuildError, SourceError, shown_path
+from ...source.find import is_project_tree, read_source
+from ...source.iar import IarFile
+from ...source.metadata import ICSPACKAGE
+from ...source.project import PROJECT
+from .archive import CHUNK, Checked, entry_digest, held_id
 
 Status = Literal["added", "updated", "unchanged"]
 STAGE_PREFIX = ".oic-pull-"

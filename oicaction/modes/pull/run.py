@@ -17,15 +17,15 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
-from ..errors import ServerError, SettingsError, shown_path
-from ..oic.client import OicClient, api
-from ..oic.config import missing_server_settings
-from ..report import Reporter
-from ..settings import Settings
-from .build import connect
-from .pull_archive import Checked, check_archive
-from .pull_select import list_integrations, resolve, selection_lines
-from .pull_write import Present, Status, inspect, remove_leftovers, status, target_name, write
+from ...errors import ServerError, SettingsError, shown_path
+from ...oic.client import OicClient, api
+from ...oic.config import missing_server_settings
+from ...report import Reporter
+from ...settings import Settings
+from ..build import connect
+from .archive import Checked, check_archive
+from .select import list_integrations, resolve, selection_lines
+from .write import Present, Status, inspect, remove_leftovers, status, target_name, write
 
 
 @dataclass(frozen=True)
