@@ -97,6 +97,28 @@ def inspect(folder: Path, checked: Checked) -> Present:
     return Present(folder, present_tree, tuple(archives), tuple(dict.fromkeys(ids)))
 
 
+def inspect_archive(archive: Path, checked: Checked, layout: str) -> Present:
+    """A source the repository keeps as one archive among several in a shared folder: with
+    layout iar that file is replaced (under OIC's name for the export); a tree cannot go there,
+    as the folder's other archives would then be read as part of one source."""
+    folder = archive.parent
+    if layout != "iar":
+        raise _refuse(
+            archive,
+            f"{checked.label} is kept as one archive among several; pull writes a "
+            f"{checked.root}/ tree only into a folder of its own: move the archive into one, or "
+            "pull with layout iar",
+        )
+    target = folder / target_name(checked, layout)
+    if archive.is_symlink() or (target != archive and (target.exists() or target.is_symlink())):
+        raise _refuse(
+            target if target != archive else archive,
+            f"a symbolic link or a file in the way of {checked.label}; pull replaces neither",
+        )
+    meta = read_source(archive, verify=False).meta
+    return Present(folder, None, (archive,), (held_id(meta),))
+
+
 def tree_digest(tree: Path) -> dict[str, str] | None:
     """Every file under `tree` as an archive entry name and its sha256; None when it holds
     anything but files and folders (a link: never followed, always replaced)."""
