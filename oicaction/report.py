@@ -24,8 +24,10 @@ def escape_data(text: str) -> str:
 
 
 def plain_line(text: str) -> str:
-    """One log line that the runner shows as text, never runs as a command."""
-    text = escape_data(text).replace("##[", "##%5B")
+    """One log line that the runner shows as text, never runs as a command. The runner shows
+    a plain line as it is (only a command's data is unescaped), so `%` stays `%` (a URL's
+    `%7C` must not read `%257C`); CR and LF are escaped to keep it one line."""
+    text = text.replace("\r", "%0D").replace("\n", "%0A").replace("##[", "##%5B")
     stripped = text.lstrip()
     if stripped.startswith("::"):
         text = text[: len(text) - len(stripped)] + "%3A" + stripped[1:]

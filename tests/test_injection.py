@@ -76,6 +76,23 @@ def test_every_line_kind_is_escaped(message: str, github: bool, tmp_path: Path) 
             assert found == [], out.getvalue()
 
 
+@pytest.mark.parametrize("github", [True, False], ids=["github", "local"])
+def test_a_url_in_a_line_reads_as_it_was_requested(github: bool) -> None:
+    """The runner shows a plain line as it is (it unescapes a command's data only): a `%` is
+    not escaped there, so `HELLO%7C01` never reads `HELLO%257C01`."""
+    url = "https://oic.example.com/ic/api/integration/v1/integrations/HELLO%7C01.00.0000/archive"
+    out = io.StringIO()
+    reporter = Reporter(github=github, stream=out)
+    reporter.info(f"GET {url}: 423")
+    reporter.error(f"GET {url}: 423")
+    info, error = out.getvalue().splitlines()
+    assert info == f"GET {url}: 423"
+    if github:  # an annotation: escaped, and unescaped by the runner to the message meant
+        assert [c.data for c in commands(out.getvalue())] == [f"GET {url}: 423"]
+    else:
+        assert error == f"error: GET {url}: 423"
+
+
 def test_json_on_stdout_forges_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     reporter = Reporter(github=True, stream=io.StringIO())
     doc = {"integration-name": HOSTILE, "##[add-mask]key": "x"}

@@ -8,6 +8,7 @@ are in tests/test_real_answers.py.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from email import message_from_bytes
 from pathlib import Path
@@ -28,7 +29,7 @@ from standin_fixtures import PLANTED_SERVER_SECRET, client_for, fast_options
 
 from oicaction.errors import ServerError, SettingsError
 from oicaction.oic.auth import ClientCredentials
-from oicaction.oic.client import OicClient, UncertainWrite, api
+from oicaction.oic.client import OicClient, UncertainWrite, api, lock_hint
 from oicaction.oic.config import server_config
 from oicaction.oic.fetch_cache import ServerCache
 from oicaction.oic.http import HttpOptions
@@ -641,6 +642,44 @@ def test_locked_attachment_once_is_survived(oic_standin: StandIn, tmp_path: Path
     assert oic_standin.total_requests == 2
 
 
+def test_a_lock_the_caller_calls_final_fails_at_once(oic_standin: StandIn, tmp_path: Path):
+    """retry_locks=False (pull's export: a prebuilt integration never unlocks): one request,
+    OIC's reason in the error; other busy statuses are still retried."""
+    tmp_path = tmp_path / "stage"
+    tmp_path.mkdir()
+    oic_standin.add_attachment("SOAP_ORDERS", "targetWSDLURL", WSDL)
+    oic_standin.fault("/attachments/targetWSDLURL", "423", times=10)
+    client = client_for(oic_standin)
+    with pytest.raises(ServerError) as err:
+        client.download(WSDL_PATH, "export", tmp_path / "w", retry_locks=False)
+    assert oic_standin.total_requests == 1
+    assert "HTTP 423" in str(err.value) and "retries" not in str(err.value)
+    assert "Connection is locked" in str(err.value) and "open in the designer?" in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+    oic_standin.state.faults.clear()
+    oic_standin.fault("/attachments/targetWSDLURL", "503")
+    assert client.download(WSDL_PATH, "export", tmp_path / "w", retry_locks=False) is not None
+    assert oic_standin.total_requests == 3
+
+
+@pytest.mark.parametrize(
+    ("status", "detail", "hint"),
+    [
+        (423, "Locked: Integration is in locked status or PREBUILT type", "prebuilt integration"),
+        (423, "Locked: Connection is locked", "open in the designer?"),
+        (412, "Precondition Failed: Resource is locked", "open in the designer?"),
+        (500, "Internal Server Error: locked", ""),
+    ],
+)
+def test_lock_hint_guesses_the_designer_only_when_oic_says_nothing_else(
+    status: int, detail: str, hint: str
+) -> None:
+    said = lock_hint(status, detail)
+    assert hint in said and (hint or said == "")
+    if "PREBUILT" in detail:
+        assert "designer" not in said and "editing" not in said
+
+
 # -- writes: never re-sent once they may have arrived ----------------------------------------
 
 ECHO = api("echo", "thing")
@@ -657,6 +696,29 @@ def test_send_a_json_body(oic_standin: StandIn) -> None:
     }
     [request] = [r for r in oic_standin.requests if r.path == ECHO]
     assert request.headers["Authorization"].startswith("Bearer ")
+
+
+def test_send_streams_a_2xx_body_to_a_file(oic_standin: StandIn, tmp_path: Path) -> None:
+    """`sink`: a POST that answers an archive (a project export) is written to its file as a
+    download is, asked with the caller's Accept; a refused one leaves no file."""
+    tmp_path = tmp_path / "stage"
+    tmp_path.mkdir()
+    dest = tmp_path / "p.car"
+    client = client_for(oic_standin)
+    answer = client.send(
+        "POST", ECHO, "export", json={"a": 1}, sink=dest, accept="application/octet-stream, */*"
+    )
+    assert answer.status == 200 and answer.body == b""  # not held in memory
+    assert json.loads(dest.read_bytes())["sha256"] == hashlib.sha256(b'{"a": 1}').hexdigest()
+    assert answer.sha256 == hashlib.sha256(dest.read_bytes()).hexdigest()
+    [request] = oic_standin.requests
+    assert request.headers["Accept"] == "application/octet-stream, */*"
+    dest.unlink()
+    oic_standin.fault(ECHO, "423", times=3)
+    answer = client.send("POST", ECHO, "export", sink=dest, retry_locks=False)
+    assert answer.status == 423 and b"locked" in answer.body
+    assert sent(oic_standin) == [("POST", ECHO)] * 2  # the lock not waited out
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_override_sends_a_post_that_says_patch(oic_standin: StandIn) -> None:

@@ -139,8 +139,13 @@ def test_locked_or_prebuilt_is_one_line_naming_it_and_nothing_is_written(
     assert code == 1 and outputs == {}
     [error] = [line for line in log.splitlines() if line.startswith("error:")]
     assert "integration PREBUILT_ONE|01.00.0000" in error and "HTTP 423" in error
-    assert "locked status or PREBUILT type" in error
+    assert "locked status or PREBUILT type" in error  # OIC's own reason
+    assert "prebuilt integration" in error and "editing" not in error  # no guess against it
+    # The URL as it was requested, `|` quoted once (not shown as %257C).
+    assert archive_path("PREBUILT_ONE|01.00.0000") in error, error
     assert not Path("integrations").exists()  # HELLO_WORLD downloaded fine, yet not written
+    # A prebuilt integration never unlocks: asked once, not waited out for request-deadline.
+    assert oic.count("GET", archive_path("PREBUILT_ONE|01.00.0000")) == 1
 
 
 def test_archive_gone_between_list_and_export(oic: StandIn, pull: Callable) -> None:
@@ -548,6 +553,38 @@ def test_project_pull_writes_its_tree(oic: StandIn, pull: Callable) -> None:
         expected = {i.filename: zf.read(i) for i in zf.infolist()}
     assert files_under(Path("integrations/DEMO")) == expected
     assert oic.count("POST", "/ic/api/integration/v1/projects/DEMO/archive") == 1
+
+
+def test_project_export_streams_the_car_and_asks_for_an_archive(
+    oic: StandIn, pull: Callable
+) -> None:
+    """The .car is an archive, not JSON: asked for as one and streamed to its file (capped by
+    max-response-size all the same)."""
+    oic.add_project_archive("DEMO", project_car())
+    code, _, log = pull("--oic-project", "DEMO", "--layout", "iar")
+    assert code == 0, log
+    [export] = [r for r in oic.requests if r.path.endswith("/projects/DEMO/archive")]
+    assert export.method == "POST" and json.loads(export.body) == {
+        "code": "DEMO",
+        "type": "DEVELOPED",
+    }
+    assert export.headers["Accept"] == "application/octet-stream, */*"
+    code, _, log = pull(
+        "--oic-project", "DEMO", "--max-response-size", str(len(project_car()) - 1), path="other"
+    )
+    assert code == 1 and "max-response-size" in log and not Path("other").exists()
+
+
+def test_locked_project_fails_at_once_with_the_reason(oic: StandIn, pull: Callable) -> None:
+    oic.add_project_archive("DEMO", project_car())
+    oic.fault("/projects/DEMO/archive", "423", times=10)
+    code, _, log = pull("--oic-project", "DEMO")
+    assert code == 1
+    [error] = [line for line in log.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: project DEMO: HTTP 423 Locked from POST ")
+    assert "Connection is locked" in error and "open in the designer?" in error
+    assert oic.count("POST", "/ic/api/integration/v1/projects/DEMO/archive") == 1
+    assert not Path("integrations").exists()
 
 
 def test_project_pull_layout_iar(oic: StandIn, pull: Callable) -> None:

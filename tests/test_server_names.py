@@ -129,3 +129,40 @@ def test_project_yaml_names_that_cannot_be_paths(
     _check_refused(rc, capsys, "project SALES uses a", named)
     assert tree_digest(src) == before
     assert oic_standin.count("GET", "/ic/api/integration/v1/projects/SALES/connections") == 0
+
+
+SECRET_NAME = "K7Q2ZX9M4W8R1T5V"  # a password OIC's own id rule would let through
+
+
+@pytest.mark.parametrize("where", ["connection id", "property name"])
+def test_a_secret_never_becomes_a_file_or_folder_name(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A server that answers with the run's password as a connection id or attachment name
+    (both fit OIC's rules): the build fails, no path anywhere holds the password, and no line
+    shows it."""
+    from conftest import run_cli
+    from oic_standin import USERNAME
+
+    src = make_integration(Path("src"))
+    conn_id, prop = ("HELLO_REST_TRIGGER", SECRET_NAME)
+    if where == "connection id":
+        conn_id, prop = SECRET_NAME, "targetWSDLURL"
+    with StandIn(password=SECRET_NAME) as standin:
+        standin.add_connection("HELLO_REST_TRIGGER", _body(conn_id, prop))
+        standin.add_attachment("HELLO_REST_TRIGGER", prop, WSDL)
+        rc = run_cli(
+            "--integration-path", str(src), "--artifact-dir", "out", "--oic-url", standin.url,
+            "--username", USERNAME, "--password", SECRET_NAME, "--json",
+        )  # fmt: skip
+    captured = capsys.readouterr()
+    assert rc == 1, captured.err
+    assert SECRET_NAME not in captured.out + captured.err
+    said = {
+        "connection id": "not the one asked for",
+        "property name": "an attachment name that holds a secret",
+    }
+    assert f"connection HELLO_REST_TRIGGER: {standin.url} answered with " in captured.err
+    assert said[where] in captured.err
+    assert not [p for p in Path.cwd().rglob("*") if SECRET_NAME in p.name]
+    assert not Path("out").exists() or [p.name for p in Path("out").iterdir()] == []

@@ -11,7 +11,7 @@ from ..errors import ArtifactError, ServerError, SourceError
 from ..oic.client import OicClient, api
 from ..oic.connection_model import CleanConnection, is_key_material, is_oic_managed
 from ..oic.fetch_cache import ServerCache
-from ..redact import shipped_secret
+from ..redact import Redactor, shipped_secret
 from ..report import Reporter
 from ..settings import Settings
 from ..source.metadata import Meta
@@ -46,17 +46,20 @@ def _refuse_secret(data: bytes, what: str, reporter: Reporter) -> None:
         raise ServerError(shipped_secret(what, line))
 
 
-def _checked_answer(conn_id: str, clean: CleanConnection, where: str) -> None:
-    """The server's answer names the connection asked for, and only files OIC could name."""
+def _checked_answer(conn_id: str, clean: CleanConnection, where: str, redactor: Redactor) -> None:
+    """The server's answer names the connection asked for, and only files OIC could name; no
+    file is named by a secret of the run (the property-name rule lets most through)."""
     try:
         if clean.id != conn_id:
             checked_name("connection id", clean.id)
-            raise ArtifactError(f"connection id {clean.id!r} is not the one asked for")
+            raise ArtifactError(f"connection id {clean.id!r}, not the one asked for")
         for item in clean.attachments:
             checked_name("property name", item.property)
+            if item.property in redactor or redactor.record(item.property) != item.property:
+                raise ArtifactError("an attachment name that holds a secret of this run")
     except ArtifactError as exc:
         raise ServerError(
-            f"connection {conn_id}: {where} answered with a {exc}; nothing is written"
+            f"connection {conn_id}: {where} answered with {exc}; nothing is written"
         ) from None
 
 
@@ -160,7 +163,7 @@ def export_connections(
             _missing_connection(conn_id, meta, where, settings, reporter)
             skipped.append(conn_id)
             continue
-        _checked_answer(conn_id, clean, where)
+        _checked_answer(conn_id, clean, where, reporter.redactor)
         # Records are redacted value by value (see redact.py); the plan is made from the same.
         clean = replace(clean, data=reporter.redactor.record(clean.data))
         write_file(connection_path(stage, conn_id), to_json(clean.data))

@@ -85,8 +85,13 @@ def check_settings(settings: Settings) -> list[str] | None:
 
 
 def _integration_export(client: OicClient, integration_id: str, dest: Path) -> None:
+    """GET .../archive; a 423 (locked, or prebuilt: never exported) fails at once with OIC's
+    reason rather than being waited out."""
     sha = client.download(
-        api("integrations", integration_id, "archive"), f"integration {integration_id}", dest
+        api("integrations", integration_id, "archive"),
+        f"integration {integration_id}",
+        dest,
+        retry_locks=False,
     )
     if sha is None:
         raise ServerError(
@@ -96,19 +101,21 @@ def _integration_export(client: OicClient, integration_id: str, dest: Path) -> N
 
 
 def _project_export(client: OicClient, project: str, dest: Path) -> None:
-    """OIC 3 exports a project by POST with its code and type (docs/live-recording.md)."""
+    """OIC 3 exports a project by POST with its code and type (docs/live-recording.md); the
+    `.car` is streamed to `dest` like any download, and a lock fails at once as for an
+    integration."""
+    what = f"project {project}"
     answer = client.send(
         "POST",
         api("projects", project, "archive"),
-        f"project {project}",
+        what,
         json={"code": project, "type": "DEVELOPED"},
+        sink=dest,
+        accept="application/octet-stream, */*",
+        retry_locks=False,
     )
-    if answer.status != 200:
-        locked = " (locked: someone is editing it in OIC)" if answer.status == 423 else ""
-        raise ServerError(
-            f"project {project}: export answered HTTP {answer.status}: {answer.detail()}{locked}"
-        )
-    dest.write_bytes(answer.body)
+    if not 200 <= answer.status < 300:
+        raise client.fail(answer, what)
 
 
 def _download(exports: list[_Export], workers: int) -> None:

@@ -23,10 +23,19 @@ from .http import (
     HttpOptions,
     UncertainWrite,
     Upload,
+    lock_hint,
 )
 from .url import is_design_host, shown_url
 
-__all__ = ["DEFAULT_OPTIONS", "Answer", "HttpOptions", "OicClient", "UncertainWrite", "api"]
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "Answer",
+    "HttpOptions",
+    "OicClient",
+    "UncertainWrite",
+    "api",
+    "lock_hint",
+]
 
 API = "/ic/api/integration/v1"
 DEFAULT_OPTIONS = HttpOptions()
@@ -144,20 +153,20 @@ class OicClient:
                 f" (Retry-After {answer.headers['Retry-After']}; retrying stops at "
                 f"request-deadline, {self.config.deadline:g} s)"
             )
-        hint = ""
+        detail = answer.detail()
+        hint = lock_hint(answer.status, detail)
         if answer.status in (401, 403):
             hint = f" (credentials rejected: {self._credentials_hint(answer.status)})"
-        elif answer.status in (412, 423):
-            hint = " (locked: someone is editing it in OIC; unlock it or try again later)"
         return ServerError(
             one_line(
                 f"{what}: HTTP {answer.status} {answer.reason} from {answer.method} "
-                f"{shown_url(answer.url)}{retried}: {answer.detail()}{hint}"
+                f"{shown_url(answer.url)}{retried}: {detail}{hint}"
             )
         )
 
     def get(self, path: str, what: str, *, accept: str = "*/*", **kw: Any) -> Answer | None:
-        """A 2xx answer, or None for a missing object (a 404 that is not the gateway's)."""
+        """A 2xx answer, or None for a missing object (a 404 that is not the gateway's).
+        `retry_locks=False` (passed on): a 423 fails at once instead of being waited out."""
         answer = self._request("GET", path, what, accept=accept, **kw)
         if 200 <= answer.status < 300:
             return answer
@@ -170,23 +179,39 @@ class OicClient:
         raise self.fail(answer, what)
 
     def get_json(
-        self, path: str, what: str, *, params: dict[str, str] | None = None
+        self,
+        path: str,
+        what: str,
+        *,
+        params: dict[str, str] | None = None,
+        retry_locks: bool = True,
     ) -> dict[str, Any] | None:
         """A JSON object, or None when the object does not exist (404)."""
-        answer = self.get(path, what, accept="application/json", params=params)
+        answer = self.get(
+            path, what, accept="application/json", params=params, retry_locks=retry_locks
+        )
         return None if answer is None else json_object(answer, what)
 
-    def get_bytes(self, path: str, what: str, *, accept: str = "*/*") -> bytes | None:
+    def get_bytes(
+        self, path: str, what: str, *, accept: str = "*/*", retry_locks: bool = True
+    ) -> bytes | None:
         """A small body (capped at max-response-size), or None on 404."""
-        answer = self.get(path, what, accept=accept)
+        answer = self.get(path, what, accept=accept, retry_locks=retry_locks)
         return None if answer is None else answer.body
 
     def download(
-        self, path: str, what: str, dest: Path, *, accept: str = "application/octet-stream, */*"
+        self,
+        path: str,
+        what: str,
+        dest: Path,
+        *,
+        accept: str = "application/octet-stream, */*",
+        retry_locks: bool = True,
     ) -> str | None:
         """The body streamed into `dest` (its folder must exist; size-capped, within the
-        deadline; a failed download leaves no `dest`); its sha256, or None on 404."""
-        answer = self.get(path, what, accept=accept, sink=dest)
+        deadline; a failed download leaves no `dest`); its sha256, or None on 404.
+        `retry_locks` False for an export that a lock would not release (a prebuilt one)."""
+        answer = self.get(path, what, accept=accept, sink=dest, retry_locks=retry_locks)
         return None if answer is None else answer.sha256
 
     def send(
@@ -200,19 +225,26 @@ class OicClient:
         field: str = "file",
         override: str | None = None,
         params: dict[str, str] | None = None,
+        sink: Path | None = None,
+        accept: str = "application/json",
+        retry_locks: bool = True,
     ) -> Answer:
         """A request that may change the server. `upload`: multipart/form-data with the file
         under `field`, streamed from disk; `override`: sent as POST with
         X-HTTP-Method-Override (OIC's PATCH). Any status comes back as an Answer; re-sent only
-        when it cannot have arrived, on 429 with Retry-After, or a lock (412/423). Raises
+        when it cannot have arrived, on 429 with Retry-After, or a lock (412/423, unless
+        `retry_locks` is False). `sink`: a 2xx body is streamed into that file as `download`
+        does (its sha256 in Answer.sha256), for a POST that answers an archive. Raises
         UncertainWrite when it may have arrived and no answer came."""
         headers = {"X-HTTP-Method-Override": override} if override else {}
         body = Upload(upload, field) if upload is not None else None
         if body is not None:
             headers["Content-Type"] = body.content_type
         method = "POST" if override else method
-        kw = {"params": params, "headers": headers, "json": json, "data": body}
-        return self._request(method, path, what, accept="application/json", idempotent=False, **kw)
+        kw = {"params": params, "headers": headers, "json": json, "data": body, "sink": sink}
+        return self._request(
+            method, path, what, accept=accept, idempotent=False, retry_locks=retry_locks, **kw
+        )
 
     def probe(self) -> None:
         """One cheap request (one connection of the list) that confirms URL, instance and

@@ -151,8 +151,24 @@ class _Retry(Retry):
 
 # 423: a connection locked by someone editing it, released in a while (Oracle's reference lists
 # it for the attachment download); 412 what OIC answers an update of a locked resource.
+# A caller for whom a lock is final (a prebuilt integration's export answers 423 for good) asks
+# for no lock retries (`retry_locks=False`) and gets the 423 at once.
+LOCK_STATUSES = frozenset({412, 423})
 READ_RETRY_STATUSES = frozenset({423, 429, 502, 503, 504})
-WRITE_RETRY_STATUSES = frozenset({412, 423})
+WRITE_RETRY_STATUSES = LOCK_STATUSES
+
+
+def lock_hint(status: int, detail: str) -> str:
+    """What a 412/423 probably means, for an error message: a guess at the designer only when
+    OIC's own detail does not name another cause (a prebuilt integration never unlocks)."""
+    if status not in LOCK_STATUSES:
+        return ""
+    if "prebuilt" in detail.lower():
+        return (
+            " (OIC does not export a prebuilt integration, one installed from a recipe or an "
+            "accelerator; if this one is not prebuilt, it is locked: unlock it in OIC)"
+        )
+    return " (locked: open in the designer? close it there, or try again later)"
 
 
 @dataclass(frozen=True)
@@ -167,10 +183,14 @@ class HttpOptions:
     backoff_max: float = 30.0
     max_redirects: int = 3
 
-    def retry(self, idempotent: bool) -> Retry:
+    def retry(self, idempotent: bool, locks: bool = True) -> Retry:
         """A fresh Retry for one exchange: reads retry transport failures and busy statuses;
-        writes only what cannot have reached the server, 429 with Retry-After and locks."""
+        writes only what cannot have reached the server, 429 with Retry-After and locks.
+        `locks` False: a 412/423 answer is final."""
         n = self.retries
+        statuses = READ_RETRY_STATUSES if idempotent else WRITE_RETRY_STATUSES
+        if not locks:
+            statuses -= LOCK_STATUSES
         return _Retry(
             total=n,
             connect=n,
@@ -178,7 +198,7 @@ class HttpOptions:
             status=n,
             other=0,
             redirect=0,
-            status_forcelist=READ_RETRY_STATUSES if idempotent else WRITE_RETRY_STATUSES,
+            status_forcelist=statuses,
             allowed_methods=None,  # the policy is chosen by `idempotent`, not by the method
             backoff_factor=self.backoff_factor,
             backoff_max=self.backoff_max,
@@ -276,16 +296,18 @@ class Http:
         *,
         what: str,
         idempotent: bool = True,
+        retry_locks: bool = True,
         sink: Path | None = None,
         **kw: Any,
     ) -> Answer:
         """Send one request (retries included) and read its whole answer within
         request-deadline and max-response-size. Any status comes back as an Answer; a 2xx body
-        goes to `sink` when given (written whole or not at all). A transport failure is one
-        ServerError naming `what` and the URL; UncertainWrite when a write may have arrived."""
+        goes to `sink` when given (written whole or not at all). `retry_locks` False: a 412/423
+        comes back at once. A transport failure is one ServerError naming `what` and the URL;
+        UncertainWrite when a write may have arrived."""
         where = f"{what}: {method} {shown_url(url)}"
         ends = time.monotonic() + self.deadline
-        retry = self.options.retry(idempotent)
+        retry = self.options.retry(idempotent, retry_locks)
         while True:
             try:
                 answer, raw = self._attempt(method, url, where, ends, sink, kw)

@@ -27,8 +27,6 @@ from ...artifact.record import BuildRecord, read_record
 from ...errors import ArtifactError, SettingsError, shown_path
 from ...oic.connection_model import is_oic_managed
 
-_CHUNK = 1 << 20
-
 
 @dataclass(frozen=True)
 class FileItem:
@@ -59,14 +57,6 @@ class Bundle:
 
 def _fail(path: Path, problem: str) -> ArtifactError:
     return ArtifactError(f"{shown_path(path)}: {problem}", file=path)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _check_name(name: str, path: Path, what: str) -> str:
@@ -136,7 +126,8 @@ def read_bundle(folder: Path, plan_path: Path | None) -> Bundle:
     archive = folder / record.archive.file
     if archive.is_symlink() or not archive.is_file():
         raise _fail(archive, f"the archive of {record.kind} {record.id} is missing")
-    digest = _sha256(archive)
+    with archive.open("rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
     if digest != record.archive.sha256:
         raise _fail(
             archive,

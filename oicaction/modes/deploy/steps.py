@@ -17,23 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ServerError
-from ...oic.client import Answer, OicClient, UncertainWrite, api
+from ...oic.client import Answer, OicClient, UncertainWrite, api, lock_hint
 from ...report import Reporter
 from .timing import Timing, lock_waits, poll_waits
 from .unit import Unit
 
 OK = frozenset({200, 201, 202, 204})
-LOCKED = frozenset({412, 423})
 # What `GET .../schedule` says of a running schedule (guessed: docs/live-recording.md).
 RUNNING_SCHEDULE = frozenset({"STARTED", "RUNNING", "ACTIVE", "SCHEDULED"})
 _TAG = re.compile(r"<[^>]+>")
 UNKNOWN = "the server's state is unknown, check it in OIC"
-
-
-def lock_hint(status: int) -> str:
-    if status in LOCKED:
-        return " (locked: open in the designer? close it there, or try again later)"
-    return ""
 
 
 class Steps:
@@ -62,10 +55,11 @@ class Steps:
         return ServerError(f"{self.unit.label}: {step}: {detail}")
 
     def refused(self, step: str, method: str, path: str, answer: Answer) -> ServerError:
+        detail = answer.detail()
         return self.fail(
             step,
-            f"HTTP {answer.status} from {method} {path}: {answer.detail()}"
-            f"{lock_hint(answer.status)}",
+            f"HTTP {answer.status} from {method} {path}: {detail}"
+            f"{lock_hint(answer.status, detail)}",
         )
 
     def read(self, path: str, what: str, step: str) -> dict[str, Any] | None:
