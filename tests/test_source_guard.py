@@ -169,3 +169,29 @@ def test_the_usual_cases_still_build(capsys: pytest.CaptureFixture[str]) -> None
     assert build(".", out="oic-artifacts") == 0  # an empty folder holds nothing to lose
     assert "error:" not in capsys.readouterr().err
     _no_hidden(Path("oic-artifacts"))
+
+
+def test_protected_resolves_each_source_once_and_names_the_first_it_clashes_with(
+    tmp_path: Path,
+) -> None:
+    """The run's sources are resolved once per run, not once per check (a batch of N was N x N
+    resolves): a folder that is or holds a source, or sits in a tree, is still refused, seen
+    through a symlink, naming the first source listed; a folder inside a plain source is not."""
+    from oicaction.artifact.staging import Protected
+
+    (tmp_path / "repo/a/b").mkdir(parents=True)
+    (tmp_path / "repo/t/icspackage").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "repo")
+    deep, a = tmp_path / "repo/a/b", tmp_path / "link/a"
+    tree = tmp_path / "repo/t/icspackage"
+    guard = Protected(paths=(deep, a), trees=(tree,))
+    assert guard.clash(tmp_path / "out") is None
+    assert guard.clash(tmp_path / "repo/a") == (
+        f"the artifact folder {tmp_path / 'repo/a'} would replace or hold the source {deep}"
+    )
+    assert "would replace or hold the source" in (guard.clash(tmp_path / "link") or "")
+    assert guard.clash(tmp_path / "repo/a/b/c") is None  # only trees forbid what is inside
+    inside = tmp_path / "link/t/icspackage/x/y"
+    assert guard.clash(inside) == f"the artifact folder {inside} is inside the source {tree}"
+    assert guard.clash(tmp_path / "repo", trees_only=True) is None
+    assert guard.clash(tree, trees_only=True) is not None

@@ -20,6 +20,7 @@ import stat
 import tempfile
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ..errors import ArtifactError, SettingsError, SourceError
@@ -32,15 +33,6 @@ _ASIDE = ".replaced"  # in a temp folder: the artifact a commit replaced (no slu
 _REPLACE_TRIES = 100  # each failed try means another run's artifact went in meanwhile
 
 
-@dataclass(frozen=True)
-class Protected:
-    """What a run reads. No folder we write may be or hold one of `paths` (sources, the folders
-    they were found in, plans); none may sit inside one of `trees` (icspackage/ folders)."""
-
-    paths: tuple[Path, ...] = ()
-    trees: tuple[Path, ...] = ()
-
-
 def _resolved(path: Path) -> Path:
     try:
         return path.resolve()
@@ -48,18 +40,43 @@ def _resolved(path: Path) -> Path:
         return path.absolute()
 
 
-def source_clash(written: Path, protected: Protected) -> str | None:
-    """Why writing (or removing) `written` would touch a source; None when it would not."""
-    real = _resolved(written)
-    for path in protected.paths:
-        src = _resolved(path)
-        if real == src or real in src.parents:
+@dataclass(frozen=True)
+class Protected:
+    """What a run reads. No folder we write may be or hold one of `paths` (sources, the folders
+    they were found in, plans); none may sit inside one of `trees` (icspackage/ folders).
+    Each is resolved once, on the first check: a check then costs the depth of the folder
+    checked, not the number of sources (a batch of N was N x N resolves)."""
+
+    paths: tuple[Path, ...] = ()
+    trees: tuple[Path, ...] = ()
+
+    @cached_property
+    def _held(self) -> dict[Path, Path]:
+        """Each resolved path and every folder above it -> the first path (as given) it holds."""
+        held: dict[Path, Path] = {}
+        for path in self.paths:
+            src = _resolved(path)
+            for folder in (src, *src.parents):
+                held.setdefault(folder, path)
+        return held
+
+    @cached_property
+    def _trees(self) -> dict[Path, int]:
+        """Each resolved tree -> its first place in `trees`."""
+        found: dict[Path, int] = {}
+        for i, tree in enumerate(self.trees):
+            found.setdefault(_resolved(tree), i)
+        return found
+
+    def clash(self, written: Path, *, trees_only: bool = False) -> str | None:
+        """Why writing (or removing) `written` would touch a source; None when it would not."""
+        real = _resolved(written)
+        if not trees_only and (path := self._held.get(real)) is not None:
             return f"the artifact folder {written} would replace or hold the source {path}"
-    for tree in protected.trees:
-        src = _resolved(tree)
-        if real == src or src in real.parents:
-            return f"the artifact folder {written} is inside the source {tree}"
-    return None
+        inside = [i for f in (real, *real.parents) if (i := self._trees.get(f)) is not None]
+        if inside:
+            return f"the artifact folder {written} is inside the source {self.trees[min(inside)]}"
+        return None
 
 
 def replaceable(final: Path) -> bool:
@@ -169,8 +186,8 @@ class ArtifactStage:
     def __enter__(self) -> ArtifactStage:
         try:  # nothing written may touch a source; an existing `<slug>/` must be ours
             for clash in (
-                source_clash(self.final, self.protected),
-                source_clash(self.artifact_dir, Protected(trees=self.protected.trees)),
+                self.protected.clash(self.final),
+                self.protected.clash(self.artifact_dir, trees_only=True),
             ):
                 if clash:
                     raise self._refuse(clash)
@@ -225,7 +242,7 @@ class ArtifactStage:
     def _remove_dead_runs(self) -> None:
         with suppress(OSError):
             for temp in self.artifact_dir.glob(f".*{_TEMP_TAG}*"):
-                if temp == self._temp or temp.is_symlink() or source_clash(temp, self.protected):
+                if temp == self._temp or temp.is_symlink() or self.protected.clash(temp):
                     continue
                 if (fd := _claim_dead(temp)) is not None:
                     # mkdtemp's part holds no ".": the name is .<slug>.oic-build-<random>
