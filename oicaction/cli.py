@@ -163,7 +163,7 @@ def _discover(settings: Settings, reporter: Reporter, as_json: bool) -> int:
 def _pull(settings: Settings, reporter: Reporter, as_json: bool) -> int:
     """Export from OIC into the repository; the outputs say what changed, also when a write
     fails half-way (what landed before it stays, each integration whole)."""
-    from .modes.pull import Pulled, pull
+    from .modes.pull.run import Pulled, pull
 
     done: list[Pulled] = []
     try:

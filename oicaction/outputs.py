@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .modes.build import BuildResult
     from .modes.deploy.context import DeployOutcome
     from .modes.discover import Found, Problem
-    from .modes.pull import Pulled
+    from .modes.pull.run import Pulled
 
 # Step outputs by name: a string, or a list or object that the sinks write as JSON.
 Outputs = dict[str, object]

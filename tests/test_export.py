@@ -392,7 +392,11 @@ GOOD_SCOPE = (
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (("--oic-url", DESIGN, "--oic-instance", "i", *OAUTH), "error: scope is required with"),
+        (
+            ("--oic-url", DESIGN, "--oic-instance", "i", *OAUTH),
+            "error: manage-connections is on and integration COUNTRY_INFO|01.00.0000 uses "
+            "connections, but server settings are missing: scope ",
+        ),
         (
             ("--oic-url", DESIGN, *OAUTH, "--scope", GOOD_SCOPE),
             f"error: oic-url {DESIGN} is OIC 3's design host, which serves every instance of "

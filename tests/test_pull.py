@@ -407,11 +407,113 @@ def test_layout_iar_version_bump_replaces_the_old_archive(oic: StandIn, pull: Ca
     assert "removed integrations/HELLO_WORLD/HELLO_WORLD_01.00.0000.iar: another archive" in log
 
 
+# -- where it lands: the source the repository already keeps, never a second copy ------------
+
+
+def discovered(root: str = "integrations") -> list[tuple[str, str]]:
+    """What discover (and so batch build) sees under root: (path, id) pairs, and no problem."""
+    from oicaction.modes.discover import discover
+
+    found, problems = discover(Path(root))
+    assert problems == []
+    return [(f.path, f.meta.id) for f in found]
+
+
+def test_pull_updates_the_source_where_the_repository_keeps_it(
+    oic: StandIn, pull: Callable
+) -> None:
+    folder = Path("integrations/hello-world")
+    write_tree(folder, integration_entries())
+    (folder / "icspackage" / "stray.txt").write_text("not in any export\n")
+    oic.add_integration("HELLO_WORLD|01.00.0001", exported(version="01.00.0001"))
+    code, outputs, log = pull("--integrations", "HELLO_WORLD")
+    assert code == 0, log
+    assert outputs["pulled"][0]["path"] == "integrations/hello-world"
+    assert outputs["pulled"][0]["status"] == "updated"
+    said = "integration HELLO_WORLD|01.00.0001: the repository keeps it in integrations/hello-world"
+    assert said in log
+    assert "updated integrations/hello-world/icspackage (was HELLO_WORLD|01.00.0000)" in log
+    assert sorted(os.listdir("integrations")) == ["hello-world"]
+    new = integration_entries(version="01.00.0001")
+    assert files_under(folder / "icspackage") == {
+        k.removeprefix("icspackage/"): v for k, v in new.items()
+    }
+    assert discovered() == [("integrations/hello-world", "HELLO_WORLD|01.00.0001")]
+
+
+def test_a_committed_archive_elsewhere_becomes_the_tree_in_its_folder(
+    oic: StandIn, pull: Callable
+) -> None:
+    folder = Path("integrations/legacy")
+    folder.mkdir(parents=True)
+    (folder / "HELLO_WORLD_01.00.0000.iar").write_bytes(exported(**{"old.txt": b"old"}))
+    oic.add_integration(HELLO, exported())
+    code, outputs, log = pull("--integrations", "HELLO_WORLD")
+    assert code == 0, log
+    assert outputs["pulled"][0]["path"] == "integrations/legacy"
+    assert sorted(p.name for p in folder.iterdir()) == ["icspackage"]
+    assert "removed integrations/legacy/HELLO_WORLD_01.00.0000.iar" in log
+    assert discovered() == [("integrations/legacy", HELLO)]
+
+
+def test_one_code_in_two_places_is_an_error_naming_both(oic: StandIn, pull: Callable) -> None:
+    write_tree(Path("integrations/a"), integration_entries())
+    Path("integrations/b").mkdir()
+    Path("integrations/b/HELLO_WORLD_01.00.0001.iar").write_bytes(exported(version="01.00.0001"))
+    oic.add_integration(HELLO, exported())
+    before = tree_digest(Path("integrations"))
+    code, outputs, log = pull("--integrations", "HELLO_WORLD")
+    assert code == 1 and outputs == {}
+    assert "integration HELLO_WORLD is already in both integrations/a and integrations/b" in log
+    assert "nothing was written" in log
+    assert tree_digest(Path("integrations")) == before
+
+
+def test_one_archive_among_several_is_replaced_with_layout_iar_only(
+    oic: StandIn, pull: Callable
+) -> None:
+    shared = Path("integrations/archives")
+    shared.mkdir(parents=True)
+    (shared / "HELLO_WORLD_01.00.0000.iar").write_bytes(exported())
+    (shared / "OTHER_01.00.0000.iar").write_bytes(exported("OTHER"))
+    archive = exported(version="01.00.0001")
+    oic.add_integration("HELLO_WORLD|01.00.0001", archive)
+    before = tree_digest(Path("integrations"))
+    code, _, log = pull("--integrations", "HELLO_WORLD")
+    assert code == 1 and "kept as one archive among several" in log
+    assert tree_digest(Path("integrations")) == before
+    code, outputs, log = pull("--integrations", "HELLO_WORLD", "--layout", "iar")
+    assert code == 0, log
+    assert outputs["pulled"][0]["path"] == "integrations/archives"
+    assert sorted(p.name for p in shared.iterdir()) == [
+        "HELLO_WORLD_01.00.0001.iar",
+        "OTHER_01.00.0000.iar",
+    ]
+    assert (shared / "HELLO_WORLD_01.00.0001.iar").read_bytes() == archive
+    assert [i for _, i in discovered()] == ["HELLO_WORLD|01.00.0001", "OTHER|01.00.0000"]
+
+
+def test_a_killed_pulls_staged_copy_is_not_a_second_source(oic: StandIn, pull: Callable) -> None:
+    from oicaction.modes.pull.write import MARKER, MARKER_TEXT
+
+    folder = Path("integrations/HELLO_WORLD")
+    write_tree(folder, integration_entries())
+    staged = folder / ".oic-pull-dead1"
+    write_tree(staged / "new", integration_entries())
+    (staged / MARKER).write_bytes(MARKER_TEXT)
+    assert discovered() == [("integrations/HELLO_WORLD", HELLO)]
+    oic.add_integration(HELLO, exported())
+    code, outputs, log = pull("--integrations", "HELLO_WORLD")
+    assert code == 0, log
+    assert outputs["pulled"][0]["status"] == "unchanged"
+    assert not staged.exists()
+
+
 @pytest.mark.parametrize("when", ["unpacking", "swapping"])
 def test_a_failed_write_leaves_the_old_tree(
     oic: StandIn, pull: Callable, monkeypatch: pytest.MonkeyPatch, when: str
 ) -> None:
-    from oicaction.modes import pull_write
+    from oicaction.modes.pull import write as pull_write
 
     oic.add_integration(HELLO, exported())
     assert pull("--integrations", "HELLO_WORLD")[0] == 0
@@ -444,7 +546,7 @@ def test_a_failed_write_leaves_the_old_tree(
 def test_a_failure_half_way_reports_what_was_written(
     oic: StandIn, pull: Callable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from oicaction.modes import pull_write
+    from oicaction.modes.pull import write as pull_write
 
     oic.add_integration(HELLO, exported())
     oic.add_integration("ZZZ_LAST|01.00.0000", exported("ZZZ_LAST"))
@@ -466,7 +568,7 @@ def test_a_failure_half_way_reports_what_was_written(
 def test_a_killed_pulls_staging_is_removed_but_lookalikes_are_kept(
     oic: StandIn, pull: Callable
 ) -> None:
-    from oicaction.modes.pull_write import MARKER, MARKER_TEXT
+    from oicaction.modes.pull.write import MARKER, MARKER_TEXT
 
     oic.add_integration(HELLO, exported())
     folder = Path("integrations/HELLO_WORLD")
@@ -609,7 +711,7 @@ def test_unknown_project_is_a_settings_error(oic: StandIn, pull: Callable) -> No
 
 
 def test_a_secret_across_two_read_chunks_is_found_at_its_line(tmp_path: Path) -> None:
-    from oicaction.modes.pull_archive import CHUNK, check_archive
+    from oicaction.modes.pull.archive import CHUNK, check_archive
     from oicaction.redact import Redactor
 
     secret = "Pl4nted-Across-Chunks-77"

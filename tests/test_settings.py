@@ -113,10 +113,10 @@ def test_missing_server_settings(tmp_path: Path) -> None:
     s = load_settings({}, tmp_path / "none")
     assert missing_server_settings(s) == [
         "oic-url",
-        "username+password or client-id+client-secret+token-url",
+        "username+password or client-id+client-secret+token-url+scope",
     ]
     s = load_settings({"oic_url": "https://x", "client_id": "id"}, tmp_path / "none")
-    assert missing_server_settings(s) == ["client-secret", "token-url"]
+    assert missing_server_settings(s) == ["client-secret", "token-url", "scope"]
     s = load_settings({"oic_url": "https://x", "username": "u", "password": "p"}, tmp_path / "n")
     assert missing_server_settings(s) == []
 
@@ -125,9 +125,11 @@ def test_missing_server_settings(tmp_path: Path) -> None:
     ("given", "kind", "missing"),
     [
         ({"client_id": "i", "username": "u", "password": "p"}, "basic", []),
-        ({"client_id": "i", "client_secret": "s", "token_url": "https://t", "username": "u"},
-         "oauth", []),
-        ({"client_id": "i", "username": "u"}, "oauth", ["client-secret", "token-url"]),
+        ({"client_id": "i", "client_secret": "s", "token_url": "https://t", "username": "u",
+          "scope": "x"}, "oauth", []),
+        ({"client_id": "i", "client_secret": "s", "token_url": "https://t", "username": "u",
+          "password": "p"}, "oauth", ["scope"]),
+        ({"client_id": "i", "username": "u"}, "oauth", ["client-secret", "token-url", "scope"]),
         ({"password": "p"}, "basic", ["username"]),
     ],
 )  # fmt: skip
@@ -137,6 +139,19 @@ def test_one_rule_picks_the_way_to_log_in(
     """Complete OAuth, else complete basic, else the one partly given; the export uses it."""
     s = load_settings({"oic_url": "https://x", **given}, tmp_path / "none")
     assert (auth_kind(s), missing_server_settings(s)) == (kind, missing)
+
+
+def test_scope_is_named_with_the_other_oauth_settings_in_one_message(tmp_path: Path) -> None:
+    """One run tells everything OAuth lacks, scope included, and how a scope looks."""
+    from oicaction.oic.auth import SCOPE_HINT
+    from oicaction.oic.config import server_config
+
+    s = load_settings({"oic_url": "https://x", "client_id": "id"}, tmp_path / "none")
+    with pytest.raises(SettingsError) as raised:
+        server_config(s)
+    assert str(raised.value) == (
+        f"server settings are missing: client-secret, token-url, scope ({SCOPE_HINT})"
+    )
 
 
 # -- values never shown, .env read literally (issue 18, item 6) ------------------------------

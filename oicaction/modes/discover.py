@@ -7,7 +7,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from ..source.find import is_project_tree, read_source
 from ..source.git import changed_paths
 from ..source.metadata import ICSPACKAGE, Meta
 from ..source.project import PROJECT
+from .pull.write import MARKER, STAGE_PREFIX
 
 # Folders that never hold integration sources and can be large.
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
@@ -54,13 +55,23 @@ def _candidates(root: Path, skip: set[Path], problems: list[Problem]) -> Iterato
         here = Path(folder)
         has_project = is_project_tree(here / PROJECT)
         passed = SKIP_DIRS | {ICSPACKAGE} | ({PROJECT} if has_project else set())
-        dirs[:] = sorted(d for d in dirs if d not in passed and (here / d).resolve() not in skip)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in passed and not _staging(here / d) and (here / d).resolve() not in skip
+        )
         archives = sorted(f for f in files if f.lower().endswith((".iar", ".car")))
         has_tree = (here / ICSPACKAGE).is_dir() or has_project
         if len(archives) > 1 and not has_tree:
             yield from (here / f for f in archives)
         elif archives or has_tree:
             yield here
+
+
+def _staging(folder: Path) -> bool:
+    """A pull's staging folder (a killed pull leaves one): it holds a copy of a source, which is
+    not a second source."""
+    return folder.name.startswith(STAGE_PREFIX) and (folder / MARKER).is_file()
 
 
 def _matches(rel: str, patterns: Sequence[str]) -> bool:
@@ -84,6 +95,28 @@ def duplicates(sources: Sequence[tuple[str, Meta]]) -> list[tuple[list[int], Oic
     return groups
 
 
+def scan(
+    root: Path,
+    keep: Callable[[str], bool] = lambda rel: True,
+    skip: Sequence[Path] = (),
+) -> tuple[list[tuple[Path, Meta]], list[Problem]]:
+    """Every source under root whose path relative to root `keep` accepts, read, duplicates
+    and all; unreadable ones come back as problems. Discover and pull both find sources so."""
+    found: list[tuple[Path, Meta]] = []
+    problems: list[Problem] = []
+    for path in _candidates(root, {p.resolve() for p in skip}, problems):
+        if not keep(path.relative_to(root).as_posix()):
+            continue
+        shown = shown_path(path)
+        try:
+            found.append((path, read_source(path, verify=False).meta))
+        except OicBuildError as exc:
+            problems.append(Problem(shown, str(exc), exc.file))
+        except Exception as exc:  # not foreseen: that folder's problem, the scan goes on
+            problems.append(Problem(shown, str(unexpected(exc, shown))))
+    return found, problems
+
+
 def discover(
     root: Path,
     include: Sequence[str] = (),
@@ -95,22 +128,16 @@ def discover(
     if not root.is_dir():
         raise SettingsError(f"integration-path {root} is not a folder to discover in")
     changed = changed_paths(root, changed_since) if changed_since else None
-    found: list[Found] = []
-    problems: list[Problem] = []
-    for path in _candidates(root, {p.resolve() for p in skip}, problems):
-        rel = path.relative_to(root).as_posix()
+
+    def keep(rel: str) -> bool:
         touched = changed is None or any(
             rel in (".", c) or c.startswith(rel + "/") for c in changed
         )
-        if not touched or (include and not _matches(rel, include)) or _matches(rel, exclude):
-            continue
-        shown = shown_path(path)
-        try:
-            found.append(Found(shown, read_source(path, verify=False).meta))
-        except OicBuildError as exc:
-            problems.append(Problem(shown, str(exc), exc.file))
-        except Exception as exc:  # not foreseen: that folder's problem, the scan goes on
-            problems.append(Problem(shown, str(unexpected(exc, shown))))
+        wanted = not include or _matches(rel, include)
+        return touched and wanted and not _matches(rel, exclude)
+
+    sources, problems = scan(root, keep, skip)
+    found = [Found(shown_path(path), meta) for path, meta in sources]
     dropped: set[int] = set()
     for same, error in duplicates([(f.path, f.meta) for f in found]):
         problems.append(Problem(found[same[0]].path, str(error)))

@@ -19,6 +19,8 @@ from .auth import SCOPE_HINT, Auth, BasicAuth, ClientCredentials
 from .url import is_design_host, is_oic3_host, normalise_base_url
 
 OAUTH_FIELDS = ("client_id", "client_secret", "token_url")
+# What OAuth needs besides: scope does not pick the way to log in, but is required with it.
+OAUTH_REQUIRED = (*OAUTH_FIELDS, "scope")
 BASIC_FIELDS = ("username", "password")
 SCOPE_SUFFIXES = ("urn:opc:resource:consumer::all", "/ic/api/")
 
@@ -56,13 +58,14 @@ def auth_kind(settings: Settings) -> Literal["oauth", "basic"] | None:
 
 
 def missing_server_settings(settings: Settings) -> list[str]:
-    """Input names a server export still lacks: the URL and one complete way to log in."""
+    """Input names a server export still lacks: the URL and one complete way to log in (with
+    OAuth, its scope too), all at once so that one fix is enough."""
     missing = [] if settings.oic_url else ["oic-url"]
     kind = auth_kind(settings)
     if kind is None:
-        missing.append("username+password or client-id+client-secret+token-url")
+        missing.append("username+password or client-id+client-secret+token-url+scope")
     else:
-        fields = OAUTH_FIELDS if kind == "oauth" else BASIC_FIELDS
+        fields = OAUTH_REQUIRED if kind == "oauth" else BASIC_FIELDS
         missing += [input_name(f) for f in fields if not getattr(settings, f)]
     return missing
 
@@ -71,7 +74,8 @@ def server_config(settings: Settings) -> ServerConfig:
     """Check the server settings and resolve them; a SettingsError names the inputs at fault."""
     missing = missing_server_settings(settings)
     if missing:
-        raise SettingsError(f"server settings are missing: {', '.join(missing)}")
+        hint = f" ({SCOPE_HINT})" if "scope" in missing else ""
+        raise SettingsError(f"server settings are missing: {', '.join(missing)}{hint}")
     assert settings.oic_url
     base, url_instance = normalise_base_url(settings.oic_url)
     host = urlsplit(base).hostname or ""

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..artifact.staging import give_tree, owner_of
-from ..errors import ArtifactError, OicBuildError, SourceError, shown_path
-from ..source.find import is_project_tree, read_source
-from ..source.iar import IarFile
-from ..source.metadata import ICSPACKAGE
-from ..source.project import PROJECT
-from .pull_archive import CHUNK, Checked, entry_digest, held_id
+from ...artifact.staging import give_tree, owner_of
+from ...errors import ArtifactError, OicBuildError, SourceError, shown_path
+from ...source.find import is_project_tree, read_source
+from ...source.iar import IarFile
+from ...source.metadata import ICSPACKAGE
+from ...source.project import PROJECT
+from .archive import CHUNK, Checked, entry_digest, held_id
 
 Status = Literal["added", "updated", "unchanged"]
 STAGE_PREFIX = ".oic-pull-"
@@ -95,6 +95,28 @@ def inspect(folder: Path, checked: Checked) -> Present:
         ids.append(held_id(meta))
     present_tree = tree if tree in sources else None
     return Present(folder, present_tree, tuple(archives), tuple(dict.fromkeys(ids)))
+
+
+def inspect_archive(archive: Path, checked: Checked, layout: str) -> Present:
+    """A source the repository keeps as one archive among several in a shared folder: with
+    layout iar that file is replaced (under OIC's name for the export); a tree cannot go there,
+    as the folder's other archives would then be read as part of one source."""
+    folder = archive.parent
+    if layout != "iar":
+        raise _refuse(
+            archive,
+            f"{checked.label} is kept as one archive among several; pull writes a "
+            f"{checked.root}/ tree only into a folder of its own: move the archive into one, or "
+            "pull with layout iar",
+        )
+    target = folder / target_name(checked, layout)
+    if archive.is_symlink() or (target != archive and (target.exists() or target.is_symlink())):
+        raise _refuse(
+            target if target != archive else archive,
+            f"a symbolic link or a file in the way of {checked.label}; pull replaces neither",
+        )
+    meta = read_source(archive, verify=False).meta
+    return Present(folder, None, (archive,), (held_id(meta),))
 
 
 def tree_digest(tree: Path) -> dict[str, str] | None:

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ServerError, SettingsError
-from ..oic.client import OicClient, api
-from ..source.metadata import CODE_RE, VERSION_RE
-from .discover import split_list
+from ...errors import ServerError, SettingsError
+from ...oic.client import OicClient, api
+from ...source.metadata import CODE_RE, VERSION_RE
+from ..discover import split_list
 
 GLOB_CHARS = frozenset("*?[")
 PAGE = 100  # items asked for per page; a server answering fewer is paged by what it sent

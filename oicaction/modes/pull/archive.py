@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import OicBuildError, ServerError
-from ..source.iar import ZIP_READ_ERRORS, IarFile
-from ..source.metadata import ICSPACKAGE, Meta, read_metadata
-from ..source.project import PROJECT, read_project
+from ...errors import OicBuildError, ServerError
+from ...source.iar import ZIP_READ_ERRORS, IarFile
+from ...source.metadata import ICSPACKAGE, Meta, read_metadata
+from ...source.project import PROJECT, read_project
 
 CHUNK = 1024 * 1024
 UNIX = 3  # ZipInfo.create_system: external_attr carries a Unix mode

@@ -17,15 +17,25 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
-from ..errors import ServerError, SettingsError, shown_path
-from ..oic.client import OicClient, api
-from ..oic.config import missing_server_settings
-from ..report import Reporter
-from ..settings import Settings
-from .build import connect
-from .pull_archive import Checked, check_archive
-from .pull_select import list_integrations, resolve, selection_lines
-from .pull_write import Present, Status, inspect, remove_leftovers, status, target_name, write
+from ...errors import ServerError, SettingsError, shown_path
+from ...oic.client import OicClient, api
+from ...oic.config import missing_server_settings
+from ...report import Reporter
+from ...settings import Settings
+from ..build import connect
+from .archive import Checked, check_archive
+from .place import Place, places
+from .select import list_integrations, resolve, selection_lines
+from .write import (
+    Present,
+    Status,
+    inspect,
+    inspect_archive,
+    remove_leftovers,
+    status,
+    target_name,
+    write,
+)
 
 
 @dataclass(frozen=True)
@@ -191,8 +201,19 @@ def pull(settings: Settings, reporter: Reporter, done: list[Pulled]) -> None:
         for item in checked:
             for warning in item.meta.warnings:
                 reporter.warning(warning.replace(str(item.path), f"{item.label} as exported"))
-        plans = [(item, inspect(root / item.meta.code, item)) for item in checked]
+        placed, unread = places(root, checked)
+        for problem in unread:
+            reporter.warning(
+                f"{problem.message} (pull cannot tell whether it holds one it pulls, which "
+                "would then be in two places)"
+            )
+        plans = [(item, _present(placed[item.id], item, layout)) for item in checked]
         for item, present in plans:
+            if present.folder != root / item.meta.code:
+                reporter.info(
+                    f"{item.label}: the repository keeps it in {shown_path(present.folder)}, "
+                    "so it is pulled there"
+                )
             for leftover in remove_leftovers(present.folder):
                 reporter.info(f"removed {shown_path(leftover)}, left by a pull that was killed")
             state = status(present, item, layout)
@@ -202,6 +223,12 @@ def pull(settings: Settings, reporter: Reporter, done: list[Pulled]) -> None:
                     reporter.info(_removal_note(removed, item, layout))
             reporter.info(_describe(pulled, present, item, layout))
             done.append(pulled)
+
+
+def _present(place: Place, checked: Checked, layout: str) -> Present:
+    if place.archive is not None:
+        return inspect_archive(place.archive, checked, layout)
+    return inspect(place.folder, checked)
 
 
 def _removal_note(removed: Path, checked: Checked, layout: str) -> str:
