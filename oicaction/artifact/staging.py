@@ -141,7 +141,7 @@ def _remove(temp: Path) -> None:
 def owner_of(path: Path) -> tuple[int, int] | None:
     """Files we write as root in a container belong to whoever owns the workspace: the owner
     of `path` or of its nearest existing parent; None when there is no one to give them to (we
-    are not root, or root owns it). The artifact stage and pull (modes/pull_write) ask here."""
+    are not root, or root owns it). The artifact stage and pull (modes/pull/write.py) ask here."""
     while not path.exists():
         path = path.parent
     st = path.stat()
