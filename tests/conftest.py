@@ -62,16 +62,45 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     yield
 
 
+def use_runner(monkeypatch: pytest.MonkeyPatch, files: Path, *, github: bool = True) -> Path:
+    """Point $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY at `files`/output and `files`/summary (made
+    here), in GitHub mode (workflow commands on stdout) or not; `files` returned."""
+    files.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("GITHUB_OUTPUT", str(files / "output"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(files / "summary"))
+    if github:
+        monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    return files
+
+
 @pytest.fixture(params=[True, False], ids=["github", "local"])
 def runner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """The runner's files ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY), in GitHub mode or not."""
-    files = tmp_path / "runner"
-    files.mkdir()
-    monkeypatch.setenv("GITHUB_OUTPUT", str(files / "output"))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(files / "summary"))
-    if request.param:
-        monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    return files
+    return use_runner(monkeypatch, tmp_path / "runner", github=request.param)
+
+
+def read_outputs(files: Path) -> dict[str, str]:
+    """The step outputs a run wrote to `files`/output, read the way the runner reads them."""
+    from runner_commands import read_output_file
+
+    return read_output_file((files / "output").read_text(encoding="utf-8"))
+
+
+def sinks(log: str, *roots: Path) -> dict[str, bytes]:
+    """Everything a run showed or wrote: the log without the runner's own `::add-mask::` lines
+    (they name what to hide), and every file under `roots`, keyed by path."""
+    shown = "\n".join(line for line in log.splitlines() if not line.startswith("::add-mask::"))
+    places = {"log": shown.encode()}
+    for root in roots:
+        places.update({p.as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()})
+    return places
+
+
+def assert_no_leak(places: Mapping[str, bytes], *secrets: str) -> None:
+    """No secret (in any of the given forms) in any sink of `sinks`."""
+    for where, data in places.items():
+        for secret in secrets:
+            assert secret.encode() not in data, f"{secret!r} leaked into {where}"
 
 
 def tree_digest(root: Path) -> dict[str, str]:

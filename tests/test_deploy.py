@@ -13,7 +13,6 @@ from deploy_support import (
     COUNTRY,
     SLUG,
     artifact_sha256,
-    deploy,
     old_version,
     target_connection,
     write_plan,
@@ -27,11 +26,9 @@ def old(country_info: Path) -> bytes:
 
 
 @pytest.fixture
-def run(target: StandIn, artifacts: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+def run(target: StandIn, artifacts: Path, deploy):
     def go(*args: str, env: dict[str, str] | None = None, path: Path | None = None):
-        return deploy(
-            target, path or artifacts, *args, monkeypatch=monkeypatch, tmp_path=tmp_path, env=env
-        )
+        return deploy(target, path or artifacts, *args, env=env)
 
     return go
 
@@ -474,7 +471,7 @@ def test_connection_not_configured_names_the_plan_lines_it_lacks(
 
 
 def test_missing_connection_with_nothing_to_set_is_an_error(
-    artifacts, monkeypatch, tmp_path, capsys
+    deploy, artifacts, tmp_path, capsys
 ) -> None:
     plan = write_plan(tmp_path, "# nothing for this environment yet")
     with StandIn() as empty:
@@ -483,8 +480,6 @@ def test_missing_connection_with_nothing_to_set_is_an_error(
             artifacts,
             "--connection-plan",
             str(plan),
-            monkeypatch=monkeypatch,
-            tmp_path=tmp_path,
         )
         assert result.rc == 1
         assert "connection RESTCOUNTRIESEU is not on the target" in result.one["error"]
@@ -497,8 +492,6 @@ def test_missing_connection_with_nothing_to_set_is_an_error(
             "--connection-plan",
             str(plan),
             *warn,
-            monkeypatch=monkeypatch,
-            tmp_path=tmp_path,
         )
         assert result.rc == 0
         assert (
