@@ -11,10 +11,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import integration_entries, project_entries, run_cli, tree_digest, write_tree
+from conftest import (
+    integration_entries,
+    project_entries,
+    read_outputs,
+    run_cli,
+    tree_digest,
+    use_runner,
+    write_tree,
+)
 from oic_standin import StandIn
 from pull_archives import HELLO, exported, zipped
-from runner_commands import read_output_file
 from standin_fixtures import server_args
 
 pytestmark = pytest.mark.usefixtures("oic_fast_http")
@@ -587,17 +594,13 @@ def test_github_outputs_and_summary(
 ) -> None:
     oic.add_integration(HELLO, exported())
     oic.add_integration("ORDERS|01.00.0000", exported("ORDERS"))
-    runner = tmp_path / "runner"
-    runner.mkdir()
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    monkeypatch.setenv("GITHUB_OUTPUT", str(runner / "output"))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(runner / "summary"))
+    runner = use_runner(monkeypatch, tmp_path / "runner")
     monkeypatch.setenv("INPUT_MODE", "pull")
     monkeypatch.setenv("INPUT_INTEGRATIONS", "HELLO_WORLD\nORDERS\n")
     monkeypatch.setenv("INPUT_INTEGRATION-PATH", "integrations")
     write_tree(Path("integrations/ORDERS"), integration_entries("ORDERS"))
     assert run_cli(*server_args(oic)) == 0
-    outputs = read_output_file((runner / "output").read_text())
+    outputs = read_outputs(runner)
     assert outputs["changed"] == "true"
     assert [(p["id"], p["status"]) for p in json.loads(outputs["pulled"])] == [
         (HELLO, "added"),
