@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import shutil
+import struct
 import subprocess
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -310,6 +311,35 @@ def build_cli(
 def build() -> Callable[..., int]:
     """`build(source, *flags, out=, server=, auth=, json=)`: see build_cli."""
     return build_cli
+
+
+def refuse_build(src: Path, capsys: pytest.CaptureFixture[str], *named: str, code: int = 1) -> str:
+    """Build `src` offline into a sibling art/ and expect a refusal: exit `code`, one error line
+    naming each of `named`, no traceback, the source untouched and no artifact folder (not even
+    a hidden staging one). That error line."""
+    before, art = tree_digest(src), src.parent / "art"
+    rc = run_cli(
+        "--integration-path", str(src), "--artifact-dir", str(art), "--manage-connections", "false"
+    )
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert rc == code and len(errors) == 1 and "Traceback" not in err, err
+    assert all(n in errors[0] for n in named), errors[0]
+    assert tree_digest(src) == before
+    assert not art.exists(), list(art.rglob("*"))
+    return errors[0]
+
+
+def damage_entry(archive: Path, name: str) -> Path:
+    """Flip one byte inside entry `name`'s compressed data (past its local header), so its CRC
+    no longer matches."""
+    data = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as zf:
+        offset = zf.getinfo(name).header_offset
+    name_len, extra_len = struct.unpack("<HH", data[offset + 26 : offset + 30])
+    data[offset + 30 + name_len + extra_len + 5] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    return archive
 
 
 # -- git ---------------------------------------------------------------------------------------
