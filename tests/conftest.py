@@ -313,6 +313,17 @@ def build() -> Callable[..., int]:
     return build_cli
 
 
+def error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("error:")]
+
+
+def one_error(err: str) -> str:
+    """The one `error:` line of a log that has exactly one, and no traceback."""
+    errors = error_lines(err)
+    assert len(errors) == 1 and "Traceback" not in err, err
+    return errors[0]
+
+
 def refuse_build(src: Path, capsys: pytest.CaptureFixture[str], *named: str, code: int = 1) -> str:
     """Build `src` offline into a sibling art/ and expect a refusal: exit `code`, one error line
     naming each of `named`, no traceback, the source untouched and no artifact folder (not even
@@ -321,13 +332,12 @@ def refuse_build(src: Path, capsys: pytest.CaptureFixture[str], *named: str, cod
     rc = run_cli(
         "--integration-path", str(src), "--artifact-dir", str(art), "--manage-connections", "false"
     )
-    err = capsys.readouterr().err
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
-    assert rc == code and len(errors) == 1 and "Traceback" not in err, err
-    assert all(n in errors[0] for n in named), errors[0]
+    error = one_error(capsys.readouterr().err)
+    assert rc == code, error
+    assert all(n in error for n in named), error
     assert tree_digest(src) == before
     assert not art.exists(), list(art.rglob("*"))
-    return errors[0]
+    return error
 
 
 def damage_entry(archive: Path, name: str) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import build_cli as build
-from conftest import make_integration, run_cli
+from conftest import error_lines, make_integration, run_cli
 from oic_standin import DESIGN_HOST, REDIRECT_INSTANCE, SAMPLE_LOOKUP, SCOPE, StandIn
 from standin_fixtures import COUNTRY_INFO, add_lookup, server_args
 
@@ -25,10 +25,6 @@ pytestmark = pytest.mark.usefixtures("oic_fast_http")
 SLUG = "COUNTRY_INFO_01.00.0000"
 ARTIFACT = Path("out") / SLUG
 REST_PATH = "/connections/RESTCOUNTRIESEU"
-
-
-def error_lines(err: str) -> list[str]:
-    return [line for line in err.splitlines() if line.startswith("error:")]
 
 
 def assert_nothing_left() -> None:

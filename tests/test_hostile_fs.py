@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from cli_process import give_to_nobody, run_as_nobody, run_cli_process, shared_dir
-from conftest import make_integration, refuse_build, run_cli
+from conftest import error_lines, make_integration, one_error, refuse_build, run_cli
 
 PROJECT_DIR = "icspackage/project/HELLO_WORLD_01.00.0000"
 PROJECT = f"{PROJECT_DIR}/PROJECT-INF/project.xml"
@@ -141,13 +141,6 @@ HOSTILE: dict[str, tuple[Callable[[Path], None], str]] = {
 }
 
 
-def _one_error_line(err: str) -> str:
-    assert "Traceback" not in err
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, err
-    return errors[0]
-
-
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_hostile_source_is_one_line(
     case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -178,7 +171,7 @@ def test_deep_tree_past_path_max_is_one_line(
     _make_deep(src / "icspackage", 2100)  # 4200 characters of path: the kernel refuses it
     try:
         rc = run_cli("--integration-path", str(src), "--manage-connections", "false")
-        line = _one_error_line(capsys.readouterr().err)
+        line = one_error(capsys.readouterr().err)
         assert rc == 1
         assert "File name too long" in line
         assert not Path("oic-artifacts").exists()
@@ -222,7 +215,7 @@ def test_unreadable_as_nobody_is_one_line(case: str) -> None:
         hidden = UNREADABLE[case](src)
         give_to_nobody(src)
         run = run_as_nobody("--integration-path", "src", "--manage-connections", "false", cwd=work)
-        line = _one_error_line(run.stderr)
+        line = one_error(run.stderr)
         assert run.returncode == 1, run.stderr
         assert str(hidden.relative_to(work)) in line
         assert "Permission denied" in line
@@ -244,7 +237,7 @@ def test_artifact_dir_not_writable_as_nobody() -> None:
             "false",
             cwd=work,
         )
-        line = _one_error_line(run.stderr)
+        line = one_error(run.stderr)
         assert run.returncode == 2
         assert "artifact-dir locked/art: cannot create (Permission denied)" in line
 
@@ -266,7 +259,7 @@ def test_file_size_limit_while_packing_is_one_line() -> None:
         run = run_cli_process(
             "--integration-path", "src", "--manage-connections", "false", cwd=work, fsize=256_000
         )
-        line = _one_error_line(run.stderr)
+        line = one_error(run.stderr)
         assert run.returncode == 1
         assert "File too large" in line and f"oic-artifacts/{SLUG}" in line
         assert not (work / "oic-artifacts").exists()
@@ -308,7 +301,7 @@ def test_full_disk_is_one_line(
         "--manage-connections",
         "false",
     )
-    line = _one_error_line(capsys.readouterr().err)
+    line = one_error(capsys.readouterr().err)
     assert rc == 1
     assert "No space left on device" in line
     assert not (small_disk / "art").exists()
@@ -336,7 +329,7 @@ def test_batch_goes_on_past_every_kind_of_failure(
     for i, case in enumerate(bad):
         assert results[f"ints/a{i}"]["status"] == "failed", case
         assert HOSTILE[case][1] in results[f"ints/a{i}"]["error"]
-    assert len([x for x in captured.err.splitlines() if x.startswith("error:")]) == len(bad)
+    assert len(error_lines(captured.err)) == len(bad)
     assert good.exists()
 
 
@@ -358,8 +351,7 @@ def test_an_unforeseen_failure_outside_a_build_is_one_line(
     )  # fmt: skip
     err = capsys.readouterr().err
     assert rc == 1
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
-    assert errors == [
+    assert error_lines(err) == [
         f"error: oic-build: unexpected IsADirectoryError: [Errno 21] Is a directory: "
         f"'{tmp_path / 'outputs'}' (set debug to true for the traceback)"
     ]

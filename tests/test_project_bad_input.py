@@ -13,6 +13,7 @@ from conftest import (
     EXAMPLE,
     damage_entry,
     make_project,
+    one_error,
     project_entries,
     refuse_build,
     run_cli,
@@ -152,7 +153,7 @@ def test_bad_project_source(case: str, tmp_path: Path, capsys: pytest.CaptureFix
 def test_par_file_given_directly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     par = _par(tmp_path / "oic.ocw.hol.par")
     assert run_cli("--integration-path", str(par), "--artifact-dir", str(tmp_path / "a")) == 1
-    (error,) = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("error:")]
+    error = one_error(capsys.readouterr().err)
     assert f"{par}: an OIC package archive (.par) is not supported" in error
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     integration_entries,
+    one_error,
     project_entries,
     read_outputs,
     run_cli,
@@ -144,7 +145,7 @@ def test_locked_or_prebuilt_is_one_line_naming_it_and_nothing_is_written(
     oic.add_integration("PREBUILT_ONE|01.00.0000", exported("PREBUILT_ONE")).export_locked = True
     code, outputs, log = pull("--integrations", "*")
     assert code == 1 and outputs == {}
-    [error] = [line for line in log.splitlines() if line.startswith("error:")]
+    error = one_error(log)
     assert "integration PREBUILT_ONE|01.00.0000" in error and "HTTP 423" in error
     assert "locked status or PREBUILT type" in error  # OIC's own reason
     assert "prebuilt integration" in error and "editing" not in error  # no guess against it
@@ -270,7 +271,7 @@ def test_hostile_archive_is_refused_before_any_write(
     before = tree_digest(Path.cwd())
     code, outputs, log = pull("--integrations", "AAA_FIRST, HELLO_WORLD")
     assert code == 1 and outputs == {}
-    [error] = [line for line in log.splitlines() if line.startswith("error:")]
+    error = one_error(log)
     assert f"integration {HELLO} as exported by OIC" in error and said in error
     assert "nothing was written" in error
     assert tree_digest(Path.cwd()) == before
@@ -685,7 +686,7 @@ def test_locked_project_fails_at_once_with_the_reason(oic: StandIn, pull: Callab
     oic.fault("/projects/DEMO/archive", "423", times=10)
     code, _, log = pull("--oic-project", "DEMO")
     assert code == 1
-    [error] = [line for line in log.splitlines() if line.startswith("error:")]
+    error = one_error(log)
     assert error.startswith("error: project DEMO: HTTP 423 Locked from POST ")
     assert "Connection is locked" in error and "open in the designer?" in error
     assert oic.count("POST", "/ic/api/integration/v1/projects/DEMO/archive") == 1

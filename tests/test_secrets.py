@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import assert_no_leak, run_cli, sinks, use_runner
+from conftest import assert_no_leak, one_error, run_cli, sinks, use_runner
 from oic_standin import CLIENT_ID, CLIENT_SECRET, PASSWORD, SCOPE, USERNAME
 from pull_archives import HELLO, exported
 from standin_fixtures import CASSETTES, PLANTED_SERVER_SECRET, SECRETS, TOKEN_PREFIX, make_vcr
@@ -221,7 +221,7 @@ def test_plan_errors_never_show_the_line(country_info, capsys, line: str) -> Non
     )  # fmt: skip
     err = capsys.readouterr().err
     assert code == 1
-    [error] = [e for e in err.splitlines() if e.startswith("error:")]
+    error = one_error(err)
     assert error.startswith(f"error: {plan}:2: ")
     assert PLANTED_PLAN_SECRET[:4] not in err  # not even the four characters of a bad escape
     assert not Path("out/COUNTRY_INFO_01.00.0000").exists()
