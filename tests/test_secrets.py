@@ -99,25 +99,6 @@ def test_no_secret_leaks_anywhere(
         assert plan == COMMITTED_PLAN
 
 
-@pytest.mark.parametrize("online", [False, True], ids=["offline", "online"])
-def test_committed_plan_secret_refused_and_never_shown(
-    country_info, oic_fixture_standin, capsys, online
-) -> None:
-    """A secret value committed in the plan fails the build in every mode, named by file and
-    line, the value itself never printed or shipped."""
-    plan = country_info.parent / "connectionPlan.properties"
-    plan.write_text(f"# prod\nRESTCOUNTRIESEU.secure.Password={PLANTED_PLAN_SECRET}\n")
-    server = ["--oic-url", oic_fixture_standin.url, "--username", USERNAME, "--password", PASSWORD]
-    mode = server if online else ["--manage-connections", "false"]
-    code = run_cli("--integration-path", str(country_info), "--artifact-dir", "out", *mode)
-    err = capsys.readouterr().err
-    assert code == 1
-    assert f"error: {plan}:2: RESTCOUNTRIESEU.secure.Password holds a committed value" in err
-    assert PLANTED_PLAN_SECRET not in err
-    assert not Path("out/COUNTRY_INFO_01.00.0000").exists()
-    assert oic_fixture_standin.total_requests == 0  # refused before any request
-
-
 @pytest.mark.parametrize("planted", [False, True], ids=["clean", "secret-in-archive"])
 @pytest.mark.parametrize("github", [False, True], ids=["local", "github"])
 def test_pull_leaks_no_secret(oic_standin, capsys, monkeypatch, tmp_path, github, planted) -> None:
