@@ -209,13 +209,22 @@ def test_tampered_archive_is_refused_before_contact(target, artifacts, run) -> N
     assert target.total_requests == 0
 
 
-def test_lookup_whose_first_line_names_another_is_refused(target, artifacts, run) -> None:
+def with_lookups(artifacts: Path, *names: str) -> Path:
+    """The artifact now ships lookups `names` (build-info.json lists them, each a CSV of its
+    own name, DVM,<NAME>,x); its lookups/ folder."""
     info = artifacts / SLUG / "build-info.json"
     record = json.loads(info.read_text())
-    record["lookups"] = ["COUNTRY_CODES"]
+    record["lookups"] = list(names)
     info.write_text(json.dumps(record))
-    (artifacts / SLUG / "lookups").mkdir()
-    csv = artifacts / SLUG / "lookups" / "COUNTRY_CODES.csv"
+    folder = artifacts / SLUG / "lookups"
+    folder.mkdir()
+    for name in names:
+        (folder / f"{name}.csv").write_text(f"DVM,{name},x\nA,B\n")
+    return folder
+
+
+def test_lookup_whose_first_line_names_another_is_refused(target, artifacts, run) -> None:
+    csv = with_lookups(artifacts, "COUNTRY_CODES") / "COUNTRY_CODES.csv"
     csv.write_text("DVM,CURRENCIES,Currencies\nA,B\n")
     result = run()
     assert result.rc == 1
@@ -224,13 +233,7 @@ def test_lookup_whose_first_line_names_another_is_refused(target, artifacts, run
 
 
 def test_lookups_are_imported_and_replaced(old, target, artifacts, run) -> None:
-    info = artifacts / SLUG / "build-info.json"
-    record = json.loads(info.read_text())
-    record["lookups"] = ["COUNTRY_CODES", "CURRENCIES"]
-    info.write_text(json.dumps(record))
-    (artifacts / SLUG / "lookups").mkdir()
-    for name in record["lookups"]:
-        (artifacts / SLUG / "lookups" / f"{name}.csv").write_text(f"DVM,{name},x\nA,B\n")
+    with_lookups(artifacts, "COUNTRY_CODES", "CURRENCIES")
     target.add_lookup("CURRENCIES", b"DVM,CURRENCIES,old\n")
     assert run().rc == 0
     assert target.state.lookups["COUNTRY_CODES"] == b"DVM,COUNTRY_CODES,x\nA,B\n"
@@ -244,12 +247,7 @@ def test_a_5xx_on_a_lookup_the_target_had_is_not_taken_for_done(
 ) -> None:
     """The lookup was there before: that it is there after a 500 proves nothing, so its
     content on the target has to be ours, or the deploy fails."""
-    info = artifacts / SLUG / "build-info.json"
-    record = json.loads(info.read_text())
-    record["lookups"] = ["CURRENCIES"]
-    info.write_text(json.dumps(record))
-    (artifacts / SLUG / "lookups").mkdir()
-    (artifacts / SLUG / "lookups" / "CURRENCIES.csv").write_text("DVM,CURRENCIES,x\nA,B\n")
+    with_lookups(artifacts, "CURRENCIES")
     target.add_lookup("CURRENCIES", b"DVM,CURRENCIES,old\n")
     target.fault("/lookups/archive", "oic-error")  # 500, nothing applied
     assert run().rc == 0
@@ -259,13 +257,7 @@ def test_a_5xx_on_a_lookup_the_target_had_is_not_taken_for_done(
 
 
 def test_dry_run_says_whether_a_lookup_is_added_or_replaced(target, artifacts, run) -> None:
-    info = artifacts / SLUG / "build-info.json"
-    record = json.loads(info.read_text())
-    record["lookups"] = ["COUNTRY_CODES", "CURRENCIES"]
-    info.write_text(json.dumps(record))
-    (artifacts / SLUG / "lookups").mkdir()
-    for name in record["lookups"]:
-        (artifacts / SLUG / "lookups" / f"{name}.csv").write_text(f"DVM,{name},x\nA,B\n")
+    with_lookups(artifacts, "COUNTRY_CODES", "CURRENCIES")
     target.add_lookup("CURRENCIES", b"DVM,CURRENCIES,old\n")
     result = run("--dry-run", "true")
     assert result.rc == 0 and target.writes == 0
@@ -403,12 +395,7 @@ def test_failed_activation_rolls_back(old, target, artifacts, run, tmp_path) -> 
 
 
 def test_a_rollback_says_the_lookups_it_does_not_undo(old, target, artifacts, run) -> None:
-    info = artifacts / SLUG / "build-info.json"
-    record = json.loads(info.read_text())
-    record["lookups"] = ["CURRENCIES"]
-    info.write_text(json.dumps(record))
-    (artifacts / SLUG / "lookups").mkdir()
-    (artifacts / SLUG / "lookups" / "CURRENCIES.csv").write_text("DVM,CURRENCIES,x\nA,B\n")
+    with_lookups(artifacts, "CURRENCIES")
     target.add_lookup("CURRENCIES", b"DVM,CURRENCIES,old\n")
     target.add_integration(COUNTRY, old, status="ACTIVATED")
     target.state.deploy.fail_activation[artifact_sha256(artifacts / SLUG)] = "cannot activate"
