@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -11,6 +12,7 @@ import struct
 import subprocess
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +131,27 @@ def run_cli(*argv: str) -> int:
     from oicaction.cli import main
 
     return main(list(argv))
+
+
+@dataclass
+class Ran:
+    """One in-process run: its exit code and what it printed."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self) -> Any:
+        """stdout as the --json document ({} when the run printed none)."""
+        return json.loads(self.out) if self.out.strip() else {}
+
+
+def run_captured(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
+    """main() in-process, with what it printed to stdout and stderr."""
+    code = run_cli(*argv)
+    out, err = capsys.readouterr()
+    return Ran(code, out, err)
 
 
 # -- generated sources: what a real export holds, made here, so no test needs ../shared for it

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import git, make_integration, needs_git, run_cli, tree_digest
+from conftest import git, make_integration, needs_git, run_captured, run_cli, tree_digest
 
 
 @pytest.fixture
@@ -28,8 +28,8 @@ def repo(tmp_path: Path) -> Path:
 
 
 def _discover(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[dict[str, str]]]:
-    rc = run_cli("discover", "--json", *argv)
-    return rc, json.loads(capsys.readouterr().out)["integrations"]
+    ran = run_captured(capsys, "discover", "--json", *argv)
+    return ran.code, ran.json["integrations"]
 
 
 def test_finds_every_integration(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

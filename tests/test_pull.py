@@ -16,6 +16,7 @@ from conftest import (
     one_error,
     project_entries,
     read_outputs,
+    run_captured,
     run_cli,
     tree_digest,
     use_runner,
@@ -52,9 +53,10 @@ def pull(oic: StandIn, capsys: pytest.CaptureFixture[str]) -> Callable[..., tupl
     """Run `oic-build pull --json` against the stand-in: exit code, outputs, log."""
 
     def run(*argv: str, path: str = "integrations") -> tuple[int, dict, str]:
-        code = run_cli("pull", "--integration-path", path, *server_args(oic), "--json", *argv)
-        out, err = capsys.readouterr()
-        return code, json.loads(out) if out.strip() else {}, err
+        ran = run_captured(
+            capsys, "pull", "--integration-path", path, *server_args(oic), "--json", *argv
+        )
+        return ran.code, ran.json, ran.err
 
     return run
 
