@@ -302,6 +302,25 @@ def test_folders_that_merely_look_like_staging_are_left_alone(tmp_path: Path) ->
     assert _complete(here / SLUG)
 
 
+def test_a_run_killed_before_its_marker_is_written_is_cleaned(tmp_path: Path) -> None:
+    """A SIGKILL between mkdtemp and the marker's first byte leaves an empty folder of
+    mkdtemp's own name, or one holding an empty marker: the next run removes both. A folder of
+    that name holding anything else is left alone (rmdir cannot remove it)."""
+    src = make_integration(tmp_path / "src")
+    art = tmp_path / "art"
+    argv = ("--integration-path", str(src), "--artifact-dir", str(art), *OFFLINE)
+    assert run_cli(*argv) == 0
+    (art / f".{SLUG}.oic-build-empty000").mkdir()
+    (art / f".{SLUG}.oic-build-marker00").mkdir()
+    (art / f".{SLUG}.oic-build-marker00/.oic-build-run").touch()
+    (art / f".{SLUG}.oic-build-theirs00").mkdir()
+    (art / f".{SLUG}.oic-build-theirs00/notes.txt").write_text("mine")
+    assert run_cli(*argv) == 0
+    assert _hidden(art) == [f".{SLUG}.oic-build-theirs00"]
+    assert (art / f".{SLUG}.oic-build-theirs00/notes.txt").read_text() == "mine"
+    assert _complete(art / SLUG)
+
+
 def test_a_live_runs_staging_is_left_alone(tmp_path: Path) -> None:
     """A second build into the same artifact-dir while the first still packs: the first one's
     staging is live (its lock held), so it is left alone and the first build ends whole."""

@@ -15,6 +15,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -115,6 +116,37 @@ def _claim_dead(temp: Path) -> int | None:
         pass
     os.close(fd)
     return None
+
+
+# mkdtemp's own names: `.<slug>.oic-build-` and 8 of [a-z0-9_]
+_UNMARKED = re.compile(r"\.[^.].*\.oic-build-[a-z0-9_]{8}")
+
+
+def _remove_unmarked(temp: Path) -> bool:
+    """A run killed between mkdtemp and its marker's first byte leaves a folder holding nothing,
+    or an empty marker no run holds: removed (rmdir refuses a folder with anything else in it,
+    so nothing of a user's is lost). A live run in that instant starts again (`_open`)."""
+    marker = temp / MARKER
+    try:
+        fd = os.open(marker, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        with suppress(OSError):
+            temp.rmdir()
+            return True
+        return False
+    except OSError:
+        return False
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode) and os.fstat(fd).st_size == 0:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            marker.unlink()
+            temp.rmdir()
+            return True
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    return False
 
 
 def _put_back(temp: Path, final: Path) -> None:
@@ -219,15 +251,22 @@ class ArtifactStage:
             self._created.append(created)
 
     def _open(self) -> None:
-        """Again if a failed run removes the artifact-dir it made just as we make ours in it."""
+        """Again if our folder vanished while it was being made: a failed run removed the
+        artifact-dir it made, or another run took our folder, still unmarked, for a dead one."""
         prefix = f".{self.final.name}{_TEMP_TAG}"
         for _ in range(10):
             self._make_root()
-            with suppress(FileNotFoundError):
+            try:
                 self._temp = Path(tempfile.mkdtemp(prefix=prefix, dir=self.artifact_dir))
-                break
-        else:
-            raise OSError(errno.ENOENT, "removed by another run as it was made")
+                self._mark()
+                return
+            except FileNotFoundError:
+                if self._marker is not None:
+                    os.close(self._marker)
+                    self._marker = None
+        raise OSError(errno.ENOENT, "removed by another run as it was made")
+
+    def _mark(self) -> None:
         assert self._temp is not None
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
         self._marker = os.open(self._temp / MARKER, flags, 0o644)
@@ -237,12 +276,14 @@ class ArtifactStage:
             fcntl.flock(self._marker, fcntl.LOCK_EX)
         marker = {"tool": TOOL, "folder": self._temp.name, "pid": os.getpid()}
         os.write(self._marker, json.dumps(marker | {"token": os.urandom(8).hex()}).encode())
-        self.path.mkdir()
+        self.path.mkdir()  # FileNotFoundError when our folder was taken for a dead one
 
     def _remove_dead_runs(self) -> None:
         with suppress(OSError):
             for temp in self.artifact_dir.glob(f".*{_TEMP_TAG}*"):
                 if temp == self._temp or temp.is_symlink() or self.protected.clash(temp):
+                    continue
+                if _UNMARKED.fullmatch(temp.name) and _remove_unmarked(temp):
                     continue
                 if (fd := _claim_dead(temp)) is not None:
                     # mkdtemp's part holds no ".": the name is .<slug>.oic-build-<random>
