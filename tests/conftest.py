@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,16 +65,45 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     yield
 
 
+def use_runner(monkeypatch: pytest.MonkeyPatch, files: Path, *, github: bool = True) -> Path:
+    """Point $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY at `files`/output and `files`/summary (made
+    here), in GitHub mode (workflow commands on stdout) or not; `files` returned."""
+    files.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("GITHUB_OUTPUT", str(files / "output"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(files / "summary"))
+    if github:
+        monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    return files
+
+
 @pytest.fixture(params=[True, False], ids=["github", "local"])
 def runner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """The runner's files ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY), in GitHub mode or not."""
-    files = tmp_path / "runner"
-    files.mkdir()
-    monkeypatch.setenv("GITHUB_OUTPUT", str(files / "output"))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(files / "summary"))
-    if request.param:
-        monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    return files
+    return use_runner(monkeypatch, tmp_path / "runner", github=request.param)
+
+
+def read_outputs(files: Path) -> dict[str, str]:
+    """The step outputs a run wrote to `files`/output, read the way the runner reads them."""
+    from runner_commands import read_output_file
+
+    return read_output_file((files / "output").read_text(encoding="utf-8"))
+
+
+def sinks(log: str, *roots: Path) -> dict[str, bytes]:
+    """Everything a run showed or wrote: the log without the runner's own `::add-mask::` lines
+    (they name what to hide), and every file under `roots`, keyed by path."""
+    shown = "\n".join(line for line in log.splitlines() if not line.startswith("::add-mask::"))
+    places = {"log": shown.encode()}
+    for root in roots:
+        places.update({p.as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()})
+    return places
+
+
+def assert_no_leak(places: Mapping[str, bytes], *secrets: str) -> None:
+    """No secret (in any of the given forms) in any sink of `sinks`."""
+    for where, data in places.items():
+        for secret in secrets:
+            assert secret.encode() not in data, f"{secret!r} leaked into {where}"
 
 
 def tree_digest(root: Path) -> dict[str, str]:
@@ -99,6 +131,27 @@ def run_cli(*argv: str) -> int:
     from oicaction.cli import main
 
     return main(list(argv))
+
+
+@dataclass
+class Ran:
+    """One in-process run: its exit code and what it printed."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self) -> Any:
+        """stdout as the --json document ({} when the run printed none)."""
+        return json.loads(self.out) if self.out.strip() else {}
+
+
+def run_captured(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
+    """main() in-process, with what it printed to stdout and stderr."""
+    code = run_cli(*argv)
+    out, err = capsys.readouterr()
+    return Ran(code, out, err)
 
 
 # -- generated sources: what a real export holds, made here, so no test needs ../shared for it
@@ -281,6 +334,45 @@ def build_cli(
 def build() -> Callable[..., int]:
     """`build(source, *flags, out=, server=, auth=, json=)`: see build_cli."""
     return build_cli
+
+
+def error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("error:")]
+
+
+def one_error(err: str) -> str:
+    """The one `error:` line of a log that has exactly one, and no traceback."""
+    errors = error_lines(err)
+    assert len(errors) == 1 and "Traceback" not in err, err
+    return errors[0]
+
+
+def refuse_build(src: Path, capsys: pytest.CaptureFixture[str], *named: str, code: int = 1) -> str:
+    """Build `src` offline into a sibling art/ and expect a refusal: exit `code`, one error line
+    naming each of `named`, no traceback, the source untouched and no artifact folder (not even
+    a hidden staging one). That error line."""
+    before, art = tree_digest(src), src.parent / "art"
+    rc = run_cli(
+        "--integration-path", str(src), "--artifact-dir", str(art), "--manage-connections", "false"
+    )
+    error = one_error(capsys.readouterr().err)
+    assert rc == code, error
+    assert all(n in error for n in named), error
+    assert tree_digest(src) == before
+    assert not art.exists(), list(art.rglob("*"))
+    return error
+
+
+def damage_entry(archive: Path, name: str) -> Path:
+    """Flip one byte inside entry `name`'s compressed data (past its local header), so its CRC
+    no longer matches."""
+    data = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as zf:
+        offset = zf.getinfo(name).header_offset
+    name_len, extra_len = struct.unpack("<HH", data[offset + 26 : offset + 30])
+    data[offset + 30 + name_len + extra_len + 5] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    return archive
 
 
 # -- git ---------------------------------------------------------------------------------------

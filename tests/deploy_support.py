@@ -5,8 +5,9 @@ and `deploy()` that runs the CLI and hands back its exit code and step outputs."
 from __future__ import annotations
 
 import copy
+import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,13 @@ class Deployed:
         return entry
 
 
-def deploy(
+@pytest.fixture
+def deploy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Deployed]:
+    """`deploy(target, artifact_path, *flags, env=)`: see run_deploy."""
+    return functools.partial(run_deploy, monkeypatch=monkeypatch, tmp_path=tmp_path)
+
+
+def run_deploy(
     target: StandIn,
     artifact_path: Path,
     *args: str,

@@ -117,4 +117,5 @@ def read_output_file(text: str) -> dict[str, str]:
         else:
             name, _, value = line.partition("=")
             values[name] = value
+        assert re.fullmatch(r"[A-Za-z0-9_-]+", name), f"unexpected line {line!r}"
     return values

@@ -3,15 +3,23 @@ untouched and no artifact folder (not even a hidden staging one)."""
 
 from __future__ import annotations
 
-import struct
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import integration_entries, make_integration, run_cli, tree_digest, write_zip
+from conftest import (
+    damage_entry,
+    integration_entries,
+    make_integration,
+    refuse_build,
+    run_cli,
+    tree_digest,
+    write_zip,
+)
 
-PROJECT = "icspackage/project/HELLO_WORLD_01.00.0000/PROJECT-INF/project.xml"
+PROJECT_DIR = "icspackage/project/HELLO_WORLD_01.00.0000"
+PROJECT = f"{PROJECT_DIR}/PROJECT-INF/project.xml"
 
 
 def _iar(path: Path, extra: dict[str, bytes] | None = None) -> Path:
@@ -45,20 +53,8 @@ def _truncated_zip(src: Path) -> None:
 
 
 def _crc_damage(src: Path) -> None:
-    path = _iar(src / "X_01.00.0000.iar")
-    data = bytearray(path.read_bytes())
-    with zipfile.ZipFile(path) as zf:
-        info = zf.getinfo(
-            "icspackage/project/HELLO_WORLD_01.00.0000/resources/application_1/"
-            "inbound_2/resourcegroup_3/hello_REQUEST.wsdl"
-        )
-    # flip a byte inside the entry's compressed data (after its 30-byte local header + name)
-    name_len, extra_len = struct.unpack(
-        "<HH", data[info.header_offset + 26 : info.header_offset + 30]
-    )
-    at = info.header_offset + 30 + name_len + extra_len + 5
-    data[at] ^= 0xFF
-    path.write_bytes(bytes(data))
+    damage_entry(_iar(src / "X_01.00.0000.iar"), f"{PROJECT_DIR}/resources/application_1/"
+                 "inbound_2/resourcegroup_3/hello_REQUEST.wsdl")  # fmt: skip
 
 
 def _dotdot_entry(src: Path) -> None:
@@ -174,20 +170,8 @@ CASES: dict[str, tuple[Callable[[Path], None], int, str, str]] = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_source(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     make, code, text, names = CASES[case]
-    src = tmp_path / "src"
-    make(src)
-    before = tree_digest(src)
-    art = tmp_path / "art"
-    rc = run_cli(
-        "--integration-path", str(src), "--artifact-dir", str(art), "--manage-connections", "false"
-    )
-    err = capsys.readouterr().err.strip().splitlines()
-    assert rc == code
-    assert len([line for line in err if line.startswith("error:")]) == 1, err
-    error = next(line for line in err if line.startswith("error:"))
-    assert text in error and names in error, error
-    assert tree_digest(src) == before
-    assert not art.exists(), list(art.rglob("*"))
+    make(tmp_path / "src")
+    refuse_build(tmp_path / "src", capsys, text, names, code=code)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import make_integration, run_cli, tree_digest
+from conftest import make_integration, run_captured, run_cli, tree_digest
 from oic_standin import StandIn
 from standin_fixtures import server_args
 
@@ -26,9 +26,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _batch(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object], str]:
-    rc = run_cli("--manage-connections", "false", "--json", *argv)
-    captured = capsys.readouterr()
-    return rc, json.loads(captured.out) if captured.out else {}, captured.err
+    ran = run_captured(capsys, "--manage-connections", "false", "--json", *argv)
+    return ran.code, ran.json, ran.err
 
 
 def test_glob_builds_each_into_its_folder(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,7 +13,6 @@ from deploy_support import (
     COUNTRY,
     SLUG,
     artifact_sha256,
-    deploy,
     old_version,
     target_connection,
     write_plan,
@@ -27,11 +26,9 @@ def old(country_info: Path) -> bytes:
 
 
 @pytest.fixture
-def run(target: StandIn, artifacts: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+def run(target: StandIn, artifacts: Path, deploy):
     def go(*args: str, env: dict[str, str] | None = None, path: Path | None = None):
-        return deploy(
-            target, path or artifacts, *args, monkeypatch=monkeypatch, tmp_path=tmp_path, env=env
-        )
+        return deploy(target, path or artifacts, *args, env=env)
 
     return go
 
@@ -212,13 +209,22 @@ def test_tampered_archive_is_refused_before_contact(target, artifacts, run) -> N
     assert target.total_requests == 0
 
 
-def test_lookup_whose_first_line_names_another_is_refused(target, artifacts, run) -> None:
+def with_lookups(artifacts: Path, *names: str) -> Path:
+    """The artifact now ships lookups `names` (build-info.json lists them, each a CSV of its
+    own name, DVM,<NAME>,x); its lookups/ folder."""
     info = artifacts / SLUG / "build-info.json"
     record = json.loads(info.read_text())
-    record["lookups"] = ["COUNTRY_CODES"]
+    record["lookups"] = list(names)
     info.write_text(json.dumps(record))
-    (artifacts / SLUG / "lookups").mkdir()
-    csv = artifacts / SLUG / "lookups" / "COUNTRY_CODES.csv"
+    folder = artifacts / SLUG / "lookups"
+    folder.mkdir()
+    for name in names:
+        (folder / f"{name}.csv").write_text(f"DVM,{name},x\nA,B\n")
+    return folder
+
+
+def test_lookup_whose_first_line_names_another_is_refused(target, artifacts, run) -> None:
+    csv = with_lookups(artifacts, "COUNTRY_CODES") / "COUNTRY_CODES.csv"
     csv.write_text("DVM,CURRENCIES,Currencies\nA,B\n")
     result = run()
     assert result.rc == 1
@@ -227,13 +233,7 @@ def test_lookup_whose_first_line_names_another_is_refused(target, artifacts, run
 
 
 def test_lookups_are_imported_and_replaced(old, target, artifacts, run) -> None:
-    info = artifacts / SLUG / "build-info.json"
-    record = json.loads(info.read_text())
-    record["lookups"] = ["COUNTRY_CODES", "CURRENCIES"]
-    info.write_text(json.dumps(record))
-    (artifacts / SLUG / "lookups").mkdir()
-    for name in record["lookups"]:
-        (artifacts / SLUG / "lookups" / f"{name}.csv").write_text(f"DVM,{name},x\nA,B\n")
+    with_lookups(artifacts, "COUNTRY_CODES", "CURRENCIES")
     target.add_lookup("CURRENCIES", b"DVM,CURRENCIES,old\n")
     assert run().rc == 0
     assert target.state.lookups["COUNTRY_CODES"] == b"DVM,COUNTRY_CODES,x\nA,B\n"
@@ -247,12 +247,7 @@ def test_a_5xx_on_a_lookup_the_target_had_is_not_taken_for_done(
 ) -> None:
     """The lookup was there before: that it is there after a 500 proves nothing, so its
     content on the target has to be ours, or the deploy fails."""
-    info = artifacts / SLUG / "build-info.json"
-    record = json.loads(info.read_text())
-    record["lookups"] = ["CURRENCIES"]
-    info.write_text(json.dumps(record))
-    (artifacts / SLUG / "lookups").mkdir()
-    (artifacts / SLUG / "lookups" / "CURRENCIES.csv").write_text("DVM,CURRENCIES,x\nA,B\n")
+    with_lookups(artifacts, "CURRENCIES")
     target.add_lookup("CURRENCIES", b"DVM,CURRENCIES,old\n")
     target.fault("/lookups/archive", "oic-error")  # 500, nothing applied
     assert run().rc == 0
@@ -262,13 +257,7 @@ def test_a_5xx_on_a_lookup_the_target_had_is_not_taken_for_done(
 
 
 def test_dry_run_says_whether_a_lookup_is_added_or_replaced(target, artifacts, run) -> None:
-    info = artifacts / SLUG / "build-info.json"
-    record = json.loads(info.read_text())
-    record["lookups"] = ["COUNTRY_CODES", "CURRENCIES"]
-    info.write_text(json.dumps(record))
-    (artifacts / SLUG / "lookups").mkdir()
-    for name in record["lookups"]:
-        (artifacts / SLUG / "lookups" / f"{name}.csv").write_text(f"DVM,{name},x\nA,B\n")
+    with_lookups(artifacts, "COUNTRY_CODES", "CURRENCIES")
     target.add_lookup("CURRENCIES", b"DVM,CURRENCIES,old\n")
     result = run("--dry-run", "true")
     assert result.rc == 0 and target.writes == 0
@@ -406,12 +395,7 @@ def test_failed_activation_rolls_back(old, target, artifacts, run, tmp_path) -> 
 
 
 def test_a_rollback_says_the_lookups_it_does_not_undo(old, target, artifacts, run) -> None:
-    info = artifacts / SLUG / "build-info.json"
-    record = json.loads(info.read_text())
-    record["lookups"] = ["CURRENCIES"]
-    info.write_text(json.dumps(record))
-    (artifacts / SLUG / "lookups").mkdir()
-    (artifacts / SLUG / "lookups" / "CURRENCIES.csv").write_text("DVM,CURRENCIES,x\nA,B\n")
+    with_lookups(artifacts, "CURRENCIES")
     target.add_lookup("CURRENCIES", b"DVM,CURRENCIES,old\n")
     target.add_integration(COUNTRY, old, status="ACTIVATED")
     target.state.deploy.fail_activation[artifact_sha256(artifacts / SLUG)] = "cannot activate"
@@ -474,7 +458,7 @@ def test_connection_not_configured_names_the_plan_lines_it_lacks(
 
 
 def test_missing_connection_with_nothing_to_set_is_an_error(
-    artifacts, monkeypatch, tmp_path, capsys
+    deploy, artifacts, tmp_path, capsys
 ) -> None:
     plan = write_plan(tmp_path, "# nothing for this environment yet")
     with StandIn() as empty:
@@ -483,8 +467,6 @@ def test_missing_connection_with_nothing_to_set_is_an_error(
             artifacts,
             "--connection-plan",
             str(plan),
-            monkeypatch=monkeypatch,
-            tmp_path=tmp_path,
         )
         assert result.rc == 1
         assert "connection RESTCOUNTRIESEU is not on the target" in result.one["error"]
@@ -497,8 +479,6 @@ def test_missing_connection_with_nothing_to_set_is_an_error(
             "--connection-plan",
             str(plan),
             *warn,
-            monkeypatch=monkeypatch,
-            tmp_path=tmp_path,
         )
         assert result.rc == 0
         assert (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE, run_cli
-from deploy_support import COUNTRY, SLUG, deploy, renumbered, write_plan
+from deploy_support import COUNTRY, SLUG, renumbered, write_plan
 from oic_standin import StandIn
 
 HELLO = "HELLO_WORLD|01.00.0000"
@@ -29,11 +29,9 @@ def both_target(target: StandIn) -> StandIn:
     return target
 
 
-def test_each_is_deployed_within_max_workers(both_target, two, monkeypatch, tmp_path) -> None:
+def test_each_is_deployed_within_max_workers(deploy, both_target, two) -> None:
     both_target.state.delay = 0.02  # requests overlap when workers run side by side
-    result = deploy(
-        both_target, two, "--max-workers", "2", monkeypatch=monkeypatch, tmp_path=tmp_path
-    )
+    result = deploy(both_target, two, "--max-workers", "2")
     assert result.rc == 0
     assert [(e["id"], e["status"]) for e in result.deployed] == [
         (COUNTRY, "ACTIVATED"),
@@ -43,9 +41,9 @@ def test_each_is_deployed_within_max_workers(both_target, two, monkeypatch, tmp_
     assert 2 <= both_target.max_in_flight <= 2
 
 
-def test_one_failure_does_not_stop_the_other(both_target, two, monkeypatch, tmp_path) -> None:
+def test_one_failure_does_not_stop_the_other(deploy, both_target, two) -> None:
     both_target.state.deploy.fail_activation[HELLO] = "cannot be activated"
-    result = deploy(both_target, two, monkeypatch=monkeypatch, tmp_path=tmp_path)
+    result = deploy(both_target, two)
     assert result.rc == 1
     by_id = {e["id"]: e for e in result.deployed}
     assert by_id[COUNTRY]["status"] == "ACTIVATED" and by_id[COUNTRY]["error"] is None
@@ -53,32 +51,30 @@ def test_one_failure_does_not_stop_the_other(both_target, two, monkeypatch, tmp_
     assert both_target.integration(COUNTRY).status == "ACTIVATED"
 
 
-def test_a_broken_artifact_fails_alone(both_target, two, monkeypatch, tmp_path) -> None:
+def test_a_broken_artifact_fails_alone(deploy, both_target, two) -> None:
     (two / "HELLO_WORLD_01.00.0000" / "build-info.json").write_text("{not json")
-    result = deploy(both_target, two, monkeypatch=monkeypatch, tmp_path=tmp_path)
+    result = deploy(both_target, two)
     assert result.rc == 1
     broken, good = sorted(result.deployed, key=lambda e: e["path"])[::-1]
     assert good["id"] == COUNTRY and good["status"] == "ACTIVATED"
     assert broken["id"] is None and "build-info.json: not JSON" in broken["error"]
 
 
-def test_the_same_id_twice_is_refused(both_target, artifacts, monkeypatch, tmp_path) -> None:
+def test_the_same_id_twice_is_refused(deploy, both_target, artifacts) -> None:
     shutil.copytree(artifacts / SLUG, artifacts / "copy")
-    result = deploy(both_target, artifacts, monkeypatch=monkeypatch, tmp_path=tmp_path)
+    result = deploy(both_target, artifacts)
     assert result.rc == 1
     assert all("is in more than one artifact" in e["error"] for e in result.deployed)
     assert both_target.total_requests == 0
 
 
-def test_a_shared_plan_serves_every_artifact(both_target, two, monkeypatch, tmp_path) -> None:
+def test_a_shared_plan_serves_every_artifact(deploy, both_target, two, tmp_path) -> None:
     plan = write_plan(
         tmp_path,
         "RESTCOUNTRIESEU.connection.Connection URL=https://prod.example/",
         "HELLO_REST_TRIGGER.connection.Anything=x",
     )
-    result = deploy(
-        both_target, two, "--connection-plan", str(plan), monkeypatch=monkeypatch, tmp_path=tmp_path
-    )
+    result = deploy(both_target, two, "--connection-plan", str(plan))
     # HELLO_WORLD was built offline: its connection's names come from the target, which has
     # no property "Anything"; COUNTRY_INFO, which does not use that connection, is not held up
     assert result.rc == 1
@@ -94,7 +90,7 @@ def test_a_shared_plan_serves_every_artifact(both_target, two, monkeypatch, tmp_
 
 
 def test_a_connection_shared_by_two_artifacts_is_updated_once(
-    target, artifacts, country_info, monkeypatch, tmp_path
+    deploy, target, artifacts, country_info, tmp_path
 ) -> None:
     v2 = tmp_path / "v2"
     v2.mkdir()
@@ -107,8 +103,6 @@ def test_a_connection_shared_by_two_artifacts_is_updated_once(
         artifacts,
         "--connection-plan",
         str(plan),
-        monkeypatch=monkeypatch,
-        tmp_path=tmp_path,
     )
     assert [(e["id"], e["error"]) for e in result.deployed] == [
         (COUNTRY, None),

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from deploy_support import deploy
 from oic_standin import StandIn
 
 CAR = "oracle-livelabs__oic/HEALTHCARE_ADT_PROJECT.car"
@@ -73,18 +72,16 @@ def _existing(target: StandIn, car: bytes) -> None:
     target.add_integration(LEFTOVER, status="ACTIVATED", project=PROJECT)
 
 
-def test_project_added_and_each_integration_activated(car_artifact, monkeypatch, tmp_path) -> None:
+def test_project_added_and_each_integration_activated(deploy, car_artifact) -> None:
     with StandIn() as project_target:  # no project yet: its connections come with the .car
-        _add(project_target, car_artifact, monkeypatch, tmp_path)
+        _add(deploy, project_target, car_artifact)
 
 
-def _add(project_target: StandIn, car_artifact: Path, monkeypatch, tmp_path) -> None:
+def _add(deploy, project_target: StandIn, car_artifact: Path) -> None:
     result = deploy(
         project_target,
         car_artifact,
         *("--missing-connections", "warn", "--test-connections", "false"),
-        monkeypatch=monkeypatch,
-        tmp_path=tmp_path,
     )
     assert result.rc == 0, result.outputs
     entry = result.one
@@ -109,10 +106,10 @@ def _add(project_target: StandIn, car_artifact: Path, monkeypatch, tmp_path) -> 
 
 
 def test_project_replaced_leaves_other_integrations_alone(
-    project_target, car_artifact, real_dir, monkeypatch, tmp_path
+    deploy, project_target, car_artifact, real_dir
 ) -> None:
     _existing(project_target, _old_car(real_dir / CAR))
-    result = deploy(project_target, car_artifact, monkeypatch=monkeypatch, tmp_path=tmp_path)
+    result = deploy(project_target, car_artifact)
     assert result.rc == 0
     entry = result.one
     assert entry["action"] == "replaced"
@@ -126,17 +123,13 @@ def test_project_replaced_leaves_other_integrations_alone(
     assert not [p for _, p in project_target.state.deploy.log if "RETIRED_FLOW" in p]
 
 
-def test_project_dry_run_writes_nothing(
-    project_target, car_artifact, real_dir, monkeypatch, tmp_path
-) -> None:
+def test_project_dry_run_writes_nothing(deploy, project_target, car_artifact, real_dir) -> None:
     _existing(project_target, _old_car(real_dir / CAR))
     result = deploy(
         project_target,
         car_artifact,
         "--dry-run",
         "true",
-        monkeypatch=monkeypatch,
-        tmp_path=tmp_path,
     )
     assert result.rc == 0 and result.one["status"] == "PLANNED"
     assert project_target.writes == 0
@@ -146,7 +139,7 @@ def test_project_dry_run_writes_nothing(
 
 
 def test_project_rolled_back_after_a_failed_activation(
-    project_target, car_artifact, real_dir, monkeypatch, tmp_path
+    deploy, project_target, car_artifact, real_dir
 ) -> None:
     old = _old_car(real_dir / CAR)
     _existing(project_target, old)
@@ -156,8 +149,6 @@ def test_project_rolled_back_after_a_failed_activation(
         car_artifact,
         "--rollback",
         "true",
-        monkeypatch=monkeypatch,
-        tmp_path=tmp_path,
     )
     assert result.rc == 1
     entry = result.one
@@ -172,11 +163,11 @@ def test_project_rolled_back_after_a_failed_activation(
 
 
 def test_a_project_whose_export_is_missing_deploys_without_rollback(
-    project_target, car_artifact, monkeypatch, tmp_path, capsys
+    deploy, project_target, car_artifact, capsys
 ) -> None:
     """The project export path is a guess (docs/live-recording.md): a 404 there costs the
     rollback, said as a warning, not the deploy."""
-    result = deploy(project_target, car_artifact, monkeypatch=monkeypatch, tmp_path=tmp_path)
+    result = deploy(project_target, car_artifact)
     assert result.rc == 0 and result.one["action"] == "replaced"
     assert "its export answered 404, so its current version cannot be kept" in (
         capsys.readouterr().err

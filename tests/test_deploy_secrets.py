@@ -9,7 +9,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from deploy_support import COUNTRY, SLUG, artifact_sha256, deploy, old_version, write_plan
+from conftest import assert_no_leak, sinks
+from deploy_support import COUNTRY, SLUG, artifact_sha256, old_version, write_plan
 from oic_standin import StandIn
 from runner_commands import commands
 
@@ -46,20 +47,24 @@ def _no_sink_holds_them(tmp_path: Path, log: str) -> None:
         first_mask = log.index(f"::add-mask::{secret}")
         assert log.index("::add-mask::") <= first_mask < log.index("connected to")
         # as written, and as the summary's Markdown escaping would write it
-        forms = {secret, plain(secret), plain(secret).replace("|", "\\|")}
-        for path in tmp_path.rglob("*"):
-            if path.is_file():
-                data = path.read_bytes()
-                assert not [f for f in forms if f.encode() in data], path
+        assert_no_leak(
+            sinks(log, tmp_path), secret, plain(secret), plain(secret).replace("|", "\\|")
+        )
 
 
 def test_planted_values_reach_the_target_and_no_sink(
-    target: StandIn, artifacts: Path, country_info: Path, github, monkeypatch, tmp_path, capfd
+    deploy,
+    target: StandIn,
+    artifacts: Path,
+    country_info: Path,
+    github,
+    tmp_path,
+    capfd,
 ) -> None:
     plan = write_plan(tmp_path, *PLAN)
     env = {"ERP_PASSWORD": PASSWORD, "URL_KEY": URL_KEY}
     args = ("--connection-plan", str(plan))
-    ok = deploy(target, artifacts, *args, monkeypatch=monkeypatch, tmp_path=tmp_path, env=env)
+    ok = deploy(target, artifacts, *args, env=env)
     assert ok.rc == 0
     dry = deploy(
         target,
@@ -67,8 +72,6 @@ def test_planted_values_reach_the_target_and_no_sink(
         *args,
         "--dry-run",
         "true",
-        monkeypatch=monkeypatch,
-        tmp_path=tmp_path,
         env=env,
     )
     assert dry.rc == 0
@@ -77,7 +80,7 @@ def test_planted_values_reach_the_target_and_no_sink(
     # a failure and its rollback say what happened, never the values
     target.integration(COUNTRY).archive = old_version(country_info)
     target.state.deploy.fail_activation[artifact_sha256(artifacts / SLUG)] = "cannot activate"
-    failed = deploy(target, artifacts, *args, monkeypatch=monkeypatch, tmp_path=tmp_path, env=env)
+    failed = deploy(target, artifacts, *args, env=env)
     assert failed.rc == 1 and failed.one["status"] == "ROLLED_BACK"
     values = target.state.deploy.connection_values
     assert values[("RESTCOUNTRIESEU", "password")] == PASSWORD
@@ -89,7 +92,7 @@ def test_planted_values_reach_the_target_and_no_sink(
 
 
 def test_a_server_echoing_the_update_shows_no_secret(
-    target: StandIn, artifacts: Path, github, monkeypatch, tmp_path, capfd
+    deploy, target: StandIn, artifacts: Path, github, tmp_path, capfd
 ) -> None:
     target.state.deploy.echo_updates = True
     plan = write_plan(tmp_path, *PLAN)
@@ -99,8 +102,6 @@ def test_a_server_echoing_the_update_shows_no_secret(
         artifacts,
         "--connection-plan",
         str(plan),
-        monkeypatch=monkeypatch,
-        tmp_path=tmp_path,
         env=env,
     )
     assert result.rc == 1
@@ -114,7 +115,7 @@ def test_a_server_echoing_the_update_shows_no_secret(
 
 
 def test_a_plain_line_for_a_secret_property_of_a_connection_the_import_made_is_masked(
-    target: StandIn, artifacts: Path, github, monkeypatch, tmp_path, capfd
+    deploy, target: StandIn, artifacts: Path, github, monkeypatch, tmp_path, capfd
 ) -> None:
     """An artifact built offline (no connection.json) for a target that lacks the connection:
     its names come from the connection the import creates. A plain `.connection.` line for a
@@ -138,8 +139,7 @@ def test_a_plain_line_for_a_secret_property_of_a_connection_the_import_made_is_m
     target.state.deploy.echo_updates = True
     plan = write_plan(tmp_path, f"RESTCOUNTRIESEU.connection.API Key={PASSWORD}")
     result = deploy(
-        target, artifacts, "--connection-plan", str(plan), monkeypatch=monkeypatch,
-        tmp_path=tmp_path,
+        target, artifacts, "--connection-plan", str(plan),
     )  # fmt: skip
     assert result.rc == 1
     assert "configure connection RESTCOUNTRIESEU: HTTP 400" in result.one["error"]

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import make_integration, run_cli, tree_digest
+from conftest import git, make_integration, needs_git, run_captured, run_cli, tree_digest
 
 
 @pytest.fixture
@@ -30,8 +28,8 @@ def repo(tmp_path: Path) -> Path:
 
 
 def _discover(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[dict[str, str]]]:
-    rc = run_cli("discover", "--json", *argv)
-    return rc, json.loads(capsys.readouterr().out)["integrations"]
+    ran = run_captured(capsys, "discover", "--json", *argv)
+    return ran.code, ran.json["integrations"]
 
 
 def test_finds_every_integration(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -148,31 +146,14 @@ def test_artifact_dir_is_not_scanned(
     assert len(found) == 30  # the built .iar under oic-artifacts/ is not a source
 
 
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={
-            "GIT_AUTHOR_NAME": "t",
-            "GIT_AUTHOR_EMAIL": "t@t",
-            "GIT_COMMITTER_NAME": "t",
-            "GIT_COMMITTER_EMAIL": "t@t",
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(repo),
-        },
-    ).stdout
-
-
-@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+@needs_git
 def test_changed_since(
     repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "all")
-    base = _git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "all")
+    base = git(repo, "rev-parse", "HEAD")
     # change one file inside a tree, replace one archive, add one integration, touch docs
     wsdl = next((repo / "teams/hr/int01/icspackage").rglob("*.wsdl"))
     wsdl.write_text(wsdl.read_text() + "<!-- changed -->")
@@ -180,8 +161,8 @@ def test_changed_since(
     iar.write_bytes(iar.read_bytes())  # same bytes: not a change
     make_integration(repo / "teams/hr/int99", "INT_99", "01.00.0000", as_iar=True)
     (repo / "docs" / "README.md").write_text("changed docs")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "change")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "change")
     (repo / "teams/sales/int02/INT_02_01.00.0000.iar").unlink()
     make_integration(
         repo / "teams/sales/int02", "INT_02", "01.00.0001", as_iar=True
@@ -203,24 +184,24 @@ def test_changed_since(
     assert rc == 0 and len(found) == 31
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+@needs_git
 def test_changed_since_unknown_ref(
     repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _git(repo, "init", "-q", "-b", "main")
+    git(repo, "init", "-q", "-b", "main")
     monkeypatch.chdir(repo)
     assert run_cli("discover", "--changed-since", "deadbeef") == 2
     assert "changed-since deadbeef: no such commit" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+@needs_git
 def test_build_info_reads_head_without_ci_variables(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _git(repo, "init", "-q", "-b", "trunk")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "all")
-    sha = _git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "init", "-q", "-b", "trunk")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "all")
+    sha = git(repo, "rev-parse", "HEAD").strip()
     monkeypatch.chdir(repo)
     monkeypatch.setenv("PATH", str(repo / "no-bin"))
     assert run_cli("--integration-path", "teams/hr/int01", "--manage-connections", "false") == 0

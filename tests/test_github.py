@@ -11,37 +11,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, REPO, run_cli
+from conftest import EXAMPLE, REPO, read_outputs, run_cli, use_runner
 from oic_standin import StandIn
 from pull_archives import HELLO, exported
+from runner_commands import read_output_file
 from standin_fixtures import server_args
-
-
-def parse_github_output(text: str) -> dict[str, str]:
-    """Read the NAME<<DELIM blocks the way the runner does."""
-    found: dict[str, str] = {}
-    lines = text.split("\n")
-    i = 0
-    while i < len(lines):
-        m = re.fullmatch(r"([A-Za-z0-9_-]+)<<(\S+)", lines[i])
-        if m:
-            name, delim = m.groups()
-            j = lines.index(delim, i + 1)
-            found[name] = "\n".join(lines[i + 1 : j])
-            i = j + 1
-        else:
-            assert lines[i] == "", f"unexpected line {lines[i]!r}"
-            i += 1
-    return found
 
 
 @pytest.fixture
 def github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     workspace = Path.cwd()
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    use_runner(monkeypatch, tmp_path)
     monkeypatch.setenv("GITHUB_WORKSPACE", str(workspace))
-    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "output"))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary"))
     monkeypatch.setenv("GITHUB_SHA", "feedface")
     monkeypatch.setenv("GITHUB_REF", "refs/heads/main")
     monkeypatch.setenv("GITHUB_RUN_ID", "4242")
@@ -60,7 +41,7 @@ def test_action_run(
     monkeypatch.setenv("INPUT_MANAGE-CONNECTIONS", "false")
     monkeypatch.setenv("INPUT_CONNECTION-PLAN", "")
     assert run_cli() == 0
-    outputs = parse_github_output((tmp_path / "output").read_text())
+    outputs = read_outputs(tmp_path)
     assert outputs["integration-id"] == "HELLO_WORLD|01.00.0000"
     assert outputs["iar-path"] == "out/HELLO_WORLD_01.00.0000/HELLO_WORLD_01.00.0000.iar"
     assert outputs["artifact-dir"] == "out/HELLO_WORLD_01.00.0000"
@@ -123,7 +104,7 @@ def test_multiline_values_cannot_forge_outputs(tmp_path: Path) -> None:
     path = tmp_path / "out"
     evil = "x\nghadelimiter_0\nsha256<<EOF\nforged\nEOF"
     write_github_outputs({"integration-name": evil, "sha256": "real"}, path)
-    assert parse_github_output(path.read_text()) == {"integration-name": evil, "sha256": "real"}
+    assert read_output_file(path.read_text()) == {"integration-name": evil, "sha256": "real"}
 
 
 def test_entrypoint_ignores_host_path_and_home(tmp_path: Path) -> None:

@@ -15,16 +15,12 @@ from pathlib import Path
 
 import pytest
 from cli_process import give_to_nobody, run_as_nobody, run_cli_process, shared_dir
-from conftest import make_integration, run_cli, tree_digest
+from conftest import error_lines, make_integration, one_error, refuse_build, run_cli
 
 PROJECT_DIR = "icspackage/project/HELLO_WORLD_01.00.0000"
 PROJECT = f"{PROJECT_DIR}/PROJECT-INF/project.xml"
 WSDL = f"{PROJECT_DIR}/resources/application_1/inbound_2/resourcegroup_3/hello_REQUEST.wsdl"
 SLUG = "HELLO_WORLD_01.00.0000"
-
-
-def _tree(src: Path) -> Path:
-    return make_integration(src)
 
 
 def _iar(src: Path) -> Path:
@@ -82,29 +78,29 @@ def _remove_deep(root: Path, depth: int) -> None:
 
 
 def _self_loop(src: Path) -> None:
-    _tree(src)
+    make_integration(src)
     (src / "icspackage/loop").symlink_to("loop")
 
 
 def _two_link_cycle(src: Path) -> None:
-    _tree(src)
+    make_integration(src)
     (src / "icspackage/a").symlink_to("b")
     (src / "icspackage/b").symlink_to("a")
 
 
 def _loop_in_project(src: Path) -> None:
-    _tree(src)
+    make_integration(src)
     (src / PROJECT_DIR / "resources/again").symlink_to("../resources/again")
 
 
 def _non_utf8_file(src: Path) -> None:
-    _tree(src)
+    make_integration(src)
     folder = os.fsencode(src / PROJECT_DIR / "resources")
     Path(os.fsdecode(folder + b"/caf\xe9.xml")).write_text("<x/>")
 
 
 def _non_utf8_folder(src: Path) -> None:
-    _tree(src)
+    make_integration(src)
     folder = Path(os.fsdecode(os.fsencode(src / "icspackage") + b"/\xfe\xfd"))
     folder.mkdir()
     (folder / "x.txt").write_text("x")
@@ -145,35 +141,18 @@ HOSTILE: dict[str, tuple[Callable[[Path], None], str]] = {
 }
 
 
-def _one_error_line(err: str) -> str:
-    assert "Traceback" not in err
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, err
-    return errors[0]
-
-
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_hostile_source_is_one_line(
     case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     make, said = HOSTILE[case]
-    src = tmp_path / "src"
-    make(src)
-    before = tree_digest(src)
-    art = tmp_path / "art"
-    rc = run_cli(
-        "--integration-path", str(src), "--artifact-dir", str(art), "--manage-connections", "false"
-    )
-    line = _one_error_line(capsys.readouterr().err)
-    assert rc == 1
-    assert said in line
-    assert tree_digest(src) == before
-    assert not art.exists()
+    make(tmp_path / "src")
+    refuse_build(tmp_path / "src", capsys, said)
 
 
 def test_deep_tree_within_path_max_builds(tmp_path: Path) -> None:
     """1500 folders deep (deeper than Python's recursion limit): packed like any other tree."""
-    src = _tree(tmp_path / "src")
+    src = make_integration(tmp_path / "src")
     _make_deep(src / "icspackage", 1500)
     try:
         rc = run_cli("--integration-path", str(src), "--manage-connections", "false")
@@ -188,11 +167,11 @@ def test_deep_tree_within_path_max_builds(tmp_path: Path) -> None:
 def test_deep_tree_past_path_max_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    src = _tree(tmp_path / "src")
+    src = make_integration(tmp_path / "src")
     _make_deep(src / "icspackage", 2100)  # 4200 characters of path: the kernel refuses it
     try:
         rc = run_cli("--integration-path", str(src), "--manage-connections", "false")
-        line = _one_error_line(capsys.readouterr().err)
+        line = one_error(capsys.readouterr().err)
         assert rc == 1
         assert "File name too long" in line
         assert not Path("oic-artifacts").exists()
@@ -210,16 +189,16 @@ def _hide(path: Path, mode: int = 0) -> Path:
 
 # case -> (make the source in folder src, hide something; the path the error must name)
 UNREADABLE: dict[str, Callable[[Path], Path]] = {
-    "project.xml": lambda src: _hide(_tree(src) / PROJECT),
-    "a resource file": lambda src: _hide(_tree(src) / WSDL),
-    "a folder": lambda src: _hide(_tree(src) / PROJECT_DIR / "resources"),
+    "project.xml": lambda src: _hide(make_integration(src) / PROJECT),
+    "a resource file": lambda src: _hide(make_integration(src) / WSDL),
+    "a folder": lambda src: _hide(make_integration(src) / PROJECT_DIR / "resources"),
     "a folder it may list but not enter": lambda src: _hide(
-        _tree(src) / PROJECT_DIR / "resources", 0o444
+        make_integration(src) / PROJECT_DIR / "resources", 0o444
     ),
-    "the integration-path folder": lambda src: _hide(_tree(src)),
+    "the integration-path folder": lambda src: _hide(make_integration(src)),
     "the committed .iar": lambda src: _hide(_iar(src)),
     "the connection plan beside it": lambda src: _hide(
-        _plan(_tree(src) / "connectionPlan.properties")
+        _plan(make_integration(src) / "connectionPlan.properties")
     ),
 }
 
@@ -236,7 +215,7 @@ def test_unreadable_as_nobody_is_one_line(case: str) -> None:
         hidden = UNREADABLE[case](src)
         give_to_nobody(src)
         run = run_as_nobody("--integration-path", "src", "--manage-connections", "false", cwd=work)
-        line = _one_error_line(run.stderr)
+        line = one_error(run.stderr)
         assert run.returncode == 1, run.stderr
         assert str(hidden.relative_to(work)) in line
         assert "Permission denied" in line
@@ -245,7 +224,7 @@ def test_unreadable_as_nobody_is_one_line(case: str) -> None:
 
 def test_artifact_dir_not_writable_as_nobody() -> None:
     with shared_dir() as work:
-        _tree(work / "src")
+        make_integration(work / "src")
         (work / "locked").mkdir()
         give_to_nobody(work)
         (work / "locked").chmod(0o555)
@@ -258,7 +237,7 @@ def test_artifact_dir_not_writable_as_nobody() -> None:
             "false",
             cwd=work,
         )
-        line = _one_error_line(run.stderr)
+        line = one_error(run.stderr)
         assert run.returncode == 2
         assert "artifact-dir locked/art: cannot create (Permission denied)" in line
 
@@ -268,7 +247,7 @@ def test_artifact_dir_not_writable_as_nobody() -> None:
 
 def _big_source(src: Path) -> Path:
     """The example plus 600 KB that do not compress."""
-    _tree(src)
+    make_integration(src)
     (src / PROJECT_DIR / "resources/blob.bin").write_bytes(os.urandom(600 * 1024))
     return src
 
@@ -280,7 +259,7 @@ def test_file_size_limit_while_packing_is_one_line() -> None:
         run = run_cli_process(
             "--integration-path", "src", "--manage-connections", "false", cwd=work, fsize=256_000
         )
-        line = _one_error_line(run.stderr)
+        line = one_error(run.stderr)
         assert run.returncode == 1
         assert "File too large" in line and f"oic-artifacts/{SLUG}" in line
         assert not (work / "oic-artifacts").exists()
@@ -322,7 +301,7 @@ def test_full_disk_is_one_line(
         "--manage-connections",
         "false",
     )
-    line = _one_error_line(capsys.readouterr().err)
+    line = one_error(capsys.readouterr().err)
     assert rc == 1
     assert "No space left on device" in line
     assert not (small_disk / "art").exists()
@@ -338,7 +317,7 @@ def test_batch_goes_on_past_every_kind_of_failure(
     bad = ["self-referencing symlink", "non-UTF-8 file name", "encrypted resource"]
     for i, case in enumerate(bad):
         HOSTILE[case][0](root / "ints" / f"a{i}")
-    good = _tree(root / "ints" / "z_good")
+    good = make_integration(root / "ints" / "z_good")
     monkeypatch.chdir(root)
     rc = run_cli("--integration-path", "ints/*", "--manage-connections", "false", "--json")
     captured = capsys.readouterr()
@@ -350,7 +329,7 @@ def test_batch_goes_on_past_every_kind_of_failure(
     for i, case in enumerate(bad):
         assert results[f"ints/a{i}"]["status"] == "failed", case
         assert HOSTILE[case][1] in results[f"ints/a{i}"]["error"]
-    assert len([x for x in captured.err.splitlines() if x.startswith("error:")]) == len(bad)
+    assert len(error_lines(captured.err)) == len(bad)
     assert good.exists()
 
 
@@ -363,7 +342,7 @@ def test_an_unforeseen_failure_outside_a_build_is_one_line(
 ) -> None:
     """$GITHUB_OUTPUT naming a folder fails where the outputs are written, after the builds:
     one line naming the exception type; the traceback only with debug on."""
-    _tree(tmp_path / "src")
+    make_integration(tmp_path / "src")
     (tmp_path / "outputs").mkdir()
     monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "outputs"))
     rc = run_cli(
@@ -372,8 +351,7 @@ def test_an_unforeseen_failure_outside_a_build_is_one_line(
     )  # fmt: skip
     err = capsys.readouterr().err
     assert rc == 1
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
-    assert errors == [
+    assert error_lines(err) == [
         f"error: oic-build: unexpected IsADirectoryError: [Errno 21] Is a directory: "
         f"'{tmp_path / 'outputs'}' (set debug to true for the traceback)"
     ]
@@ -387,8 +365,8 @@ def test_a_folder_name_that_is_not_utf8_reaches_the_outputs_escaped(
     JSON reader (or a UTF-8 encoder) refuses."""
     root = tmp_path / "repo"
     bad = Path(os.fsdecode(bytes(root / "ints") + b"/\xfe\xfd"))
-    _tree(bad)
-    _tree(root / "ints" / "good")
+    make_integration(bad)
+    make_integration(root / "ints" / "good")
     monkeypatch.chdir(root)
     rc = run_cli("--integration-path", "ints/*", "--manage-connections", "false", "--json")
     out = capsys.readouterr().out

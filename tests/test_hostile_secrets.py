@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
-from conftest import EXAMPLE, make_integration, run_cli
+from conftest import EXAMPLE, assert_no_leak, make_integration, run_cli, sinks
 from oic_standin import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -137,28 +137,14 @@ def test_structures_keep_their_shape() -> None:
 # -- whole runs: every sink ----------------------------------------------------------------
 
 
-def _sinks(root: Path, log: str) -> dict[str, str]:
-    """Everything a run wrote, as text: the log and every file under root."""
-    places = {"log": log}
-    for path in root.rglob("*"):
-        if path.is_file() and path.suffix != ".iar":
-            places[path.as_posix()] = path.read_bytes().decode("utf-8", "replace")
-    return places
-
-
 # A password with spacing of its own: error details collapse it, which must not unhide it.
 SPACED_PASSWORD = "standin pass\t with  spaces-71b2"
 
 
-def _assert_hidden(places: dict[str, str], secret: str) -> None:
+def _assert_hidden(places: dict[str, bytes], secret: str) -> None:
     collapsed = " ".join(secret.split())
     forms = {secret, collapsed, collapsed[: MIN_LEN + 1], _b64(secret)[1:-2]}
-    forms.add(_b64(f"{USERNAME}:{secret}")[:-2])
-    for where, text in places.items():
-        lines = [line for line in text.splitlines() if not line.startswith("::add-mask::")]
-        shown = "\n".join(lines)
-        for form in forms:
-            assert form not in shown, f"{form!r} leaked into {where}"
+    assert_no_leak(places, *forms, _b64(f"{USERNAME}:{secret}")[:-2])
 
 
 def _versioned(dest: Path, version: str, connections: bool = True) -> Path:
@@ -198,7 +184,7 @@ def test_batch_error_echoing_a_secret_reaches_no_sink(
     assert "***" in records[0]["error"] and "***" in records[1]["path"]
     info = json.loads(next((tmp_path / "out").rglob("build-info.json")).read_text())
     assert "***" in info["source"]["path"]
-    places = _sinks(tmp_path / "out", captured.out + captured.err) | _sinks(runner, "")
+    places = sinks(captured.out + captured.err, tmp_path / "out", runner)
     _assert_hidden(places, SPACED_PASSWORD)
 
 
@@ -221,10 +207,7 @@ def test_an_access_token_echoed_bare_reaches_no_sink(runner: Path, tmp_path: Pat
     assert "HTTP 500" in log and "token *** has expired" in log  # the echo came, hidden
     if os.environ.get("GITHUB_ACTIONS") == "true":
         assert f"::add-mask::{token}" in captured.out.splitlines()
-    places = _sinks(tmp_path / "out", log) | _sinks(runner, "")
-    for where, found in places.items():
-        shown = "\n".join(x for x in found.splitlines() if not x.startswith("::add-mask::"))
-        assert token[len(TOKEN_PREFIX) :][:MIN_LEN] not in shown, f"token leaked into {where}"
+    assert_no_leak(sinks(log, tmp_path / "out", runner), token[len(TOKEN_PREFIX) :][:MIN_LEN])
 
 
 MISTYPED = [
@@ -325,10 +308,9 @@ def test_server_sending_odd_shapes_leaks_nothing_into_the_artifact(tmp_path: Pat
         )  # fmt: skip
     captured = capsys.readouterr()
     assert rc == 0, captured.err
-    places = _sinks(tmp_path / "out", captured.out + captured.err)
+    places = sinks(captured.out + captured.err, tmp_path / "out")
     assert any(p.endswith("connection.json") for p in places)
-    for where, text in places.items():
-        assert "LEAK" not in text, where
+    assert_no_leak(places, "LEAK")
 
 
 @pytest.mark.parametrize("shown", [PASSWORD, _b64(f"{USERNAME}:{PASSWORD}")], ids=["raw", "b64"])

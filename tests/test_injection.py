@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import make_integration, run_cli
+from conftest import make_integration, run_captured, run_cli
 from oic_standin import StandIn
 from runner_commands import commands, read_output_file
 from standin_fixtures import server_args
@@ -103,9 +103,8 @@ def test_json_on_stdout_forges_nothing(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    rc = run_cli(*argv, "--manage-connections", "false", "--json")
-    captured = capsys.readouterr()
-    return rc, captured.out + captured.err
+    ran = run_captured(capsys, *argv, "--manage-connections", "false", "--json")
+    return ran.code, ran.out + ran.err
 
 
 # project.xml can hold a name over several lines, with a CR as an entity.

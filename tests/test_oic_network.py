@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import trustme
-from conftest import EXAMPLE, run_cli
+from conftest import EXAMPLE, one_error, run_cli
 from conftest import build_cli as build
 from oic_standin import API, SAMPLE_LOOKUP, StandIn
 from standin_fixtures import add_lookup, serve_country_info, server_args
@@ -158,11 +158,6 @@ def http_standin() -> Iterator[StandIn]:
     standin.stop()
 
 
-def error_line(err: str) -> str:
-    [line] = [line for line in err.splitlines() if line.startswith("error:")]
-    return line
-
-
 # -- proxies ----------------------------------------------------------------------------------
 
 
@@ -197,7 +192,7 @@ def test_no_proxy_bypasses_the_proxy(
 def test_unreachable_proxy_is_one_line(country_info, http_standin, monkeypatch, capsys) -> None:
     set_env(monkeypatch, "HTTP_PROXY", "http://127.0.0.1:9")
     assert build(country_info, auth="basic", server=http_standin) == 1
-    line = error_line(capsys.readouterr().err)
+    line = one_error(capsys.readouterr().err)
     assert "first request: GET http://localhost:" in line and "Traceback" not in line
 
 
@@ -206,7 +201,7 @@ def test_unreachable_proxy_is_one_line(country_info, http_standin, monkeypatch, 
 
 def test_unknown_ca_is_a_tls_error(country_info, tls_standin, capsys) -> None:
     assert build(country_info, server=tls_standin) == 1
-    line = error_line(capsys.readouterr().err)
+    line = one_error(capsys.readouterr().err)
     assert "TLS/SSL error" in line and "CERTIFICATE_VERIFY_FAILED" in line
     assert not ARTIFACT.exists()
 
@@ -235,7 +230,7 @@ def test_requests_ca_bundle_wins_over_ssl_cert_file(
 def test_missing_ca_bundle_is_a_settings_error(country_info, tls_standin, monkeypatch, capsys):
     monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/ca.pem")
     assert build(country_info, server=tls_standin) == 2
-    assert error_line(capsys.readouterr().err) == (
+    assert one_error(capsys.readouterr().err) == (
         "error: SSL_CERT_FILE /nonexistent/ca.pem does not exist"
     )
     assert tls_standin.total_requests == 0
@@ -282,7 +277,7 @@ def test_a_dripping_server_meets_the_deadline(
     started = time.monotonic()
     assert build(country_info, "--request-deadline", "1.5", server=oic_fixture_standin) == 1
     took = time.monotonic() - started
-    line = error_line(capsys.readouterr().err)
+    line = one_error(capsys.readouterr().err)
     assert "no complete answer within request-deadline (1.5 s)" in line
     assert 1.4 < took < 6, took  # the deadline ends it, not the ~9 s drip
     assert not ARTIFACT.exists()
@@ -295,7 +290,7 @@ def test_deadline_holds_for_an_attachment_and_a_lookup(
     oic_fixture_standin.add_lookup("COUNTRY_CODES", SAMPLE_LOOKUP)
     oic_fixture_standin.fault("/lookups/COUNTRY_CODES/archive", "drip", times=20, seconds=0.2)
     assert build(tree_source, "--request-deadline", "1", server=oic_fixture_standin) == 1
-    line = error_line(capsys.readouterr().err)
+    line = one_error(capsys.readouterr().err)
     assert line.startswith("error: lookup COUNTRY_CODES: GET ") and "request-deadline (1 s)" in line
 
 
@@ -324,7 +319,7 @@ def test_an_oversized_answer_is_refused(
 ) -> None:
     oic_fixture_standin.fault(path, kind, times=5, size=4 * 1024 * 1024)
     assert build(country_info, "--max-response-size", "1M", server=oic_fixture_standin) == 1
-    line = error_line(capsys.readouterr().err)
+    line = one_error(capsys.readouterr().err)
     assert "the answer is larger than max-response-size (1048576 bytes)" in line
     assert not ARTIFACT.exists()
 

@@ -5,12 +5,11 @@ step outputs or --json; and one build's outputs are the same values in every sin
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 from conftest import build_cli as build
-from conftest import make_integration
+from conftest import make_integration, read_outputs, use_runner
 
 from oicaction.outputs import plain
 
@@ -19,18 +18,10 @@ from oicaction.outputs import plain
 SECRET = 'PW_a|b(c)!d*e"f\\g-77'
 
 
-def _read_outputs(path: Path) -> dict[str, str]:
-    text = path.read_text(encoding="utf-8")
-    blocks = re.findall(r"^([a-z0-9-]+)<<(ghadelimiter_\w+)\n(.*?)\n\2$", text, re.M | re.S)
-    return {name: value for name, _, value in blocks}
-
-
 @pytest.fixture
 def sinks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
-    outputs, summary = tmp_path / "output", tmp_path / "summary.md"
-    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    return outputs, summary
+    files = use_runner(monkeypatch, tmp_path / "runner", github=False)
+    return files / "output", files / "summary"
 
 
 def _forms(secret: str) -> list[str]:
@@ -60,7 +51,7 @@ def test_a_secret_shows_in_no_sink(
         for form in _forms(SECRET):
             assert form not in text, f"{sink} shows {form!r}"
         assert "***" in text or plain("***") in text, sink
-    as_json, as_outputs = json.loads(captured.out), _read_outputs(sinks[0])
+    as_json, as_outputs = json.loads(captured.out), read_outputs(sinks[0].parent)
     if where == "name":
         assert as_json["integration-name"] == as_outputs["integration-name"] == "Hello *** World"
     else:  # a `*` in the path makes it a glob, so a batch: the path is in `integrations`
@@ -74,7 +65,7 @@ def test_every_sink_carries_the_same_values(
     src = make_integration(Path("src"), lookups=["Codes"])
     assert build(src) == 0
     as_json = json.loads(capsys.readouterr().out)
-    as_outputs = _read_outputs(sinks[0])
+    as_outputs = read_outputs(sinks[0].parent)
     assert sorted(as_json) == sorted(as_outputs)
     for name, value in as_json.items():
         shown = json.dumps(value, separators=(",", ":")) if isinstance(value, list) else value

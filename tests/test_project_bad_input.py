@@ -9,7 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, make_project, project_entries, run_cli, tree_digest, write_zip
+from conftest import (
+    EXAMPLE,
+    damage_entry,
+    make_project,
+    one_error,
+    project_entries,
+    refuse_build,
+    run_cli,
+    write_zip,
+)
 
 YAML = "project/project.yaml"
 
@@ -72,13 +81,7 @@ def _absolute_car(src: Path) -> None:
 
 
 def _crc_damage(src: Path) -> None:
-    path = _car(src / "P.car")
-    data = bytearray(path.read_bytes())
-    with zipfile.ZipFile(path) as zf:
-        info = zf.getinfo(YAML)
-    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
-    data[start + 5] ^= 0xFF
-    path.write_bytes(bytes(data))
+    damage_entry(_car(src / "P.car"), YAML)
 
 
 def _not_a_project(src: Path) -> None:
@@ -143,26 +146,14 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_project_source(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     make, text, names = CASES[case]
-    src = tmp_path / "src"
-    make(src)
-    before = tree_digest(src)
-    art = tmp_path / "art"
-    rc = run_cli(
-        "--integration-path", str(src), "--artifact-dir", str(art), "--manage-connections", "false"
-    )
-    err = capsys.readouterr().err.strip().splitlines()
-    errors = [line for line in err if line.startswith("error:")]
-    assert rc == 1
-    assert len(errors) == 1, err
-    assert text in errors[0] and names in errors[0], errors[0]
-    assert tree_digest(src) == before
-    assert not art.exists(), list(art.rglob("*"))
+    make(tmp_path / "src")
+    refuse_build(tmp_path / "src", capsys, text, names)
 
 
 def test_par_file_given_directly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     par = _par(tmp_path / "oic.ocw.hol.par")
     assert run_cli("--integration-path", str(par), "--artifact-dir", str(tmp_path / "a")) == 1
-    (error,) = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("error:")]
+    error = one_error(capsys.readouterr().err)
     assert f"{par}: an OIC package archive (.par) is not supported" in error
 
 

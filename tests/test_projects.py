@@ -6,7 +6,6 @@ batches and discovery, and exports its connections and lookups from the project 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -16,8 +15,10 @@ from conftest import build_cli as build
 from conftest import (
     make_integration,
     make_project,
+    read_outputs,
     run_cli,
     tree_digest,
+    use_runner,
     write_zip,
     zip_contents,
 )
@@ -399,20 +400,16 @@ def test_project_code_with_hyphen(tmp_path: Path) -> None:
 def test_github_outputs_and_summary_of_a_project(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    outputs, summary = tmp_path / "out.txt", tmp_path / "summary.md"
-    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    runner = use_runner(monkeypatch, tmp_path / "runner", github=False)
     car = make_project(tmp_path / "src", as_car=True, name="Sales & Orders") / "SALES.car"
     assert build(car, *OFFLINE, out="art", json=False) == 0
-    text = outputs.read_text(encoding="utf-8")
-    blocks = re.findall(r"^([a-z-]+)<<(ghadelimiter_\w+)\n(.*?)\n\2$", text, re.M | re.S)
-    parsed = {name: value for name, _, value in blocks}
+    parsed = read_outputs(runner)
     assert "integration-id" not in parsed and "iar-path" not in parsed
     assert parsed["source-kind"] == "project"
     assert parsed["project-code"] == "SALES"
     assert parsed["project-revision"] == "7"
     assert json.loads(parsed["project-integrations"]) == ["ORDERS|01.00.0000"]
-    markdown = summary.read_text(encoding="utf-8")
+    markdown = (runner / "summary").read_text(encoding="utf-8")
     assert "| Project | `SALES` Sales \\& Orders \\(revision 7\\) |" in markdown
     assert "| Integrations | `ORDERS\\|01.00.0000` |" in markdown
 

@@ -11,10 +11,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import integration_entries, project_entries, run_cli, tree_digest, write_tree
+from conftest import (
+    integration_entries,
+    one_error,
+    project_entries,
+    read_outputs,
+    run_captured,
+    run_cli,
+    tree_digest,
+    use_runner,
+    write_tree,
+)
 from oic_standin import StandIn
 from pull_archives import HELLO, exported, zipped
-from runner_commands import read_output_file
 from standin_fixtures import server_args
 
 pytestmark = pytest.mark.usefixtures("oic_fast_http")
@@ -44,9 +53,10 @@ def pull(oic: StandIn, capsys: pytest.CaptureFixture[str]) -> Callable[..., tupl
     """Run `oic-build pull --json` against the stand-in: exit code, outputs, log."""
 
     def run(*argv: str, path: str = "integrations") -> tuple[int, dict, str]:
-        code = run_cli("pull", "--integration-path", path, *server_args(oic), "--json", *argv)
-        out, err = capsys.readouterr()
-        return code, json.loads(out) if out.strip() else {}, err
+        ran = run_captured(
+            capsys, "pull", "--integration-path", path, *server_args(oic), "--json", *argv
+        )
+        return ran.code, ran.json, ran.err
 
     return run
 
@@ -137,7 +147,7 @@ def test_locked_or_prebuilt_is_one_line_naming_it_and_nothing_is_written(
     oic.add_integration("PREBUILT_ONE|01.00.0000", exported("PREBUILT_ONE")).export_locked = True
     code, outputs, log = pull("--integrations", "*")
     assert code == 1 and outputs == {}
-    [error] = [line for line in log.splitlines() if line.startswith("error:")]
+    error = one_error(log)
     assert "integration PREBUILT_ONE|01.00.0000" in error and "HTTP 423" in error
     assert "locked status or PREBUILT type" in error  # OIC's own reason
     assert "prebuilt integration" in error and "editing" not in error  # no guess against it
@@ -263,7 +273,7 @@ def test_hostile_archive_is_refused_before_any_write(
     before = tree_digest(Path.cwd())
     code, outputs, log = pull("--integrations", "AAA_FIRST, HELLO_WORLD")
     assert code == 1 and outputs == {}
-    [error] = [line for line in log.splitlines() if line.startswith("error:")]
+    error = one_error(log)
     assert f"integration {HELLO} as exported by OIC" in error and said in error
     assert "nothing was written" in error
     assert tree_digest(Path.cwd()) == before
@@ -587,17 +597,13 @@ def test_github_outputs_and_summary(
 ) -> None:
     oic.add_integration(HELLO, exported())
     oic.add_integration("ORDERS|01.00.0000", exported("ORDERS"))
-    runner = tmp_path / "runner"
-    runner.mkdir()
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    monkeypatch.setenv("GITHUB_OUTPUT", str(runner / "output"))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(runner / "summary"))
+    runner = use_runner(monkeypatch, tmp_path / "runner")
     monkeypatch.setenv("INPUT_MODE", "pull")
     monkeypatch.setenv("INPUT_INTEGRATIONS", "HELLO_WORLD\nORDERS\n")
     monkeypatch.setenv("INPUT_INTEGRATION-PATH", "integrations")
     write_tree(Path("integrations/ORDERS"), integration_entries("ORDERS"))
     assert run_cli(*server_args(oic)) == 0
-    outputs = read_output_file((runner / "output").read_text())
+    outputs = read_outputs(runner)
     assert outputs["changed"] == "true"
     assert [(p["id"], p["status"]) for p in json.loads(outputs["pulled"])] == [
         (HELLO, "added"),
@@ -682,7 +688,7 @@ def test_locked_project_fails_at_once_with_the_reason(oic: StandIn, pull: Callab
     oic.fault("/projects/DEMO/archive", "423", times=10)
     code, _, log = pull("--oic-project", "DEMO")
     assert code == 1
-    [error] = [line for line in log.splitlines() if line.startswith("error:")]
+    error = one_error(log)
     assert error.startswith("error: project DEMO: HTTP 423 Locked from POST ")
     assert "Connection is locked" in error and "open in the designer?" in error
     assert oic.count("POST", "/ic/api/integration/v1/projects/DEMO/archive") == 1

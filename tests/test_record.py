@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import build_cli as build
-from conftest import make_integration, make_project, tree_digest
+from conftest import make_integration, make_project, one_error, tree_digest
 from oic_standin import StandIn
 
 from oicaction.artifact.record import (
@@ -140,9 +140,10 @@ def test_find_artifacts(built: Path) -> None:
     "record",
     [
         b'{"tool": {"name": "oic-build"}}',  # the one key the old check looked at
+        b'{"tool": {"name": "something else"}}',
         b"{broken",
     ],
-    ids=["only-the-tool-key", "broken-json"],
+    ids=["only-the-tool-key", "another-tool", "broken-json"],
 )
 def test_a_folder_whose_record_is_not_ours_is_never_replaced(
     record: bytes, capsys: pytest.CaptureFixture[str]
@@ -154,8 +155,10 @@ def test_a_folder_whose_record_is_not_ours_is_never_replaced(
     (foreign / "build-info.json").write_bytes(record)
     before = tree_digest(foreign)
     assert build(src) == 2
-    assert f"{foreign} exists and is not an oic-build artifact" in capsys.readouterr().err
+    error = one_error(capsys.readouterr().err)
+    assert f"{foreign} exists and is not an oic-build artifact" in error
     assert tree_digest(foreign) == before
+    assert not [p.name for p in Path("out").iterdir() if p.name.startswith(".")]  # no staging
 
 
 @pytest.mark.usefixtures("oic_fast_http")

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import assert_no_leak, one_error, run_cli, sinks, use_runner
 from oic_standin import CLIENT_ID, CLIENT_SECRET, PASSWORD, SCOPE, USERNAME
 from pull_archives import HELLO, exported
 from standin_fixtures import CASSETTES, PLANTED_SERVER_SECRET, SECRETS, TOKEN_PREFIX, make_vcr
@@ -43,10 +43,6 @@ def leaky_body(recorded: dict) -> dict:
     return body
 
 
-def everything_written(root: Path) -> dict[str, bytes]:
-    return {p.as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
-
-
 @pytest.mark.parametrize("auth", ["oauth", "basic"])
 @pytest.mark.parametrize("github", [False, True], ids=["local", "github"])
 def test_no_secret_leaks_anywhere(
@@ -60,12 +56,7 @@ def test_no_secret_leaks_anywhere(
         standin.fault("/connections/RESTCOUNTRIESEU", "401")  # a token refresh, twice the tokens
     else:
         (country_info.parent / "connectionPlan.properties").write_text(COMMITTED_PLAN)
-    runner = tmp_path / "runner"
-    runner.mkdir()
-    monkeypatch.setenv("GITHUB_OUTPUT", str(runner / "output"))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(runner / "summary"))
-    if github:
-        monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    runner = use_runner(monkeypatch, tmp_path / "runner", github=github)
     both = ["--username", USERNAME, "--password", PASSWORD, "--client-secret", CLIENT_SECRET]
     oauth = (
         ["--client-id", CLIENT_ID, "--token-url", standin.token_url, "--scope", SCOPE]
@@ -92,17 +83,9 @@ def test_no_secret_leaks_anywhere(
         assert all(f"::add-mask::{t}" in token_masks for t in tokens)
         configured = sorted(f"::add-mask::{s}" for s in (PASSWORD, CLIENT_SECRET))
         assert sorted(set(masks) - set(token_masks)) == configured
-    shown = "\n".join(line for line in logs.splitlines() if line not in masks)
-    places = {
-        "log": shown.encode(),
-        **everything_written(runner),
-        **everything_written(Path("out")),
-    }
-    places.update(everything_written(cassettes))
+    places = sinks(logs, runner, Path("out"), cassettes)
     assert len([p for p in places if p.endswith("build.yaml")]) == 1
-    for where, data in places.items():
-        for secret in (*ALL_PLANTED, *tokens, TOKEN_PREFIX):
-            assert secret.encode() not in data, f"{secret!r} leaked into {where}"
+    assert_no_leak(places, *ALL_PLANTED, *tokens, TOKEN_PREFIX)
     assert b"Authorization" not in places[(cassettes / "build.yaml").as_posix()]
 
     artifact = Path("out/COUNTRY_INFO_01.00.0000")
@@ -116,25 +99,6 @@ def test_no_secret_leaks_anywhere(
         assert plan == COMMITTED_PLAN
 
 
-@pytest.mark.parametrize("online", [False, True], ids=["offline", "online"])
-def test_committed_plan_secret_refused_and_never_shown(
-    country_info, oic_fixture_standin, capsys, online
-) -> None:
-    """A secret value committed in the plan fails the build in every mode, named by file and
-    line, the value itself never printed or shipped."""
-    plan = country_info.parent / "connectionPlan.properties"
-    plan.write_text(f"# prod\nRESTCOUNTRIESEU.secure.Password={PLANTED_PLAN_SECRET}\n")
-    server = ["--oic-url", oic_fixture_standin.url, "--username", USERNAME, "--password", PASSWORD]
-    mode = server if online else ["--manage-connections", "false"]
-    code = run_cli("--integration-path", str(country_info), "--artifact-dir", "out", *mode)
-    err = capsys.readouterr().err
-    assert code == 1
-    assert f"error: {plan}:2: RESTCOUNTRIESEU.secure.Password holds a committed value" in err
-    assert PLANTED_PLAN_SECRET not in err
-    assert not Path("out/COUNTRY_INFO_01.00.0000").exists()
-    assert oic_fixture_standin.total_requests == 0  # refused before any request
-
-
 @pytest.mark.parametrize("planted", [False, True], ids=["clean", "secret-in-archive"])
 @pytest.mark.parametrize("github", [False, True], ids=["local", "github"])
 def test_pull_leaks_no_secret(oic_standin, capsys, monkeypatch, tmp_path, github, planted) -> None:
@@ -145,12 +109,7 @@ def test_pull_leaks_no_secret(oic_standin, capsys, monkeypatch, tmp_path, github
     archive = exported(**leak)
     oic_standin.add_integration(HELLO, archive)
     oic_standin.fault("/integrations", "401")  # a token refresh: twice the tokens
-    runner = tmp_path / "runner"
-    runner.mkdir()
-    monkeypatch.setenv("GITHUB_OUTPUT", str(runner / "output"))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(runner / "summary"))
-    if github:
-        monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    runner = use_runner(monkeypatch, tmp_path / "runner", github=github)
     code = run_cli(
         "pull", "--integrations", "HELLO_WORLD", "--integration-path", "repo",
         "--oic-url", oic_standin.url, "--token-url", oic_standin.token_url, "--scope", SCOPE,
@@ -166,11 +125,8 @@ def test_pull_leaks_no_secret(oic_standin, capsys, monkeypatch, tmp_path, github
     else:
         assert (Path("repo/HELLO_WORLD/icspackage/appinstances/HELLO_REST_TRIGGER.xml")).is_file()
     assert oic_standin.token_requests == 2
-    shown = "\n".join(line for line in logs.splitlines() if not line.startswith("::add-mask::"))
-    places = {"log": shown.encode(), **everything_written(runner), **everything_written(Path("."))}
-    for where, data in places.items():
-        for secret in (*SECRETS, *oic_standin.state.tokens, TOKEN_PREFIX):
-            assert secret.encode() not in data, f"{secret!r} leaked into {where}"
+    places = sinks(logs, runner, Path("."))
+    assert_no_leak(places, *SECRETS, *oic_standin.state.tokens, TOKEN_PREFIX)
 
 
 def _secret_values_left(body: bytes) -> bool:
@@ -246,7 +202,7 @@ def test_plan_errors_never_show_the_line(country_info, capsys, line: str) -> Non
     )  # fmt: skip
     err = capsys.readouterr().err
     assert code == 1
-    [error] = [e for e in err.splitlines() if e.startswith("error:")]
+    error = one_error(err)
     assert error.startswith(f"error: {plan}:2: ")
     assert PLANTED_PLAN_SECRET[:4] not in err  # not even the four characters of a bad escape
     assert not Path("out/COUNTRY_INFO_01.00.0000").exists()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import build_cli as build
-from conftest import make_integration, make_project, tree_digest
+from conftest import make_integration, make_project, one_error, tree_digest
 from oic_standin import SAMPLE_LOOKUP, StandIn
 
 pytestmark = pytest.mark.usefixtures("oic_fast_http")
@@ -35,11 +35,9 @@ def _everything(root: Path) -> dict[str, str]:
 
 
 def _check_refused(rc: int, capsys: pytest.CaptureFixture[str], *named: str) -> None:
-    err = capsys.readouterr().err
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
-    assert rc == 1, err
-    assert len(errors) == 1 and "Traceback" not in err, err
-    assert all(n in errors[0] for n in named), errors[0]
+    error = one_error(capsys.readouterr().err)
+    assert rc == 1, error
+    assert all(n in error for n in named), error
     out = Path("out")
     assert not out.exists() or [p.name for p in out.iterdir()] == []
 

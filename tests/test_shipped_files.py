@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import one_error
 from oic_standin import CLIENT_ID, CLIENT_SECRET, PASSWORD, SCOPE, USERNAME
 from standin_fixtures import add_lookup
 
@@ -29,9 +30,7 @@ def written(root: Path) -> dict[str, bytes]:
 
 
 def assert_refused(err: str, what: str, line: int, secret: str) -> None:
-    errors = [e for e in err.splitlines() if e.startswith("error:")]
-    assert len(errors) == 1, err
-    assert f"{what}: line {line} holds one of this run's secrets" in errors[0]
+    assert f"{what}: line {line} holds one of this run's secrets" in one_error(err)
     assert secret not in err and secret[:8] not in err
     assert not Path("out").exists() or list(Path("out").iterdir()) == []
 

@@ -139,22 +139,6 @@ def test_connection_plan_inside_the_artifact_it_would_replace(
     assert plan.is_file()
 
 
-def test_a_folder_that_is_not_an_artifact_of_ours_is_not_replaced(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    make_integration(Path("src"))
-    foreign = Path("oic-artifacts") / SLUG
-    foreign.mkdir(parents=True)
-    (foreign / "notes.txt").write_text("mine")
-    (foreign / "build-info.json").write_text('{"tool": {"name": "something else"}}')
-    rc = build("src", out="oic-artifacts")
-    [line] = _refusal(capsys)
-    assert rc == 2
-    assert f"{foreign} exists and is not an oic-build artifact" in line
-    assert (foreign / "notes.txt").read_text() == "mine"
-    _no_hidden(Path("oic-artifacts"))
-
-
 def test_the_usual_cases_still_build(capsys: pytest.CaptureFixture[str]) -> None:
     """Sources under the artifact-dir's parent, the artifact-dir inside the integration path,
     a rerun over our own artifact, and an empty folder in its place: all fine."""
