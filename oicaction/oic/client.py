@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from ..errors import ServerError, SettingsError, one_line
 from .config import ServerConfig
@@ -25,7 +25,7 @@ from .http import (
     Upload,
     lock_hint,
 )
-from .url import is_design_host, shown_url
+from .url import instance_in, is_design_host, shown_url
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -128,7 +128,7 @@ class OicClient:
         error naming the URL and instance to use; to any other host an error naming it."""
         host = urlsplit(target).hostname or ""
         if is_design_host(host):
-            instance = (parse_qs(urlsplit(target).query).get("integrationInstance") or [""])[0]
+            instance = instance_in(target)
             raise SettingsError(
                 f"oic-url {self.config.base_url} redirects to OIC 3's design host: set oic-url "
                 f"to https://{host}"
