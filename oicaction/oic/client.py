@@ -157,12 +157,7 @@ class OicClient:
         hint = lock_hint(answer.status, detail)
         if answer.status in (401, 403):
             hint = f" (credentials rejected: {self._credentials_hint(answer.status)})"
-        return ServerError(
-            one_line(
-                f"{what}: HTTP {answer.status} {answer.reason} from {answer.method} "
-                f"{shown_url(answer.url)}{retried}: {detail}{hint}"
-            )
-        )
+        return ServerError(one_line(f"{what}: {answer.head()}{retried}: {detail}{hint}"))
 
     def get(self, path: str, what: str, *, accept: str = "*/*", **kw: Any) -> Answer | None:
         """A 2xx answer, or None for a missing object (a 404 that is not the gateway's).
