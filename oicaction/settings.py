@@ -278,7 +278,7 @@ class Settings(BaseSettings):
             self.manage_lookups = self.manage_connections
         return self
 
-    @field_validator("integration_path", "artifact_dir", "connection_plan")
+    @field_validator("integration_path", "artifact_dir", "connection_plan", "artifact_path")
     @classmethod
     def _no_nul(cls, value: object) -> object:
         """No path the system takes holds a NUL: refused here, as a setting (exit 2)."""
