@@ -186,6 +186,7 @@ def test_bad_source(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str
         ),
         (["--connection-plan", "nope.properties"], "connection-plan nope.properties is not a file"),
         (["--no-such-flag"], "unknown option --no-such-flag"),
+        (["pul"], "the command, if given, is build, discover, deploy or pull"),
     ],
 )
 def test_bad_settings_exit_2(
