@@ -13,7 +13,7 @@ from contextlib import suppress
 from difflib import get_close_matches
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import NoReturn, get_args
 
 from . import __version__, outputs
 from .errors import (
@@ -40,6 +40,9 @@ from .settings import (
     resolve_env_file,
 )
 
+# The modes as commands, in the order --help and the usage error name them.
+_COMMANDS = get_args(Settings.model_fields["mode"].annotation)
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but its own messages are never shown: they quote what was typed, and a
@@ -63,12 +66,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "(INPUT_<NAME>), as an OIC_<NAME> variable (hyphens as underscores) or in the .env file. "
         "Exit codes: 0 success, 1 build failure, 2 bad settings.",
     )
-    commands = ("build", "discover", "deploy", "pull")
     add = parser.add_argument
     add(
         "command",
         nargs="?",
-        choices=commands,
+        choices=_COMMANDS,
         help="build (default); discover: list the integrations under --integration-path; "
         "deploy: put the artifacts under --artifact-path into the target OIC; "
         "pull: export --integrations from OIC into --integration-path",
@@ -87,7 +89,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         return parser.parse_args(argv)
     except argparse.ArgumentError as exc:
         takes_value = {o for a in flags for o in a.option_strings}
-        known = [*takes_value, "--version", "--json", "--help", "-h", *commands]
+        known = [*takes_value, "--version", "--json", "--help", "-h", *_COMMANDS]
         raise _usage_error(argv, takes_value, known, exc.argument_name) from None
 
 
@@ -118,7 +120,7 @@ def _usage_error(
     elif at in known:
         reason = f"{at} takes no value"
     elif at == "command":
-        reason = "the command, if given, is build, discover or deploy"
+        reason = f"the command, if given, is {', '.join(_COMMANDS[:-1])} or {_COMMANDS[-1]}"
     else:
         reason = "more words than one command (not shown: they may hold a secret)"
     return SettingsError(f"{reason} (see --help)")

@@ -41,6 +41,8 @@ def _parse_bool(value: object) -> object:
 
 
 Flag = Annotated[bool, BeforeValidator(_parse_bool)]
+# Where a build writes its artifacts by default, and so where a deploy reads them by default.
+ARTIFACTS = Path("oic-artifacts")
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
@@ -122,7 +124,7 @@ class Settings(BaseSettings):
         "integration lands in, as `<integration-path>/<CODE>/`.",
     )
     artifact_dir: Path = Field(
-        Path("oic-artifacts"),
+        ARTIFACTS,
         description="Folder the artifact is written to, as `<artifact-dir>/<CODE>_<VERSION>/` "
         "(a project: `<artifact-dir>/<CODE>/`).",
     )
@@ -229,7 +231,7 @@ class Settings(BaseSettings):
     )
 
     artifact_path: Path = Field(
-        Path("oic-artifacts"),
+        ARTIFACTS,
         description="deploy: one artifact folder (holding `build-info.json`), or a folder "
         "holding several, as the build's `artifact-dir` writes them.",
     )
@@ -276,7 +278,7 @@ class Settings(BaseSettings):
             self.manage_lookups = self.manage_connections
         return self
 
-    @field_validator("integration_path", "artifact_dir", "connection_plan")
+    @field_validator("integration_path", "artifact_dir", "connection_plan", "artifact_path")
     @classmethod
     def _no_nul(cls, value: object) -> object:
         """No path the system takes holds a NUL: refused here, as a setting (exit 2)."""

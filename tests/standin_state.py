@@ -310,6 +310,16 @@ class Routes:
             self.h._oic_error(500, "Internal Server Error", "Import timed out", "OIC-500")
         return not fail
 
+    def _import_clash(self, kind: str, name: str, exists: bool) -> bool:
+        """POST of what exists (409) or PUT of what does not (404): answered, True."""
+        if self.method == "POST" and exists:
+            self.h._oic_error(409, "Conflict", f"{kind} {name} already exists", "OIC-409")
+            return True
+        if self.method == "PUT" and not exists:
+            self.h._oic_error(404, "Not Found", f"{kind} {name} not found", "OIC-404")
+            return True
+        return False
+
     def _import_integration(self, project: str | None) -> bool:
         data = _form_file(self.h, self.body)
         iid, conns = _iar_id(data or b"")
@@ -321,11 +331,7 @@ class Routes:
             item = self.model.integrations.get(key)
             if item is not None:
                 item.settle(self.model)
-        if self.method == "POST" and item is not None:
-            self.h._oic_error(409, "Conflict", f"Integration {iid} already exists", "OIC-409")
-            return True
-        if self.method == "PUT" and item is None:
-            self.h._oic_error(404, "Not Found", f"Integration {iid} not found", "OIC-404")
+        if self._import_clash("Integration", iid, item is not None):
             return True
         if item is not None and item.status == "ACTIVATED":  # guessed: see live-recording.md
             self.h._oic_error(409, "Conflict", f"Integration {iid} is activated", "OIC-409")
@@ -358,11 +364,7 @@ class Routes:
             self.h._oic_error(400, "Bad Request", "No file is uploaded", "OIC-400")
             return True
         exists = project in self.model.projects or project in self.state.projects
-        if self.method == "POST" and exists:
-            self.h._oic_error(409, "Conflict", f"Project {project} already exists", "OIC-409")
-            return True
-        if self.method == "PUT" and not exists:
-            self.h._oic_error(404, "Not Found", f"Project {project} not found", "OIC-404")
+        if self._import_clash("Project", project, exists):
             return True
         with self.state.lock:
             active = [
@@ -493,11 +495,7 @@ class Routes:
         name = first[1].strip()
         scoped = name if project is None else f"projects/{project}/{name}"
         exists = scoped in self.state.lookups
-        if self.method == "POST" and exists:
-            self.h._oic_error(409, "Conflict", f"Lookup {name} already exists", "OIC-409")
-            return True
-        if self.method == "PUT" and not exists:
-            self.h._oic_error(404, "Not Found", f"Lookup {name} not found", "OIC-404")
+        if self._import_clash("Lookup", name, exists):
             return True
         with self.state.lock:
             self.state.lookups[scoped] = data

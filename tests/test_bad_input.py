@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import (
+    build_cli,
     damage_entry,
     integration_entries,
     make_integration,
@@ -186,6 +187,7 @@ def test_bad_source(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str
         ),
         (["--connection-plan", "nope.properties"], "connection-plan nope.properties is not a file"),
         (["--no-such-flag"], "unknown option --no-such-flag"),
+        (["pul"], "the command, if given, is build, discover, deploy or pull"),
     ],
 )
 def test_bad_settings_exit_2(
@@ -194,16 +196,7 @@ def test_bad_settings_exit_2(
     src = make_integration(tmp_path / "src")
     before = tree_digest(src)
     art = tmp_path / "art"
-    args = [
-        "--integration-path",
-        str(src),
-        "--artifact-dir",
-        str(art),
-        "--manage-connections",
-        "false",
-        *argv,
-    ]
-    rc = run_cli(*args)
+    rc = build_cli(src, *argv, out=art, json=False)
     err = capsys.readouterr().err.strip()
     assert rc == 2
     assert text in err and len(err.splitlines()) == 1, err
@@ -226,14 +219,7 @@ def test_artifact_dir_inside_source_refused(
 ) -> None:
     src = make_integration(tmp_path / "src")
     before = tree_digest(src)
-    rc = run_cli(
-        "--integration-path",
-        str(src),
-        "--manage-connections",
-        "false",
-        "--artifact-dir",
-        str(src / "icspackage" / "out"),
-    )
+    rc = build_cli(src, out=src / "icspackage" / "out", json=False)
     assert rc == 2
     assert "is inside the source" in capsys.readouterr().err
     assert tree_digest(src) == before

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import build_cli
 from oic_standin import StandIn
 
 CAR = "oracle-livelabs__oic/HEALTHCARE_ADT_PROJECT.car"
@@ -32,17 +32,7 @@ def car_artifact(tmp_path: Path, real_dir: Path, fast_deploy: None) -> Path:
     src.mkdir()
     shutil.copy(real_dir / CAR, src)
     art = tmp_path / "art"
-    assert (
-        run_cli(
-            "--integration-path",
-            str(src),
-            "--artifact-dir",
-            str(art),
-            "--manage-connections",
-            "false",
-        )
-        == 0
-    )
+    assert build_cli(src, out=art, json=False) == 0
     return art
 
 

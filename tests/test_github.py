@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, REPO, read_outputs, run_cli, use_runner
+from conftest import EXAMPLE, REPO, build_cli, read_outputs, run_cli, use_runner
 from oic_standin import StandIn
 from pull_archives import HELLO, exported
 from runner_commands import read_output_file
@@ -164,18 +164,7 @@ def test_action_yml_declares_every_setting_and_output(
     for step_id in ("prebuilt", "built"):
         assert steps[step_id]["with"] == {n: f"${{{{ inputs.{n} }}}}" for n in names}
     assert steps["image"]["env"]["OIC_ACTION_INPUTS"].split() == names
-    assert (
-        run_cli(
-            "--integration-path",
-            str(EXAMPLE),
-            "--artifact-dir",
-            str(tmp_path / "a"),
-            "--manage-connections",
-            "false",
-            "--json",
-        )
-        == 0
-    )
+    assert build_cli(EXAMPLE, out=tmp_path / "a") == 0
     produced = set(json.loads(capsys.readouterr().out))
     project = tmp_path / "p" / "project"
     (project / "integrations").mkdir(parents=True)

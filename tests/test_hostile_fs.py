@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from cli_process import give_to_nobody, run_as_nobody, run_cli_process, shared_dir
-from conftest import error_lines, make_integration, one_error, refuse_build, run_cli
+from conftest import build_cli, error_lines, make_integration, one_error, refuse_build, run_cli
 
 PROJECT_DIR = "icspackage/project/HELLO_WORLD_01.00.0000"
 PROJECT = f"{PROJECT_DIR}/PROJECT-INF/project.xml"
@@ -293,14 +293,7 @@ def test_full_disk_is_one_line(
             for file in sorted((src / "icspackage").rglob("*")):
                 if file.is_file():
                     zf.write(file, file.relative_to(src).as_posix())
-    rc = run_cli(
-        "--integration-path",
-        str(src),
-        "--artifact-dir",
-        str(small_disk / "art"),
-        "--manage-connections",
-        "false",
-    )
+    rc = build_cli(src, out=small_disk / "art", json=False)
     line = one_error(capsys.readouterr().err)
     assert rc == 1
     assert "No space left on device" in line

@@ -22,8 +22,9 @@ def _errors(capsys: pytest.CaptureFixture[str]) -> list[str]:
         ("--artifact-dir", "art\0x"),
         ("discover", "--artifact-dir", "art\0x"),
         ("--integration-path", "src\0x"),
+        ("deploy", "--artifact-path", "art\0x"),
     ],
-    ids=["artifact-dir", "artifact-dir in discover", "integration-path"],
+    ids=["artifact-dir", "artifact-dir in discover", "integration-path", "artifact-path"],
 )
 def test_a_nul_in_a_path_setting(
     argv: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]

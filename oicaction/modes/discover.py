@@ -16,7 +16,6 @@ from ..source.find import is_project_tree, read_source
 from ..source.git import changed_paths
 from ..source.metadata import ICSPACKAGE, Meta
 from ..source.project import PROJECT
-from .pull.write import MARKER, STAGE_PREFIX
 
 # Folders that never hold integration sources and can be large.
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
@@ -70,7 +69,9 @@ def _candidates(root: Path, skip: set[Path], problems: list[Problem]) -> Iterato
 
 def _staging(folder: Path) -> bool:
     """A pull's staging folder (a killed pull leaves one): it holds a copy of a source, which is
-    not a second source."""
+    not a second source. Imported here: a build loads this module (batch) but not pull's."""
+    from .pull.write import MARKER, STAGE_PREFIX
+
     return folder.name.startswith(STAGE_PREFIX) and (folder / MARKER).is_file()
 
 
