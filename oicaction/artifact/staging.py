@@ -98,9 +98,9 @@ def replaceable(final: Path) -> bool:
     return False
 
 
-def _claim_dead(temp: Path) -> int | None:
-    """The marker, locked by us, of a temp folder a run of ours made and that is gone. Where the
-    filesystem has no flock no run can be told dead, and none is removed."""
+def _free_marker(temp: Path) -> tuple[int, bytes] | None:
+    """`temp`'s marker, locked by us, and what it says: a regular file no live run holds. Where
+    the filesystem has no flock no run can be told dead: None."""
     try:
         fd = os.open(temp / MARKER, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
@@ -108,45 +108,51 @@ def _claim_dead(temp: Path) -> int | None:
     try:
         if stat.S_ISREG(os.fstat(fd).st_mode):
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            info = json.loads(os.read(fd, 4096))
-            ours = {"tool": TOOL, "folder": temp.name}
-            if isinstance(info, dict) and ours.items() <= info.items():
-                return fd
-    except (OSError, ValueError):
+            return fd, os.read(fd, 4096)
+    except OSError:
         pass
     os.close(fd)
     return None
+
+
+def _says_ours(said: bytes, temp: Path) -> bool:
+    """The marker names our tool and `temp` itself."""
+    try:
+        info = json.loads(said)
+    except ValueError:
+        return False
+    return isinstance(info, dict) and {"tool": TOOL, "folder": temp.name}.items() <= info.items()
 
 
 # mkdtemp's own names: `.<slug>.oic-build-` and 8 of [a-z0-9_]
 _UNMARKED = re.compile(r"\.[^.].*\.oic-build-[a-z0-9_]{8}")
 
 
-def _remove_unmarked(temp: Path) -> bool:
-    """A run killed between mkdtemp and its marker's first byte leaves a folder holding nothing,
-    or an empty marker no run holds: removed (rmdir refuses a folder with anything else in it,
-    so nothing of a user's is lost). A live run in that instant starts again (`_open`)."""
-    marker = temp / MARKER
-    try:
-        fd = os.open(marker, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
+def _remove_left(temp: Path) -> None:
+    """Remove a temp folder a run of ours left when it died, its marker opened once: one whose
+    marker proves it ours (an artifact it moved aside put back first), or, under mkdtemp's own
+    name, one holding nothing or only an empty marker (a run killed between mkdtemp and its
+    marker's first byte; rmdir refuses a folder with anything else in it, so nothing of a
+    user's is lost). A live run in that instant starts again (`_open`)."""
+    unmarked = _UNMARKED.fullmatch(temp.name) is not None
+    if unmarked:
         with suppress(OSError):
             temp.rmdir()
-            return True
-        return False
-    except OSError:
-        return False
+            return
+    if (free := _free_marker(temp)) is None:
+        return
+    fd, said = free
     try:
-        if stat.S_ISREG(os.fstat(fd).st_mode) and os.fstat(fd).st_size == 0:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            marker.unlink()
-            temp.rmdir()
-            return True
-    except OSError:
-        pass
+        if _says_ours(said, temp):
+            # mkdtemp's part holds no ".": the name is .<slug>.oic-build-<random>
+            _put_back(temp, temp.parent / temp.name[1 : temp.name.rindex(_TEMP_TAG)])
+            _remove(temp)
+        elif unmarked and not said:
+            with suppress(OSError):
+                (temp / MARKER).unlink()
+                temp.rmdir()
     finally:
         os.close(fd)
-    return False
 
 
 def _put_back(temp: Path, final: Path) -> None:
@@ -283,13 +289,7 @@ class ArtifactStage:
             for temp in self.artifact_dir.glob(f".*{_TEMP_TAG}*"):
                 if temp == self._temp or temp.is_symlink() or self.protected.clash(temp):
                     continue
-                if _UNMARKED.fullmatch(temp.name) and _remove_unmarked(temp):
-                    continue
-                if (fd := _claim_dead(temp)) is not None:
-                    # mkdtemp's part holds no ".": the name is .<slug>.oic-build-<random>
-                    _put_back(temp, self.artifact_dir / temp.name[1 : temp.name.rindex(_TEMP_TAG)])
-                    _remove(temp)
-                    os.close(fd)
+                _remove_left(temp)
 
     def commit(self) -> Path:
         """Put the staged folder in place of `<slug>/`: one rename when there is none, else the

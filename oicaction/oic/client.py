@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from ..errors import ServerError, SettingsError, one_line
 from .config import ServerConfig
@@ -25,7 +25,7 @@ from .http import (
     Upload,
     lock_hint,
 )
-from .url import is_design_host, shown_url
+from .url import instance_in, is_design_host, shown_url
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -128,7 +128,7 @@ class OicClient:
         error naming the URL and instance to use; to any other host an error naming it."""
         host = urlsplit(target).hostname or ""
         if is_design_host(host):
-            instance = (parse_qs(urlsplit(target).query).get("integrationInstance") or [""])[0]
+            instance = instance_in(target)
             raise SettingsError(
                 f"oic-url {self.config.base_url} redirects to OIC 3's design host: set oic-url "
                 f"to https://{host}"
@@ -157,12 +157,7 @@ class OicClient:
         hint = lock_hint(answer.status, detail)
         if answer.status in (401, 403):
             hint = f" (credentials rejected: {self._credentials_hint(answer.status)})"
-        return ServerError(
-            one_line(
-                f"{what}: HTTP {answer.status} {answer.reason} from {answer.method} "
-                f"{shown_url(answer.url)}{retried}: {detail}{hint}"
-            )
-        )
+        return ServerError(one_line(f"{what}: {answer.head()}{retried}: {detail}{hint}"))
 
     def get(self, path: str, what: str, *, accept: str = "*/*", **kw: Any) -> Answer | None:
         """A 2xx answer, or None for a missing object (a 404 that is not the gateway's).

@@ -75,10 +75,13 @@ class Answer:
         text = self.body[:CHUNK].decode("utf-8", "replace")
         return describe_text(text, self.headers.get("Content-Type", "").lower())
 
+    def head(self) -> str:
+        """`HTTP 404 Not Found from GET <url>`: how every message names an answer."""
+        return f"HTTP {self.status} {self.reason} from {self.method} {shown_url(self.url)}"
+
     def said(self) -> str:
         """`HTTP 404 Not Found from GET <url>: <detail>`."""
-        head = f"HTTP {self.status} {self.reason} from {self.method} {shown_url(self.url)}"
-        return f"{head}: {self.detail()}"
+        return f"{self.head()}: {self.detail()}"
 
 
 class UncertainWrite(ServerError):

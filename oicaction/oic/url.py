@@ -84,6 +84,10 @@ def normalise_base_url(url: str, name: str = "oic-url") -> tuple[str, str | None
     if match:
         path = path[: match.start()]
     path = path.rstrip("/")
-    instance = (parse_qs(parts.query).get("integrationInstance") or [""])[0].strip()
     base = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, "", ""))
-    return base, instance or None
+    return base, instance_in(text)
+
+
+def instance_in(url: str) -> str | None:
+    """The integration instance a URL's query names (`?integrationInstance=x`), else None."""
+    return (parse_qs(urlsplit(url).query).get("integrationInstance") or [""])[0].strip() or None
