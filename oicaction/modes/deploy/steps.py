@@ -288,9 +288,10 @@ class Steps:
         return self._send_once(step, "POST", self._path("connections", conn, "test"))
 
     def lookup_export(self, name: str, step: str) -> bytes | None:
-        """The lookup's CSV on the target; None when it is not there."""
+        """The lookup's CSV on the target (the client's reader: a JSON or HTML page is no
+        CSV); None when it is not there."""
         try:
-            return self.client.get_bytes(self._path("lookups", name, "archive"), f"lookup {name}")
+            return self.client.lookup_csv(name, self.unit.project)
         except ServerError as exc:
             raise self.fail(step, str(exc)) from None
 
