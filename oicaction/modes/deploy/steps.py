@@ -249,8 +249,8 @@ class Steps:
                 raise self.refused(step, method, collection, answer)
             if answer is not None:
                 problem = f"HTTP {answer.status} from {method}: {answer.detail()}"
-            if resent or state is None:
-                raise self.fail(step, f"{problem}; {UNKNOWN}")
+            if resent or state is None:  # it may have taken: the caller treats it so
+                raise UncertainWrite(f"{self.unit.label}: {step}: {problem}; {UNKNOWN}")
             now = state()
             took = now is not None and (
                 method == "POST" or (stamp is not None and stamp(now) != before)
