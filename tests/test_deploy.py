@@ -350,6 +350,18 @@ def test_a_5xx_on_a_replace_that_did_not_take_is_sent_once_more(old, target, run
     assert item.archive != old
 
 
+def test_a_replace_whose_resend_may_have_taken_is_rolled_back_by_re_import(
+    old, target, run
+) -> None:
+    item = target.add_integration(COUNTRY, old, status="ACTIVATED")
+    target.fault("/integrations/archive", "oic-error")  # the first PUT: not applied
+    target.state.deploy.fail_after_import = 1  # the one sent again: applied, then a 500
+    result = run()
+    assert result.rc == 1 and result.one["status"] == "ROLLED_BACK"
+    assert "did re-import the archive it had before" in result.one["error"]
+    assert item.archive == old and item.status == "ACTIVATED"
+
+
 def test_a_cut_connection_on_an_import_reads_the_state_then_sends_once_more(
     target, run, capsys
 ) -> None:

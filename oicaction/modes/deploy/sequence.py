@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import OicBuildError
-from ...oic.client import api
+from ...oic.client import UncertainWrite, api
 from .bundle import Bundle
 from .connection_changes import ConnectionUpdate, lacking, map_connection, properties
 from .context import Context, DeployOutcome
@@ -169,16 +169,22 @@ class Deployment:
 
     def _import(self, target: Target, progress: Progress) -> str:
         unit = self.unit
-        action = self.steps.import_file(
-            f"import {unit.kind}",
-            unit.archive_collection(),
-            self.bundle.archive,
-            exists=target.exists,
-            replace=self.options.replace,
-            state=lambda: self.steps.read(unit.state_path(), unit.label, "import"),
-            stamp=stamp_of,
-            before=target.stamp,
-        )
+        try:
+            action = self.steps.import_file(
+                f"import {unit.kind}",
+                unit.archive_collection(),
+                self.bundle.archive,
+                exists=target.exists,
+                replace=self.options.replace,
+                state=lambda: self.steps.read(unit.state_path(), unit.label, "import"),
+                stamp=stamp_of,
+                before=target.stamp,
+            )
+        except UncertainWrite:
+            # It may have replaced what was there: a rollback re-imports the kept version
+            # rather than call the old one restored.
+            progress.imported = target.exists
+            raise
         progress.imported = True
         self.say(f"{action} ({self.bundle.archive.name})")
         return action

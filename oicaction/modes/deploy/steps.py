@@ -113,12 +113,31 @@ class Steps:
         self.reporter.info(f"{self.unit.label}: schedule of {iid}: {action}")
 
     def _send_once(self, step: str, method: str, path: str, **kw: Any) -> Answer:
+        """A write never sent again: a cut connection leaves the state unknown, and says so."""
+        answer, problem = self._attempt(step, method, path, **kw)
+        if answer is None:
+            raise self.fail(step, f"{problem}; {UNKNOWN}")
+        return answer
+
+    def _attempt(self, step: str, method: str, path: str, **kw: Any) -> tuple[Answer | None, str]:
+        """One send: its answer, or (None, what happened) when the connection was cut after
+        the request may have arrived, so the state has to be read before anything else."""
         try:
-            return self.client.send(method, path, step, **kw)
+            return self.client.send(method, path, step, **kw), ""
         except UncertainWrite as exc:
-            raise self.fail(step, f"{exc}; {UNKNOWN}") from None
+            return None, str(exc)
         except ServerError as exc:
             raise self.fail(step, str(exc)) from None
+
+    def _patch(self, step: str, path: str, body: dict[str, Any]) -> tuple[Answer | None, str]:
+        """OIC's PATCH (POST + override), sent once: a 2xx answer, a refusal raised, or
+        (None, the 5xx or the cut connection) for the caller to read the state after."""
+        answer, problem = self._attempt(step, "POST", path, json=body, override="PATCH")
+        if answer is None or answer.status in OK:
+            return answer, problem
+        if answer.status < 500:
+            raise self.refused(step, "POST", path, answer)
+        return None, f"HTTP {answer.status}: {answer.detail()}"
 
     # -- status: deactivate, activate, poll -------------------------------------------------
 
@@ -155,18 +174,9 @@ class Steps:
         """The PATCH; after a 5xx or a cut connection, the status decides: under way or done
         means it took (None: poll), otherwise it is sent once more."""
         for attempt in (1, 2):
-            try:
-                answer = self.client.send("POST", path, step, json=body, override="PATCH")
-            except UncertainWrite as exc:
-                answer, problem = None, str(exc)
-            except ServerError as exc:
-                raise self.fail(step, str(exc)) from None
-            if answer is not None and answer.status in OK:
-                return answer
-            if answer is not None and answer.status < 500:
-                raise self.refused(step, "POST", path, answer)
+            answer, problem = self._patch(step, path, body)
             if answer is not None:
-                problem = f"HTTP {answer.status}: {answer.detail()}"
+                return answer
             now = self.status_of(iid)
             if now == want or (now or "").endswith("_INPROGRESS"):
                 self.reporter.info(f"{self.unit.label}: {step}: {problem}; yet {iid} is {now}")
@@ -218,13 +228,7 @@ class Steps:
         method = "PUT" if exists else "POST"
         switched = resent = False
         while True:
-            try:
-                answer: Answer | None = self.client.send(method, collection, step, upload=upload)
-                problem = ""
-            except UncertainWrite as exc:
-                answer, problem = None, str(exc)
-            except ServerError as exc:
-                raise self.fail(step, str(exc)) from None
+            answer, problem = self._attempt(step, method, collection, upload=upload)
             done = "replaced" if method == "PUT" else "added"
             if answer is not None and answer.status in OK:
                 return done
@@ -245,8 +249,8 @@ class Steps:
                 raise self.refused(step, method, collection, answer)
             if answer is not None:
                 problem = f"HTTP {answer.status} from {method}: {answer.detail()}"
-            if resent or state is None:
-                raise self.fail(step, f"{problem}; {UNKNOWN}")
+            if resent or state is None:  # it may have taken: the caller treats it so
+                raise UncertainWrite(f"{self.unit.label}: {step}: {problem}; {UNKNOWN}")
             now = state()
             took = now is not None and (
                 method == "POST" or (stamp is not None and stamp(now) != before)
@@ -265,18 +269,9 @@ class Steps:
         step = f"configure connection {conn}"
         path = self._path("connections", conn)
         for attempt in (1, 2):
-            try:
-                answer = self.client.send("POST", path, step, json=payload, override="PATCH")
-            except UncertainWrite as exc:
-                answer, problem = None, str(exc)
-            except ServerError as exc:
-                raise self.fail(step, str(exc)) from None
-            if answer is not None and answer.status in OK:
-                return
-            if answer is not None and answer.status < 500:
-                raise self.refused(step, "POST", path, answer)
+            answer, problem = self._patch(step, path, payload)
             if answer is not None:
-                problem = f"HTTP {answer.status}: {answer.detail()}"
+                return
             if attempt == 2 or self.connection(conn, step) is None:
                 raise self.fail(step, f"{problem}; its values on the target are unknown")
             self.reporter.info(f"{self.unit.label}: {step}: {problem}; sending it once more")
@@ -293,9 +288,10 @@ class Steps:
         return self._send_once(step, "POST", self._path("connections", conn, "test"))
 
     def lookup_export(self, name: str, step: str) -> bytes | None:
-        """The lookup's CSV on the target; None when it is not there."""
+        """The lookup's CSV on the target (the client's reader: a JSON or HTML page is no
+        CSV); None when it is not there."""
         try:
-            return self.client.get_bytes(self._path("lookups", name, "archive"), f"lookup {name}")
+            return self.client.lookup_csv(name, self.unit.project)
         except ServerError as exc:
             raise self.fail(step, str(exc)) from None
 

@@ -131,11 +131,9 @@ def tree_digest(tree: Path) -> dict[str, str] | None:
                 continue
             if not stat.S_ISREG(mode):
                 return None
-            digest = hashlib.sha256()
             with path.open("rb") as fh:
-                while chunk := fh.read(CHUNK):
-                    digest.update(chunk)
-            found[f"{tree.name}/{path.relative_to(tree).as_posix()}"] = digest.hexdigest()
+                digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            found[f"{tree.name}/{path.relative_to(tree).as_posix()}"] = digest
     return found
 
 
