@@ -804,3 +804,13 @@ def test_client_is_typed_for_its_config(oic_standin: StandIn) -> None:
     client = client_for(oic_standin, instance="i-1")
     assert isinstance(client, OicClient)
     assert client.config.where() == f"{oic_standin.url} (instance i-1)"
+
+
+@pytest.mark.parametrize("kind", ["big", "big-unsized"])
+def test_a_write_whose_answer_is_too_big_is_uncertain(oic_standin: StandIn, kind: str) -> None:
+    """The server took the request and answered past max-response-size: the write may have
+    been applied, so the caller is told to read the state, and nothing is sent again."""
+    oic_standin.fault(ECHO, kind, times=5, size=4 * 1024 * 1024)
+    with pytest.raises(UncertainWrite, match=r"larger than max-response-size.*read its state"):
+        client_for(oic_standin, max_response_size=1024 * 1024).send("POST", ECHO, "import")
+    assert sent(oic_standin) == [("POST", ECHO)]

@@ -314,6 +314,12 @@ class Http:
         while True:
             try:
                 answer, raw = self._attempt(method, url, where, ends, sink, kw)
+            except UncertainWrite:
+                raise
+            except ServerError as refused:  # an answer past max-response-size: it did arrive
+                if idempotent:
+                    raise
+                raise UncertainWrite(f"{refused}; {_UNCERTAIN}") from None
             except _NoAnswer as failed:
                 cause = failed.cause
                 if cause is None or not (idempotent or _not_sent(cause)):
