@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                     target.add_connection(conn, connection_body(conn))
                 cmd = [sys.executable, str(ENTRYPOINT), "deploy", "--artifact-path", "art"]
                 cmd += ["--connection-plan", str(plan), "--max-workers", str(w)]
-                cmd += [*server_flags(target.url, target.token_url), "--scope", oic.SCOPE]
+                cmd += server_flags(target.url, target.token_url)
                 wall = run_timed(cmd, work, env)
                 active = sum(1 for i in target.state.deploy.integrations.values()
                              if i.status == "ACTIVATED")  # fmt: skip

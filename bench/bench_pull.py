@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(max(sizes)):
                 code = f"PULL_{i:04d}"
                 standin.add_integration(f"{code}|01.00.0000", exported(work, code))
-            flags = [*server_flags(standin.url, standin.token_url), "--scope", oic.SCOPE]
+            flags = server_flags(standin.url, standin.token_url)
 
             def pull(n: int, workers: int, fresh: bool = True) -> tuple[float, int]:
                 if fresh:
