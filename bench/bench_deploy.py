@@ -22,24 +22,21 @@ A benchmark, not a test: timings are printed, never asserted.
 
 from __future__ import annotations
 
-import argparse
 import math
-import shutil
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 from common import (
     ENTRYPOINT,
     clean_env,
-    connection_body,
+    cli_run,
     figure,
-    load,
-    machine,
-    precompile,
+    numbers,
+    parser,
     run_timed,
     server_flags,
+    serving,
     standin_module,
     write_integration,
 )
@@ -55,22 +52,17 @@ def generate(root: Path, count: int) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--runs", type=int, default=1, help="timed deploys per worker count")
     ap.add_argument("--count", type=int, default=20, help="integrations (20)")
     ap.add_argument("--latency", type=float, default=0.1, help="stand-in seconds per request")
     ap.add_argument("--activation", type=float, default=1.0, help="seconds an activation takes")
-    ap.add_argument("--workers", default="1,4", help="max-workers values (1,4)")
+    ap.add_argument("--workers", type=numbers, default="1,4", help="max-workers values (1,4)")
     args = ap.parse_args(argv)
-    workers = [int(w) for w in args.workers.split(",")]
 
-    print(machine())
-    print(f"before: {load()}")
-    precompile()
     oic = standin_module()
-    work = Path(tempfile.mkdtemp(prefix="bench_deploy_"))
     env = clean_env()
-    try:
+    with cli_run("bench_deploy_") as work:
         conns = generate(work / "src", args.count)
         build = [sys.executable, str(ENTRYPOINT), "--integration-path", "src/*"]
         run_timed([*build, "--artifact-dir", "art", "--manage-connections", "false"], work, env)
@@ -80,13 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         def once(w: int) -> tuple[float, dict[str, int]]:
-            with oic.StandIn(delay=args.latency) as target:
+            with serving(args.latency, conns) as target:
                 target.state.deploy.activation_seconds = args.activation
-                for conn in conns:
-                    target.add_connection(conn, connection_body(conn))
                 cmd = [sys.executable, str(ENTRYPOINT), "deploy", "--artifact-path", "art"]
                 cmd += ["--connection-plan", str(plan), "--max-workers", str(w)]
-                cmd += server_flags(target.url, target.token_url)
+                cmd += server_flags(target)
                 wall = run_timed(cmd, work, env)
                 active = sum(1 for i in target.state.deploy.integrations.values()
                              if i.status == "ACTIVATED")  # fmt: skip
@@ -102,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 return wall, counts
 
         results: dict[int, tuple[list[float], dict[str, int]]] = {}
-        for w in workers:
+        for w in args.workers:
             times = []
             for _ in range(args.runs):
                 wall, counts = once(w)
@@ -132,9 +122,6 @@ def main(argv: list[str] | None = None) -> int:
                 TARGET,
                 f"{counts['polls']} polls in all; median of {args.runs}; start-up included",
             )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        print(f"after: {load()}")
     return 0
 
 
