@@ -91,27 +91,22 @@ def main(argv: list[str] | None = None) -> int:
                         counts["fixed"] += n  # the token and the first request
                 return wall, counts
 
-        results: dict[int, tuple[list[float], dict[str, int]]] = {}
+        results: dict[int, tuple[float, dict[str, int], float]] = {}
         for w in args.workers:
             times = []
             for _ in range(args.runs):
                 wall, counts = once(w)
                 times.append(wall)
-            results[w] = (times, counts)
+            per = (counts["all"] - counts["polls"] - counts["fixed"]) / args.count
+            results[w] = (statistics.median(times), counts, per)
         print("| max-workers | wall s | requests | polls | requests per integration |")
         print("|---:|---:|---:|---:|---:|")
-        for w, (times, counts) in results.items():
-            per = (counts["all"] - counts["polls"] - counts["fixed"]) / args.count
-            print(
-                f"| {w} | {statistics.median(times):.2f} | {counts['all']} | {counts['polls']} "
-                f"| {per:.1f} + polls |"
-            )
-        for w, (times, counts) in results.items():
-            per = (counts["all"] - counts["polls"] - counts["fixed"]) / args.count
+        for w, (wall, counts, per) in results.items():
+            print(f"| {w} | {wall:.2f} | {counts['all']} | {counts['polls']} | {per:.1f} + polls |")
+        for w, (wall, counts, per) in results.items():
             path = per * args.latency + args.activation + args.latency  # + the poll that sees it
             rounds = math.ceil(args.count / w)
             ideal = counts["fixed"] * args.latency + rounds * path
-            wall = statistics.median(times)
             figure(
                 f"deploy {args.count} integrations, max-workers {w}",
                 f"{wall * 1000:.0f} ms",

@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
                 if not (work / "out" / "BENCH_EXPORT_01.00.0000" / "connections.json").is_file():
                     print("the build exported no connections.json", file=sys.stderr)
                     return 1
-            rows.append((w, times, standin.max_in_flight))
+            ideal = args.latency * (1 + math.ceil(len(conns) / w))
+            rows.append((w, statistics.median(times), ideal, standin.max_in_flight))
         base = statistics.median(offline)
         print(
             f"offline build of the same integration (reference, subtracted): "
@@ -97,17 +98,13 @@ def main(argv: list[str] | None = None) -> int:
             "| max-workers | whole build ms | export ms (minus offline) | ideal ms | ratio | "
             "most in flight |\n|---:|---:|---:|---:|---:|---:|"
         )
-        for w, times, in_flight in rows:
-            whole = statistics.median(times)
-            ideal = args.latency * (1 + math.ceil(len(conns) / w))
+        for w, whole, ideal, in_flight in rows:
             export = whole - base
             print(
                 f"| {w} | {whole * 1000:.0f} | {export * 1000:.0f} | {ideal * 1000:.0f} | "
                 f"{export / ideal:.2f}x | {in_flight} |"
             )
-        for w, times, _ in rows:
-            whole = statistics.median(times)
-            ideal = args.latency * (1 + math.ceil(len(conns) / w))
+        for w, whole, ideal, _ in rows:
             figure(
                 f"export {len(conns)} connections, max-workers {w}",
                 f"{(whole - base) * 1000:.0f} ms",
@@ -116,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                 (whole - base) / ideal,
                 TARGET,
                 f"whole build {whole * 1000:.0f} ms, offline {base * 1000:.0f} ms; "
-                f"median of {len(times)}",
+                f"median of {args.runs}",
             )
     return 0
 
