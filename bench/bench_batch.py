@@ -19,23 +19,21 @@ A benchmark, not a test: timings are printed, never asserted.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 from common import (
     ENTRYPOINT,
     clean_env,
-    connection_body,
+    cli_run,
     figure,
-    load,
-    machine,
-    precompile,
+    numbers,
+    parser,
     run_timed,
     server_flags,
+    serving,
     standin_module,
     write_integration,
 )
@@ -46,38 +44,33 @@ PER_INTEGRATION_TARGET = 1.1
 SLOPE_TARGET = 1.2
 
 
+CONNS = [f"SHARED_CONN_{i:02d}" for i in range(SHARED)]
+
+
 def generate(root: Path, count: int) -> Path:
-    conns = [f"SHARED_CONN_{i:02d}" for i in range(SHARED)]
     for i in range(count):
-        used = [conns[(i + k) % SHARED] for k in range(PER_INTEGRATION)]
+        used = [CONNS[(i + k) % SHARED] for k in range(PER_INTEGRATION)]
         write_integration(root / f"int{i:04d}", f"BATCH_{i:04d}", used)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--runs", type=int, default=3, help="timed batches per size (default 3)")
-    ap.add_argument("--sizes", default="10,100,500", help="batch sizes (10,100,500)")
+    ap.add_argument("--sizes", type=numbers, default="10,100,500", help="batch sizes (10,100,500)")
     ap.add_argument("--latency", type=float, default=0.0, help="stand-in seconds per request")
     args = ap.parse_args(argv)
-    sizes = sorted(int(n) for n in args.sizes.split(","))
+    sizes = sorted(args.sizes)
 
-    print(machine())
-    print(f"before: {load()}")
-    precompile()
     oic = standin_module()
-    work = Path(tempfile.mkdtemp(prefix="bench_batch_"))
     env = clean_env()
     totals: dict[int, float] = {}
     counts: dict[int, tuple[int, int, int]] = {}
-    try:
+    with cli_run("bench_batch_") as work:
         for n in sizes:
             generate(work / f"batch{n}", n)
-        with oic.StandIn(delay=args.latency) as standin:
-            for i in range(SHARED):
-                conn = f"SHARED_CONN_{i:02d}"
-                standin.add_connection(conn, connection_body(conn))
-            flags = server_flags(standin.url, standin.token_url)
+        with serving(args.latency, CONNS) as standin:
+            flags = server_flags(standin)
 
             def batch(n: int) -> tuple[float, tuple[int, int, int]]:
                 shutil.rmtree(work / "out", ignore_errors=True)
@@ -141,9 +134,6 @@ def main(argv: list[str] | None = None) -> int:
                 SLOPE_TARGET,
                 f"fixed cost (start-up, token, shared fetches) about {fixed * 1000:.0f} ms",
             )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        print(f"after: {load()}")
     return 0
 
 

@@ -22,24 +22,21 @@ A benchmark, not a test: timings are printed, never asserted.
 
 from __future__ import annotations
 
-import argparse
 import math
-import shutil
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 from common import (
     ENTRYPOINT,
     clean_env,
-    connection_body,
+    cli_run,
     figure,
-    load,
-    machine,
-    precompile,
+    numbers,
+    parser,
     run_timed,
     server_flags,
+    serving,
     standin_module,
     write_integration,
 )
@@ -55,22 +52,17 @@ def generate(root: Path, count: int) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--runs", type=int, default=1, help="timed deploys per worker count")
     ap.add_argument("--count", type=int, default=20, help="integrations (20)")
     ap.add_argument("--latency", type=float, default=0.1, help="stand-in seconds per request")
     ap.add_argument("--activation", type=float, default=1.0, help="seconds an activation takes")
-    ap.add_argument("--workers", default="1,4", help="max-workers values (1,4)")
+    ap.add_argument("--workers", type=numbers, default="1,4", help="max-workers values (1,4)")
     args = ap.parse_args(argv)
-    workers = [int(w) for w in args.workers.split(",")]
 
-    print(machine())
-    print(f"before: {load()}")
-    precompile()
     oic = standin_module()
-    work = Path(tempfile.mkdtemp(prefix="bench_deploy_"))
     env = clean_env()
-    try:
+    with cli_run("bench_deploy_") as work:
         conns = generate(work / "src", args.count)
         build = [sys.executable, str(ENTRYPOINT), "--integration-path", "src/*"]
         run_timed([*build, "--artifact-dir", "art", "--manage-connections", "false"], work, env)
@@ -80,13 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         def once(w: int) -> tuple[float, dict[str, int]]:
-            with oic.StandIn(delay=args.latency) as target:
+            with serving(args.latency, conns) as target:
                 target.state.deploy.activation_seconds = args.activation
-                for conn in conns:
-                    target.add_connection(conn, connection_body(conn))
                 cmd = [sys.executable, str(ENTRYPOINT), "deploy", "--artifact-path", "art"]
                 cmd += ["--connection-plan", str(plan), "--max-workers", str(w)]
-                cmd += [*server_flags(target.url, target.token_url), "--scope", oic.SCOPE]
+                cmd += server_flags(target)
                 wall = run_timed(cmd, work, env)
                 active = sum(1 for i in target.state.deploy.integrations.values()
                              if i.status == "ACTIVATED")  # fmt: skip
@@ -101,27 +91,22 @@ def main(argv: list[str] | None = None) -> int:
                         counts["fixed"] += n  # the token and the first request
                 return wall, counts
 
-        results: dict[int, tuple[list[float], dict[str, int]]] = {}
-        for w in workers:
+        results: dict[int, tuple[float, dict[str, int], float]] = {}
+        for w in args.workers:
             times = []
             for _ in range(args.runs):
                 wall, counts = once(w)
                 times.append(wall)
-            results[w] = (times, counts)
+            per = (counts["all"] - counts["polls"] - counts["fixed"]) / args.count
+            results[w] = (statistics.median(times), counts, per)
         print("| max-workers | wall s | requests | polls | requests per integration |")
         print("|---:|---:|---:|---:|---:|")
-        for w, (times, counts) in results.items():
-            per = (counts["all"] - counts["polls"] - counts["fixed"]) / args.count
-            print(
-                f"| {w} | {statistics.median(times):.2f} | {counts['all']} | {counts['polls']} "
-                f"| {per:.1f} + polls |"
-            )
-        for w, (times, counts) in results.items():
-            per = (counts["all"] - counts["polls"] - counts["fixed"]) / args.count
+        for w, (wall, counts, per) in results.items():
+            print(f"| {w} | {wall:.2f} | {counts['all']} | {counts['polls']} | {per:.1f} + polls |")
+        for w, (wall, counts, per) in results.items():
             path = per * args.latency + args.activation + args.latency  # + the poll that sees it
             rounds = math.ceil(args.count / w)
             ideal = counts["fixed"] * args.latency + rounds * path
-            wall = statistics.median(times)
             figure(
                 f"deploy {args.count} integrations, max-workers {w}",
                 f"{wall * 1000:.0f} ms",
@@ -132,9 +117,6 @@ def main(argv: list[str] | None = None) -> int:
                 TARGET,
                 f"{counts['polls']} polls in all; median of {args.runs}; start-up included",
             )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        print(f"after: {load()}")
     return 0
 
 

@@ -18,24 +18,21 @@ generous bound).
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from common import (
     REPO,
     clean_env,
+    cli_run,
     connection_body,
     figure,
-    load,
-    machine,
-    precompile,
+    parser,
     server_flags,
-    standin_module,
+    serving,
     write_integration,
 )
 
@@ -91,83 +88,74 @@ def peak_rss(source: Path, work: Path, flags: list[str], exit_code: int = 0) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--attachments", type=int, default=20, help="attachments (20)")
     ap.add_argument("--mib", type=int, default=60, help="MiB per attachment (60)")
     ap.add_argument("--bodies", type=int, default=0, help="big connection bodies (0: skip)")
     ap.add_argument("--body-mib", type=int, default=37, help="MiB per connection body (37)")
     args = ap.parse_args(argv)
-    print(machine())
-    print(f"before: {load()}")
-    precompile()
-    oic = standin_module()
-    work = Path(tempfile.mkdtemp(prefix="bench_memory_"))
-    try:
-        with oic.StandIn() as standin:
-            flags = server_flags(standin.url, standin.token_url)
-            flags += ["--max-response-size", f"{max(64, args.mib + 1, 2 * args.body_mib)}M"]
-            data = (b"<xsd:element name='x'/>\n" * (args.mib * 1024 * 1024 // 24 + 1))[
-                : args.mib * 1024 * 1024
-            ]
+    with cli_run("bench_memory_") as work, serving() as standin:
+        flags = server_flags(standin)
+        flags += ["--max-response-size", f"{max(64, args.mib + 1, 2 * args.body_mib)}M"]
+        data = (b"<xsd:element name='x'/>\n" * (args.mib * 1024 * 1024 // 24 + 1))[
+            : args.mib * 1024 * 1024
+        ]
+        rows = []
+        for count in (1, args.attachments):
+            conn = f"ATT_{count}"
+            standin.add_connection(conn, with_attachments(conn, count))
+            for i in range(count):
+                standin.add_attachment(conn, f"schemaFile{i:02d}", data)
+            source = write_integration(work / f"src{count}", f"BENCH_MEM_{count}", [conn])
+            rows.append((count, peak_rss(source, work, flags)))
+        offline = peak_rss(work / "src1", work, ["--manage-connections", "false"])
+        print(f"offline build of the same integration: peak RSS {offline} MiB")
+        for count, rss in rows:
+            total = count * args.mib
+            print(f"{count} attachment(s) of {args.mib} MiB ({total} MiB): peak {rss} MiB")
+        (_, one), (n, many) = rows
+        figure(
+            f"peak RSS, {n} attachments of {args.mib} MiB",
+            f"{many} MiB",
+            f"1 attachment {one} MiB (offline build {offline} MiB)",
+            many / one,
+            TARGET,
+        )
+        # A 1 GiB answer without Content-Length: refused once past max-response-size.
+        standin.add_connection("HUGE", connection_body("HUGE"))
+        standin.fault("/connections/HUGE", "big-unsized", size=1 << 30)
+        source = write_integration(work / "huge", "BENCH_HUGE", ["HUGE"])
+        started = time.perf_counter()
+        capped = [*server_flags(standin), "--max-response-size", "64M"]
+        huge = peak_rss(source, work, capped, exit_code=1)
+        took = time.perf_counter() - started
+        print(f"a 1 GiB answer refused at max-response-size 64M: peak {huge} MiB, {took:.1f} s")
+        figure(
+            "peak RSS, a 1 GiB answer refused",
+            f"{huge} MiB",
+            f"offline build {offline} MiB + max-response-size 64 MiB",
+            huge / (offline + 64),
+            TARGET,
+            f"whole build {took:.1f} s",
+        )
+        if args.bodies:
             rows = []
-            for count in (1, args.attachments):
-                conn = f"ATT_{count}"
-                standin.add_connection(conn, with_attachments(conn, count))
-                for i in range(count):
-                    standin.add_attachment(conn, f"schemaFile{i:02d}", data)
-                source = write_integration(work / f"src{count}", f"BENCH_MEM_{count}", [conn])
+            for count in (1, args.bodies):
+                conns = [f"BIG_{count}_{i}" for i in range(count)]
+                for conn in conns:
+                    standin.add_connection(conn, with_big_body(conn, args.body_mib))
+                source = write_integration(work / f"big{count}", f"BENCH_BIG_{count}", conns)
                 rows.append((count, peak_rss(source, work, flags)))
-            offline = peak_rss(work / "src1", work, ["--manage-connections", "false"])
-            print(f"offline build of the same integration: peak RSS {offline} MiB")
             for count, rss in rows:
-                total = count * args.mib
-                print(f"{count} attachment(s) of {args.mib} MiB ({total} MiB): peak {rss} MiB")
+                print(f"{count} connection(s) of {args.body_mib} MiB JSON: peak {rss} MiB")
             (_, one), (n, many) = rows
             figure(
-                f"peak RSS, {n} attachments of {args.mib} MiB",
+                f"peak RSS, {n} connection bodies of {args.body_mib} MiB",
                 f"{many} MiB",
-                f"1 attachment {one} MiB (offline build {offline} MiB)",
+                f"1 body {one} MiB",
                 many / one,
                 TARGET,
             )
-            # A 1 GiB answer without Content-Length: refused once past max-response-size.
-            standin.add_connection("HUGE", connection_body("HUGE"))
-            standin.fault("/connections/HUGE", "big-unsized", size=1 << 30)
-            source = write_integration(work / "huge", "BENCH_HUGE", ["HUGE"])
-            started = time.perf_counter()
-            capped = [*server_flags(standin.url, standin.token_url), "--max-response-size", "64M"]
-            huge = peak_rss(source, work, capped, exit_code=1)
-            took = time.perf_counter() - started
-            print(f"a 1 GiB answer refused at max-response-size 64M: peak {huge} MiB, {took:.1f} s")
-            figure(
-                "peak RSS, a 1 GiB answer refused",
-                f"{huge} MiB",
-                f"offline build {offline} MiB + max-response-size 64 MiB",
-                huge / (offline + 64),
-                TARGET,
-                f"whole build {took:.1f} s",
-            )
-            if args.bodies:
-                rows = []
-                for count in (1, args.bodies):
-                    conns = [f"BIG_{count}_{i}" for i in range(count)]
-                    for conn in conns:
-                        standin.add_connection(conn, with_big_body(conn, args.body_mib))
-                    source = write_integration(work / f"big{count}", f"BENCH_BIG_{count}", conns)
-                    rows.append((count, peak_rss(source, work, flags)))
-                for count, rss in rows:
-                    print(f"{count} connection(s) of {args.body_mib} MiB JSON: peak {rss} MiB")
-                (_, one), (n, many) = rows
-                figure(
-                    f"peak RSS, {n} connection bodies of {args.body_mib} MiB",
-                    f"{many} MiB",
-                    f"1 body {one} MiB",
-                    many / one,
-                    TARGET,
-                )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        print(f"after: {load()}")
     return 0
 
 

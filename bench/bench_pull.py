@@ -16,24 +16,22 @@ benchmark, not a test: timings are printed, never asserted.
 
 from __future__ import annotations
 
-import argparse
 import io
 import shutil
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
 from common import (
     ENTRYPOINT,
     clean_env,
+    cli_run,
     figure,
-    load,
-    machine,
-    precompile,
+    numbers,
+    parser,
     run_timed,
     server_flags,
-    standin_module,
+    serving,
     write_integration,
 )
 
@@ -52,65 +50,58 @@ def exported(work: Path, code: str) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--sizes", default="50,200", help="integrations per pull (50,200)")
+    ap = parser(__doc__)
+    ap.add_argument(
+        "--sizes", type=numbers, default="50,200", help="integrations per pull (50,200)"
+    )
     ap.add_argument("--latency", type=float, default=0.05, help="stand-in seconds per request")
     args = ap.parse_args(argv)
-    sizes = sorted(int(n) for n in args.sizes.split(","))
+    sizes = sorted(args.sizes)
 
-    print(machine())
-    print(f"before: {load()}")
-    precompile()
-    oic = standin_module()
-    work = Path(tempfile.mkdtemp(prefix="bench_pull_"))
     env = clean_env()
-    try:
-        with oic.StandIn(delay=args.latency) as standin:
-            for i in range(max(sizes)):
-                code = f"PULL_{i:04d}"
-                standin.add_integration(f"{code}|01.00.0000", exported(work, code))
-            flags = [*server_flags(standin.url, standin.token_url), "--scope", oic.SCOPE]
+    with cli_run("bench_pull_") as work, serving(args.latency) as standin:
+        for i in range(max(sizes)):
+            code = f"PULL_{i:04d}"
+            standin.add_integration(f"{code}|01.00.0000", exported(work, code))
+        flags = server_flags(standin)
 
-            def pull(n: int, workers: int, fresh: bool = True) -> tuple[float, int]:
-                if fresh:
-                    shutil.rmtree(work / "repo", ignore_errors=True)
-                before = standin.total_requests
-                select = ",".join(f"PULL_{i:04d}" for i in range(n))
-                cmd = [sys.executable, str(ENTRYPOINT), "pull", "--integrations", select]
-                cmd += ["--integration-path", "repo", "--max-workers", str(workers), *flags]
-                wall = run_timed(cmd, work, env)
-                if len(list((work / "repo").iterdir())) != n:
-                    raise SystemExit(f"a pull of {n} did not write {n} folders")
-                return wall, standin.total_requests - before
+        def pull(n: int, workers: int, fresh: bool = True) -> tuple[float, int]:
+            if fresh:
+                shutil.rmtree(work / "repo", ignore_errors=True)
+            before = standin.total_requests
+            select = ",".join(f"PULL_{i:04d}" for i in range(n))
+            cmd = [sys.executable, str(ENTRYPOINT), "pull", "--integrations", select]
+            cmd += ["--integration-path", "repo", "--max-workers", str(workers), *flags]
+            wall = run_timed(cmd, work, env)
+            if len(list((work / "repo").iterdir())) != n:
+                raise SystemExit(f"a pull of {n} did not write {n} folders")
+            return wall, standin.total_requests - before
 
-            pull(sizes[0], 4)  # warm-up
-            print("| integrations | max-workers 1 | max-workers 4 | again, unchanged | requests |")
-            print("|---:|---:|---:|---:|---:|")
-            for n in sizes:
-                one, _ = pull(n, 1)
-                four, requests = pull(n, 4)
-                again, _ = pull(n, 4, fresh=False)
-                print(f"| {n} | {one:.2f} s | {four:.2f} s | {again:.2f} s | {requests} |")
-                pages = -(-max(sizes) // 100)  # the list is read whole: every integration held
-                wanted = n + pages + 2
-                figure(
-                    f"pull requests at the server, {n} integrations",
-                    f"{requests} requests",
-                    f"{wanted} ({n} archives + {pages} list pages + token + first request)",
-                    requests / wanted,
-                    1.0,
-                )
-                figure(
-                    f"pull of {n} with max-workers 4 vs 1 ({args.latency * 1000:g} ms a request)",
-                    f"{four:.2f} s",
-                    f"{one:.2f} s",
-                    four / one,
-                    SPEEDUP_TARGET if n == max(sizes) else None,
-                    f"a second pull, all unchanged: {again:.2f} s",
-                )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print(f"after: {load()}")
+        pull(sizes[0], 4)  # warm-up
+        print("| integrations | max-workers 1 | max-workers 4 | again, unchanged | requests |")
+        print("|---:|---:|---:|---:|---:|")
+        for n in sizes:
+            one, _ = pull(n, 1)
+            four, requests = pull(n, 4)
+            again, _ = pull(n, 4, fresh=False)
+            print(f"| {n} | {one:.2f} s | {four:.2f} s | {again:.2f} s | {requests} |")
+            pages = -(-max(sizes) // 100)  # the list is read whole: every integration held
+            wanted = n + pages + 2
+            figure(
+                f"pull requests at the server, {n} integrations",
+                f"{requests} requests",
+                f"{wanted} ({n} archives + {pages} list pages + token + first request)",
+                requests / wanted,
+                1.0,
+            )
+            figure(
+                f"pull of {n} with max-workers 4 vs 1 ({args.latency * 1000:g} ms a request)",
+                f"{four:.2f} s",
+                f"{one:.2f} s",
+                four / one,
+                SPEEDUP_TARGET if n == max(sizes) else None,
+                f"a second pull, all unchanged: {again:.2f} s",
+            )
     return 0
 
 

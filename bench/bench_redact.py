@@ -16,12 +16,11 @@ processes' load stretches wall time, not the work done.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Callable
 
-from common import figure, load, machine
+from common import figure, load, machine, parser
 
 from oicaction.redact import Redactor  # installed by scripts/setup.sh
 
@@ -48,7 +47,7 @@ def best(repeats: int, work: Callable[[], object]) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--size-mb", type=float, default=10.0, help="size of each text (default 10)")
     ap.add_argument("--repeats", type=int, default=3, help="best of this many runs (default 3)")
     args = ap.parse_args(argv)

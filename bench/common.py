@@ -10,15 +10,20 @@ where the reference was measured in the same run; run_all.py gathers these lines
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "fixtures"
@@ -227,13 +232,14 @@ def standin_module():  # tests/oic_standin.py, imported from the tests folder
     return oic_standin
 
 
-def server_flags(standin_url: str, token_url: str) -> list[str]:
+def server_flags(standin: Any) -> list[str]:
+    """The CLI's connection settings for a running stand-in (its client credentials)."""
     oic = standin_module()
     return [
         "--oic-url",
-        standin_url,
+        standin.url,
         "--token-url",
-        token_url,
+        standin.token_url,
         "--client-id",
         oic.CLIENT_ID,
         "--client-secret",
@@ -241,3 +247,40 @@ def server_flags(standin_url: str, token_url: str) -> list[str]:
         "--scope",
         oic.SCOPE,
     ]
+
+
+def serving(delay: float = 0.0, connections: Sequence[str] = ()) -> Any:
+    """A stand-in answering every request after `delay` seconds and serving `connections`
+    (connection_body each); start it with `with`."""
+    target = standin_module().StandIn(delay=delay)
+    for conn in connections:
+        target.add_connection(conn, connection_body(conn))
+    return target
+
+
+# -- the frame of a CLI benchmark ---------------------------------------------------------------
+
+
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    """The arguments of a benchmark, its docstring as --help."""
+    return argparse.ArgumentParser(description=doc, formatter_class=argparse.RawTextHelpFormatter)
+
+
+def numbers(text: str) -> list[int]:
+    """A comma-separated list of integers (an argument such as --workers 1,4)."""
+    return [int(n) for n in text.split(",")]
+
+
+@contextmanager
+def cli_run(prefix: str) -> Iterator[Path]:
+    """The machine and load lines, bytecode compiled (precompile), and a scratch folder that is
+    removed, with the load line after, however the benchmark ends."""
+    print(machine())
+    print(f"before: {load()}")
+    precompile()
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        print(f"after: {load()}")
